@@ -63,17 +63,6 @@ public final class TokenEstimator {
         return names.toString();
     }
 
-    /**
-     * The encoding OpenAI uses for a model name: {@code o200k_base} for the gpt-4o, gpt-4.1, gpt-5
-     * and o-series families, {@code cl100k_base} for older ones and for unknown names.
-     */
-    public static String defaultEncodingFor(String modelName) {
-        String name = modelName.toLowerCase(Locale.ROOT);
-        boolean newer = name.startsWith("gpt-4o") || name.startsWith("gpt-4.1") || name.startsWith("gpt-4.5")
-                || name.startsWith("gpt-5") || name.startsWith("chatgpt-4o") || name.matches("^o\\d.*");
-        return newer ? EncodingType.O200K_BASE.getName() : EncodingType.CL100K_BASE.getName();
-    }
-
     /** Tokens of plain text, special tokens counted as ordinary text. */
     public int countText(String text) {
         return text == null || text.isEmpty() ? 0 : encoding.countTokensOrdinary(text);

@@ -1,0 +1,113 @@
+package io.llmstream;
+
+import io.llmstream.call.ChatCompletionFunction;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.limit.ModelPacer;
+import io.llmstream.metrics.WallClockWatermarks;
+import io.llmstream.metrics.WindowAggregate;
+import io.llmstream.metrics.WindowMetricsFunction;
+import io.llmstream.parse.ParseFunction;
+import io.llmstream.record.CallResult;
+import io.llmstream.record.Completion;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.InputRecord;
+import io.llmstream.record.LlmRequest;
+import io.llmstream.record.MetricEvent;
+import io.llmstream.record.PacedRequest;
+import io.llmstream.record.WindowMetrics;
+import io.llmstream.route.ResultRouter;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the pipeline: source → parse → keyBy(model) → pace → async call → route → sinks, with
+ * invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
+ * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.cli.JobMain}
+ * wires Kafka. Every operator has a name and a stable uid, so savepoints survive upgrades.
+ */
+public final class LlmStreamJob {
+    /** How far the metrics watermark trails the wall clock, covering the shuffle to the window operator. */
+    static final Duration METRICS_WATERMARK_LAG = Duration.ofSeconds(1);
+
+    private final LlmStreamConfig config;
+
+    public LlmStreamJob(LlmStreamConfig config) {
+        this.config = config;
+    }
+
+    /** The three sinks of the job. */
+    public record Sinks(Sink<Completion> completions, Sink<DeadLetter> deadLetters, Sink<WindowMetrics> metrics) {}
+
+    /** Applies the job's settings to an environment: parallelism, checkpoints, serialization. */
+    public void configure(StreamExecutionEnvironment env) {
+        Configuration settings = new Configuration();
+        settings.set(PipelineOptions.GENERIC_TYPES, false);
+        settings.set(PipelineOptions.OBJECT_REUSE, true);
+        env.configure(settings);
+        env.setParallelism(config.job().parallelism());
+        env.enableCheckpointing(config.job().checkpointInterval().toMillis());
+    }
+
+    /** Adds the pipeline, reading from a source, to the environment. */
+    public void build(StreamExecutionEnvironment env, Source<InputRecord, ?, ?> source, Sinks sinks) {
+        build(env.fromSource(source, WatermarkStrategy.noWatermarks(), "prompts source").uid("prompts-source"),
+                sinks);
+    }
+
+    /** Adds the pipeline after an input stream (tests feed their own). */
+    public void build(DataStream<InputRecord> input, Sinks sinks) {
+        SingleOutputStreamOperator<LlmRequest> requests = input
+                .process(new ParseFunction(config))
+                .name("parse prompts").uid("parse-prompts");
+
+        SingleOutputStreamOperator<PacedRequest> paced = requests
+                .keyBy(LlmRequest::model)
+                .process(new ModelPacer(config))
+                .name("pace per model").uid("pace-per-model");
+
+        SingleOutputStreamOperator<CallResult> results = callApi(paced)
+                .name("call LLM API").uid("call-llm-api");
+
+        SingleOutputStreamOperator<Completion> completions = results
+                .process(new ResultRouter())
+                .name("route results").uid("route-results");
+
+        completions.sinkTo(sinks.completions())
+                .name("completions sink").uid("completions-sink");
+
+        completions.getSideOutput(ResultRouter.DEAD_LETTERS)
+                .union(requests.getSideOutput(ParseFunction.INVALID))
+                .sinkTo(sinks.deadLetters())
+                .name("dead-letter sink").uid("dead-letter-sink");
+
+        completions.getSideOutput(ResultRouter.METRIC_EVENTS)
+                .assignTimestampsAndWatermarks(WallClockWatermarks.<MetricEvent>withLag(METRICS_WATERMARK_LAG))
+                .name("metric event times").uid("metric-event-times")
+                .keyBy(MetricEvent::model)
+                .window(TumblingEventTimeWindows.of(config.metrics().window()))
+                .aggregate(new WindowAggregate(), new WindowMetricsFunction(config))
+                .name("metrics per model").uid("metrics-per-model")
+                .sinkTo(sinks.metrics())
+                .name("metrics sink").uid("metrics-sink");
+    }
+
+    private SingleOutputStreamOperator<CallResult> callApi(DataStream<PacedRequest> paced) {
+        ChatCompletionFunction function = new ChatCompletionFunction(config);
+        long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
+        int capacity = config.call().capacity();
+        return config.call().ordered()
+                ? AsyncDataStream.orderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity)
+                : AsyncDataStream.unorderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity);
+    }
+}

@@ -1,0 +1,65 @@
+package io.llmstream.call;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.config.EndpointSettings;
+import io.llmstream.config.Secret;
+import org.asynchttpclient.Request;
+import org.asynchttpclient.RequestBuilder;
+
+import java.time.Duration;
+import java.util.Map;
+
+/** Builds {@code POST <base-url>/chat/completions} requests for one endpoint. */
+final class ChatRequestFactory {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EndpointSettings endpoint;
+    private final String url;
+
+    ChatRequestFactory(EndpointSettings endpoint) {
+        this.endpoint = endpoint;
+        this.url = endpoint.baseUrl() + "/chat/completions";
+    }
+
+    /**
+     * A request for the model's provider name with the prompt's body.
+     *
+     * @param key the API key to send; null for endpoints without keys
+     */
+    Request build(String providerModel, String body, Secret key, Duration timeout) {
+        RequestBuilder request = new RequestBuilder("POST")
+                .setUrl(url)
+                .setHeader("Content-Type", "application/json")
+                .setHeader("Accept", "application/json")
+                .setBody(bodyWithModel(providerModel, body))
+                .setRequestTimeout(timeout)
+                .setReadTimeout(timeout);
+        for (Map.Entry<String, String> header : endpoint.headers().entrySet()) {
+            request.setHeader(header.getKey(), header.getValue());
+        }
+        for (Map.Entry<String, String> parameter : endpoint.query().entrySet()) {
+            request.addQueryParam(parameter.getKey(), parameter.getValue());
+        }
+        if (key != null) {
+            if (endpoint.auth() == EndpointSettings.AuthStyle.API_KEY) {
+                request.setHeader("api-key", key.reveal());
+            } else {
+                request.setHeader("Authorization", "Bearer " + key.reveal());
+            }
+        }
+        return request.build();
+    }
+
+    /** The prompt's body with {@code model} set first. */
+    static byte[] bodyWithModel(String providerModel, String body) {
+        try {
+            ObjectNode json = JSON.createObjectNode().put("model", providerModel);
+            json.setAll((ObjectNode) JSON.readTree(body));
+            return JSON.writeValueAsBytes(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the parse stage produced a body that is not JSON", e);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.llmstream.call;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.record.ErrorKind;
+import org.asynchttpclient.Response;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+/** Turns an HTTP response or an I/O failure into an {@link AttemptOutcome}. */
+final class ResponseClassifier {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** How much of an unparsable body a dead letter shows. */
+    static final int BODY_EXCERPT_CHARS = 200;
+
+    private ResponseClassifier() {}
+
+    static AttemptOutcome classify(Response response, Instant now) {
+        int status = response.getStatusCode();
+        byte[] body = response.getResponseBodyAsBytes();
+        if (status >= 200 && status < 300) {
+            return parseAnswer(body);
+        }
+        JsonNode error = readError(body);
+        String code = textOrNull(error.get("code"));
+        String message = error.hasNonNull("message") ? error.get("message").asText() : excerpt(body);
+        ErrorKind kind = StatusPolicy.kindOf(status, code);
+        Duration retryAfter = RetryAfter.fromHeaders(response::getHeader, now).orElse(null);
+        String shownMessage = "HTTP " + status + (message.isEmpty() ? "" : ": " + message);
+        return AttemptOutcome.failure(kind, status, code, shownMessage, StatusPolicy.shouldRetry(kind, status),
+                retryAfter);
+    }
+
+    static AttemptOutcome classify(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        String name = cause.getClass().getSimpleName();
+        String message = name + (cause.getMessage() == null ? "" : ": " + cause.getMessage());
+        if (cause instanceof TimeoutException) {
+            return AttemptOutcome.failure(ErrorKind.TIMEOUT, 0, null, message, true, null);
+        }
+        if (cause instanceof ConnectException || cause instanceof UnknownHostException || cause instanceof IOException) {
+            return AttemptOutcome.failure(ErrorKind.CONNECTION, 0, null, message, true, null);
+        }
+        return AttemptOutcome.failure(ErrorKind.INTERNAL, 0, null, message, false, null);
+    }
+
+    private static AttemptOutcome parseAnswer(byte[] body) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (IOException e) {
+            return malformed("the body is not JSON", body);
+        }
+        JsonNode choice = root == null ? null : root.path("choices").path(0);
+        if (choice == null || !choice.isObject() || !choice.path("message").isObject()) {
+            return malformed("the body has no choices[0].message", body);
+        }
+        JsonNode message = choice.get("message");
+        JsonNode content = message.get("content");
+        JsonNode toolCalls = message.get("tool_calls");
+        boolean hasToolCalls = toolCalls != null && toolCalls.isArray() && !toolCalls.isEmpty();
+        if ((content == null || content.isNull()) && !hasToolCalls) {
+            return malformed("choices[0].message has neither content nor tool_calls", body);
+        }
+        JsonNode usage = root.path("usage");
+        int promptTokens = usage.path("prompt_tokens").asInt(-1);
+        int completionTokens = usage.path("completion_tokens").asInt(-1);
+        int totalTokens = usage.path("total_tokens").asInt(
+                promptTokens >= 0 && completionTokens >= 0 ? promptTokens + completionTokens : -1);
+        return AttemptOutcome.success(new ChatAnswer(
+                content == null || content.isNull() ? null : content.asText(),
+                textOrNull(choice.get("finish_reason")),
+                hasToolCalls ? toolCalls.toString() : null,
+                promptTokens, completionTokens, totalTokens));
+    }
+
+    private static AttemptOutcome malformed(String what, byte[] body) {
+        return AttemptOutcome.failure(ErrorKind.MALFORMED_RESPONSE, 200, null,
+                what + "; body starts with: " + excerpt(body), true, null);
+    }
+
+    private static JsonNode readError(byte[] body) {
+        try {
+            JsonNode root = JSON.readTree(body);
+            return root != null && root.path("error").isObject() ? root.get("error") : JSON.createObjectNode();
+        } catch (IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    private static String textOrNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node.asText();
+    }
+
+    static String excerpt(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "";
+        }
+        String text = new String(body, 0, Math.min(body.length, BODY_EXCERPT_CHARS * 4), StandardCharsets.UTF_8);
+        return text.length() > BODY_EXCERPT_CHARS ? text.substring(0, BODY_EXCERPT_CHARS) + "..." : text;
+    }
+}

@@ -1,0 +1,136 @@
+package io.llmstream.call;
+
+import io.llmstream.config.HttpSettings;
+import org.asynchttpclient.AsyncHttpClient;
+import org.asynchttpclient.DefaultAsyncHttpClientConfig;
+import org.asynchttpclient.Dsl;
+import org.asynchttpclient.Request;
+import org.asynchttpclient.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One non-blocking HTTP client and one timer thread per TaskManager (per job class loader), shared by
+ * every parallel instance of the call stage, so the keep-alive pool is shared and sized once. Leases
+ * are counted; the last one to close shuts the client down.
+ */
+public final class SharedHttpClient {
+    private static final Logger LOG = LoggerFactory.getLogger(SharedHttpClient.class);
+    private static final Map<HttpSettings, Shared> SHARED = new HashMap<>();
+
+    private SharedHttpClient() {}
+
+    /** A lease on the shared client for these settings; close it when done. */
+    public static synchronized Lease acquire(HttpSettings settings) {
+        Shared shared = SHARED.computeIfAbsent(settings, Shared::new);
+        shared.leases++;
+        return new Lease(settings, shared);
+    }
+
+    private static synchronized void release(HttpSettings settings, Shared shared) {
+        if (--shared.leases == 0) {
+            SHARED.remove(settings);
+            shared.close();
+        }
+    }
+
+    /** Access to the shared client and timer. */
+    public static final class Lease implements AutoCloseable {
+        private final HttpSettings settings;
+        private final Shared shared;
+        private boolean closed;
+
+        private Lease(HttpSettings settings, Shared shared) {
+            this.settings = settings;
+            this.shared = shared;
+        }
+
+        /**
+         * Sends a request once a connection is free. The pool's own limit would block the calling thread
+         * while it waits, so requests beyond {@code http.max-connections} queue here instead, without a thread.
+         */
+        public CompletableFuture<Response> execute(Request request) {
+            CompletableFuture<Response> response = new CompletableFuture<>();
+            shared.gate.submit(() -> {
+                try {
+                    shared.client.executeRequest(request).toCompletableFuture().whenComplete((result, failure) -> {
+                        shared.gate.release();
+                        if (failure != null) {
+                            response.completeExceptionally(failure);
+                        } else {
+                            response.complete(result);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    shared.gate.release();
+                    response.completeExceptionally(e);
+                }
+            });
+            return response;
+        }
+
+        /** A single daemon thread for admission waits, backoffs and deadlines: it only schedules, never blocks. */
+        public ScheduledExecutorService timer() {
+            return shared.timer;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                release(settings, shared);
+            }
+        }
+    }
+
+    private static final class Shared {
+        final AsyncHttpClient client;
+        final ScheduledExecutorService timer;
+        final ConnectionGate gate;
+        int leases;
+
+        Shared(HttpSettings settings) {
+            DefaultAsyncHttpClientConfig.Builder config = Dsl.config()
+                    .setMaxConnections(settings.maxConnections())
+                    .setMaxConnectionsPerHost(settings.maxConnections())
+                    .setConnectTimeout(settings.connectTimeout())
+                    .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setFollowRedirect(false)
+                    .setMaxRequestRetry(0)
+                    .setIoThreadsCount(settings.ioThreads())
+                    .setThreadPoolName("llmstream-http")
+                    .setUseNativeTransport(false);
+            client = Dsl.asyncHttpClient(config);
+            gate = new ConnectionGate(settings.maxConnections());
+            timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "llmstream-timer");
+                thread.setDaemon(true);
+                return thread;
+            });
+            LOG.info("Started the shared HTTP client: {} connections, connect timeout {}",
+                    settings.maxConnections(), settings.connectTimeout());
+        }
+
+        void close() {
+            timer.shutdownNow();
+            try {
+                client.close();
+                timer.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                LOG.warn("Closing the shared HTTP client failed", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

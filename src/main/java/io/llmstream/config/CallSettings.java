@@ -1,0 +1,64 @@
+package io.llmstream.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/** How the async operator calls the API: order, concurrency, deadlines and retries. */
+public record CallSettings(
+        boolean ordered,
+        int capacity,
+        Duration timeout,
+        Duration attemptTimeout,
+        RetrySettings retry) implements Serializable {
+
+    public static final Option<Boolean> ORDERED = Option.key("ordered").booleanType().defaultValue(true)
+            .withDescription("Emit results in input order (orderedWait) or as they complete (unorderedWait).");
+    public static final Option<Integer> CAPACITY = Option.key("capacity").intType().defaultValue(100)
+            .mustBe(v -> v > 0 && v <= 100_000, "between 1 and 100000")
+            .withDescription("Requests in flight or waiting for budget per parallel instance; beyond it the "
+                    + "job backpressures and the backlog stays in Kafka.");
+    public static final Option<Duration> TIMEOUT = Option.key("timeout").durationType()
+            .defaultValue(Duration.ofSeconds(120)).mustBe(v -> v.toMillis() > 0, "> 0")
+            .withDescription("Deadline of one prompt from its admission, covering every attempt and backoff; "
+                    + "past it the prompt becomes a dead letter of kind timeout.");
+    public static final Option<Duration> ATTEMPT_TIMEOUT = Option.key("attempt-timeout").durationType()
+            .defaultValue(Duration.ofSeconds(60)).mustBe(v -> v.toMillis() > 0, "> 0")
+            .withDescription("Timeout of one HTTP attempt, from sending to the whole response.");
+
+    static CallSettings read(ConfigSection section) {
+        CallSettings settings = new CallSettings(
+                section.get(ORDERED),
+                section.get(CAPACITY),
+                section.get(TIMEOUT),
+                section.get(ATTEMPT_TIMEOUT),
+                RetrySettings.read(section.section("retry")));
+        if (settings.attemptTimeout.compareTo(settings.timeout) > 0) {
+            throw new ConfigException(section.pathOf(ATTEMPT_TIMEOUT.key()) + " must be <= "
+                    + section.pathOf(TIMEOUT.key()) + " (" + Durations.format(settings.timeout) + "), was "
+                    + Durations.format(settings.attemptTimeout));
+        }
+        return settings;
+    }
+
+    /** Exponential backoff with full jitter between attempts. */
+    public record RetrySettings(int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier)
+            implements Serializable {
+        public static final Option<Integer> MAX_ATTEMPTS = Option.key("max-attempts").intType().defaultValue(4)
+                .mustBe(v -> v >= 1 && v <= 100, "between 1 and 100")
+                .withDescription("Attempts per prompt including the first; 1 disables retries.");
+        public static final Option<Duration> INITIAL_BACKOFF = Option.key("initial-backoff").durationType()
+                .defaultValue(Duration.ofMillis(500)).mustBe(v -> v.toMillis() > 0, "> 0")
+                .withDescription("Upper bound of the first backoff; each retry waits a random time below the bound.");
+        public static final Option<Duration> MAX_BACKOFF = Option.key("max-backoff").durationType()
+                .defaultValue(Duration.ofSeconds(30)).mustBe(v -> v.toMillis() > 0, "> 0")
+                .withDescription("Largest backoff bound.");
+        public static final Option<Double> MULTIPLIER = Option.key("multiplier").doubleType().defaultValue(2.0)
+                .mustBe(v -> v >= 1.0, ">= 1.0")
+                .withDescription("Growth of the backoff bound per attempt.");
+
+        static RetrySettings read(ConfigSection section) {
+            return new RetrySettings(section.get(MAX_ATTEMPTS), section.get(INITIAL_BACKOFF),
+                    section.get(MAX_BACKOFF), section.get(MULTIPLIER));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.llmstream.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/** The Flink job as a whole. */
+public record JobSettings(
+        String name,
+        int parallelism,
+        boolean bounded,
+        Duration checkpointInterval,
+        int maxInputBytes) implements Serializable {
+
+    public static final Option<String> NAME = Option.key("name").stringType().defaultValue("llmstream")
+            .withDescription("The Flink job name.");
+    public static final Option<Integer> PARALLELISM = Option.key("parallelism").intType().defaultValue(1)
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Parallelism of every operator. Each model is paced in one instance.");
+    public static final Option<Boolean> BOUNDED = Option.key("bounded").booleanType().defaultValue(false)
+            .withDescription("Stop once the input topic's end at start time is processed.");
+    public static final Option<Duration> CHECKPOINT_INTERVAL = Option.key("checkpoint-interval").durationType()
+            .defaultValue(Duration.ofSeconds(30)).mustBe(v -> v.toMillis() >= 100, ">= 100ms")
+            .withDescription("Checkpoint interval; offsets, pacing budgets and in-flight prompts are saved.");
+    public static final Option<Integer> MAX_INPUT_BYTES = Option.key("max-input-bytes").intType()
+            .defaultValue(1_048_576).mustBe(v -> v > 0, "> 0")
+            .withDescription("Larger input records become dead letters of kind invalid_input.");
+
+    static JobSettings read(ConfigSection section) {
+        return new JobSettings(section.get(NAME), section.get(PARALLELISM), section.get(BOUNDED),
+                section.get(CHECKPOINT_INTERVAL), section.get(MAX_INPUT_BYTES));
+    }
+}

@@ -1,0 +1,72 @@
+package io.llmstream.config;
+
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The whole, validated configuration of one job. Built once on the client by {@link ConfigLoader}
+ * and shipped to the operators inside the job graph.
+ */
+public record LlmStreamConfig(
+        KafkaSettings kafka,
+        Map<String, EndpointSettings> endpoints,
+        Map<String, ModelSettings> models,
+        String defaultModel,
+        CallSettings call,
+        HttpSettings http,
+        MetricsSettings metrics,
+        JobSettings job) implements Serializable {
+
+    public static final Option<String> DEFAULT_MODEL = Option.key("default-model").stringType().noDefaultValue()
+            .withDescription("Model for prompts that name none; defaults to the first model listed.");
+
+    /** Reads and cross-checks the root section; unknown keys anywhere are an error. */
+    static LlmStreamConfig read(ConfigSection root) {
+        KafkaSettings kafka = KafkaSettings.read(root.section("kafka"));
+        Map<String, EndpointSettings> endpoints = new LinkedHashMap<>();
+        root.entries("endpoints").forEach((name, section) -> endpoints.put(name, EndpointSettings.read(name, section)));
+        Map<String, ModelSettings> models = new LinkedHashMap<>();
+        root.entries("models").forEach((name, section) -> models.put(name, ModelSettings.read(name, section)));
+        String defaultModel = root.get(DEFAULT_MODEL);
+        CallSettings call = CallSettings.read(root.section("call"));
+        HttpSettings http = HttpSettings.read(root.section("http"));
+        MetricsSettings metrics = MetricsSettings.read(root.section("metrics"));
+        JobSettings job = JobSettings.read(root.section("job"));
+        root.rejectUnknownKeys();
+
+        if (models.isEmpty()) {
+            throw new ConfigException("models must list at least one model, e.g. models: {gpt-4o-mini: "
+                    + "{endpoint: openai, rpm: 500, tpm: 200000}}");
+        }
+        for (ModelSettings model : models.values()) {
+            if (!endpoints.containsKey(model.endpoint())) {
+                throw new ConfigException("models." + model.name() + ".endpoint must name one of the endpoints "
+                        + endpoints.keySet() + ", was " + model.endpoint());
+            }
+        }
+        if (defaultModel == null) {
+            defaultModel = models.keySet().iterator().next();
+        } else if (!models.containsKey(defaultModel)) {
+            throw new ConfigException("default-model must be one of the models " + models.keySet()
+                    + ", was " + defaultModel);
+        }
+        return new LlmStreamConfig(kafka, Collections.unmodifiableMap(endpoints), Collections.unmodifiableMap(models),
+                defaultModel, call, http, metrics, job);
+    }
+
+    /** The model's settings; the model must be configured. */
+    public ModelSettings model(String name) {
+        ModelSettings model = models.get(name);
+        if (model == null) {
+            throw new IllegalArgumentException("unknown model " + name);
+        }
+        return model;
+    }
+
+    /** The endpoint that serves a configured model. */
+    public EndpointSettings endpointOf(String modelName) {
+        return endpoints.get(model(modelName).endpoint());
+    }
+}

@@ -1,0 +1,83 @@
+package io.llmstream.config;
+
+import com.knuddels.jtokkit.api.EncodingType;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/** A model that prompts may ask for, the endpoint that serves it and the limits it is paced to. */
+public record ModelSettings(
+        String name,
+        String endpoint,
+        String providerModel,
+        int rpm,
+        long tpm,
+        String encoding,
+        int defaultMaxTokens,
+        Duration burst,
+        double headroom) implements Serializable {
+
+    public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
+            .withDescription("The name of the endpoint (under endpoints) that serves this model.");
+    public static final Option<String> PROVIDER_NAME = Option.key("name").stringType().noDefaultValue()
+            .withDescription("The model (or Azure deployment) name sent to the API; defaults to the key.");
+    public static final Option<Integer> RPM = Option.key("rpm").intType().noDefaultValue()
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Requests per minute allowed; absent means not limited.");
+    public static final Option<Long> TPM = Option.key("tpm").longType().noDefaultValue()
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Tokens per minute allowed (prompt estimate + max_tokens); absent means not limited.");
+    public static final Option<String> ENCODING = Option.key("encoding").stringType().noDefaultValue()
+            .mustBe(v -> EncodingType.fromName(v).isPresent(), "one of r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base")
+            .withDescription("Tokenizer for estimates; defaults to o200k_base for gpt-4o/4.1/5/o-series, "
+                    + "cl100k_base otherwise.");
+    public static final Option<Integer> DEFAULT_MAX_TOKENS = Option.key("default-max-tokens").intType()
+            .defaultValue(1024).mustBe(v -> v > 0, "> 0")
+            .withDescription("Completion tokens counted against tpm for prompts without max_tokens.");
+    public static final Option<Duration> BURST = Option.key("burst").durationType()
+            .defaultValue(Duration.ofSeconds(1)).mustBe(v -> !v.isNegative() && v.toMillis() <= 60_000, "between 0 and 60s")
+            .withDescription("How much of the budget may go out at once, as time at the full rate.");
+
+    public static final Option<Double> HEADROOM = Option.key("headroom").doubleType().defaultValue(0.02)
+            .mustBe(v -> v >= 0 && v < 0.5, "between 0 and 0.5")
+            .withDescription("Fraction of each limit left unused so network jitter never meets an empty "
+                    + "provider bucket; 0.02 paces at 98%.");
+
+    /** Not limited. */
+    public static final int UNLIMITED = 0;
+
+    static ModelSettings read(String name, ConfigSection section) {
+        String providerName = section.get(PROVIDER_NAME);
+        String resolvedName = providerName == null ? name : providerName;
+        Integer rpm = section.get(RPM);
+        Long tpm = section.get(TPM);
+        String encoding = section.get(ENCODING);
+        return new ModelSettings(name, section.get(ENDPOINT), resolvedName,
+                rpm == null ? UNLIMITED : rpm,
+                tpm == null ? UNLIMITED : tpm,
+                encoding == null ? defaultEncodingFor(resolvedName) : encoding,
+                section.get(DEFAULT_MAX_TOKENS),
+                section.get(BURST),
+                section.get(HEADROOM));
+    }
+
+    /**
+     * The encoding OpenAI uses for a model name: {@code o200k_base} for the gpt-4o, gpt-4.1, gpt-5 and
+     * o-series families, {@code cl100k_base} for older ones and for other providers' models, whose own
+     * tokenizers are closer to cl100k than to o200k.
+     */
+    public static String defaultEncodingFor(String modelName) {
+        String lower = modelName.toLowerCase(java.util.Locale.ROOT);
+        boolean newer = lower.startsWith("gpt-4o") || lower.startsWith("gpt-4.1") || lower.startsWith("gpt-4.5")
+                || lower.startsWith("gpt-5") || lower.startsWith("chatgpt-4o") || lower.matches("^o\\d.*");
+        return newer ? EncodingType.O200K_BASE.getName() : EncodingType.CL100K_BASE.getName();
+    }
+
+    public boolean hasRpmLimit() {
+        return rpm > 0;
+    }
+
+    public boolean hasTpmLimit() {
+        return tpm > 0;
+    }
+}

@@ -1,0 +1,84 @@
+package io.llmstream.kafka;
+
+import io.llmstream.config.KafkaSettings;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.record.Completion;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.InputRecord;
+import io.llmstream.record.RecordJson;
+import io.llmstream.record.WindowMetrics;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.util.Properties;
+
+/** The real Kafka source and sinks of the job, built from the configuration. */
+public final class KafkaConnectors {
+    private KafkaConnectors() {}
+
+    public static KafkaSource<InputRecord> source(LlmStreamConfig config) {
+        KafkaSettings kafka = config.kafka();
+        KafkaSourceBuilder<InputRecord> builder = KafkaSource.<InputRecord>builder()
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setTopics(kafka.topics().input())
+                .setGroupId(kafka.groupId())
+                .setStartingOffsets(startingOffsets(kafka.startingOffsets()))
+                .setDeserializer(new InputDeserializer())
+                .setProperties(clientProperties(kafka))
+                .setProperty("client.id.prefix", kafka.groupId() + "-source");
+        if (config.job().bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    public static KafkaSink<Completion> completionSink(LlmStreamConfig config) {
+        return sink(config, "completions", new JsonRecordSerializer<>(config.kafka().topics().output(),
+                Completion::id, RecordJson::completion));
+    }
+
+    public static KafkaSink<DeadLetter> deadLetterSink(LlmStreamConfig config) {
+        return sink(config, "dead-letters", new JsonRecordSerializer<>(config.kafka().topics().deadLetter(),
+                DeadLetter::id, RecordJson::deadLetter));
+    }
+
+    public static KafkaSink<WindowMetrics> metricsSink(LlmStreamConfig config) {
+        return sink(config, "metrics", new JsonRecordSerializer<>(config.kafka().topics().metrics(),
+                WindowMetrics::model, RecordJson::windowMetrics));
+    }
+
+    private static <T> KafkaSink<T> sink(LlmStreamConfig config, String name,
+            KafkaRecordSerializationSchema<T> serializer) {
+        KafkaSettings kafka = config.kafka();
+        boolean exactlyOnce = kafka.deliveryGuarantee() == KafkaSettings.DeliveryGuarantee.EXACTLY_ONCE;
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setKafkaProducerConfig(clientProperties(kafka))
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix(kafka.transactionalIdPrefix() + "-" + name)
+                .build();
+    }
+
+    private static OffsetsInitializer startingOffsets(KafkaSettings.StartingOffsets startingOffsets) {
+        switch (startingOffsets) {
+            case EARLIEST:
+                return OffsetsInitializer.earliest();
+            case LATEST:
+                return OffsetsInitializer.latest();
+            default:
+                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        }
+    }
+
+    private static Properties clientProperties(KafkaSettings kafka) {
+        Properties properties = new Properties();
+        properties.putAll(kafka.properties());
+        return properties;
+    }
+}

@@ -1,0 +1,214 @@
+package io.llmstream.parse;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.config.ModelSettings;
+import io.llmstream.limit.TokenEstimator;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.InputRecord;
+import io.llmstream.record.LlmRequest;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Turns an input record into a {@link LlmRequest}, or into a dead letter that says what is wrong with
+ * it. Fields of its own are {@code id}, {@code prompt} or {@code messages}, {@code model},
+ * {@code priority} and {@code metadata}; every other field is a chat-completions parameter and is
+ * passed through unchanged.
+ */
+public final class PromptParser {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+    private final LlmStreamConfig config;
+    private final Map<String, TokenEstimator> estimators = new HashMap<>();
+
+    public PromptParser(LlmStreamConfig config) {
+        this.config = config;
+    }
+
+    /** The outcome of parsing one record: exactly one of request and dead letter is set. */
+    public record Parsed(LlmRequest request, DeadLetter deadLetter) {}
+
+    /** Parses one record; never throws for bad input. */
+    public Parsed parse(InputRecord record, long nowMillis) {
+        String fallbackId = record.coordinates();
+        byte[] value = record.value();
+        if (value == null) {
+            return invalid(fallbackId, "the record has no value (a tombstone)", null);
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(value)).toString();
+        } catch (CharacterCodingException e) {
+            return invalid(fallbackId, "the value is not valid UTF-8", new String(value, StandardCharsets.UTF_8));
+        }
+        if (value.length > config.job().maxInputBytes()) {
+            return invalid(fallbackId, "the value is " + value.length + " bytes, more than job.max-input-bytes ("
+                    + config.job().maxInputBytes() + ")", text);
+        }
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            return invalid(fallbackId, "the value is not valid JSON: " + e.getOriginalMessage(), text);
+        }
+        if (tree == null || !tree.isObject()) {
+            return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text);
+        }
+        try {
+            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, nowMillis), null);
+        } catch (InvalidPrompt e) {
+            return invalid(e.id, e.getMessage(), text);
+        }
+    }
+
+    private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, long nowMillis) {
+        String id = readId(json.remove("id"), fallbackId);
+        JsonNode prompt = json.remove("prompt");
+        JsonNode messages = json.get("messages");
+        if (prompt != null && messages != null) {
+            throw new InvalidPrompt(id, "give either prompt or messages, not both");
+        }
+        if (prompt == null && messages == null) {
+            throw new InvalidPrompt(id, "prompt or messages is required");
+        }
+        if (prompt != null) {
+            if (!prompt.isTextual() || prompt.asText().isBlank()) {
+                throw new InvalidPrompt(id, "prompt must be a non-empty string, was " + describe(prompt));
+            }
+            ArrayNode single = json.putArray("messages");
+            single.addObject().put("role", "user").put("content", prompt.asText());
+        } else {
+            checkMessages(id, messages);
+        }
+        String model = readModel(id, json.remove("model"));
+        int priority = readPriority(id, json.remove("priority"));
+        JsonNode metadata = json.remove("metadata");
+        checkParameters(id, json);
+        int maxTokens = readMaxTokens(id, json);
+
+        ModelSettings settings = config.model(model);
+        int promptTokens = estimator(settings).estimatePrompt(json);
+        long cost = (long) promptTokens + (maxTokens > 0 ? maxTokens : settings.defaultMaxTokens());
+        if (settings.hasTpmLimit() && cost > settings.tpm()) {
+            throw new InvalidPrompt(id, "the request needs about " + cost + " tokens (" + promptTokens
+                    + " prompt + " + (cost - promptTokens) + " completion), more than models." + model
+                    + ".tpm (" + settings.tpm() + "), so it could never be sent");
+        }
+        String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
+        return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
+                nowMillis);
+    }
+
+    private static String readId(JsonNode id, String fallbackId) {
+        if (id == null || id.isNull()) {
+            return fallbackId;
+        }
+        if ((id.isTextual() && !id.asText().isBlank()) || id.isIntegralNumber()) {
+            return id.asText();
+        }
+        throw new InvalidPrompt(fallbackId, "id must be a non-empty string, was " + describe(id));
+    }
+
+    private static void checkMessages(String id, JsonNode messages) {
+        if (!messages.isArray() || messages.isEmpty()) {
+            throw new InvalidPrompt(id, "messages must be a non-empty array, was " + describe(messages));
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            JsonNode message = messages.get(i);
+            if (!message.isObject() || !message.path("role").isTextual()) {
+                throw new InvalidPrompt(id, "messages[" + i + "] must be an object with a string role, was "
+                        + describe(message));
+            }
+        }
+    }
+
+    private String readModel(String id, JsonNode model) {
+        if (model == null || model.isNull()) {
+            return config.defaultModel();
+        }
+        if (!model.isTextual() || !config.models().containsKey(model.asText())) {
+            throw new InvalidPrompt(id, "model " + describe(model) + " is not configured; configured models: "
+                    + config.models().keySet());
+        }
+        return model.asText();
+    }
+
+    private static int readPriority(String id, JsonNode priority) {
+        if (priority == null || priority.isNull()) {
+            return 0;
+        }
+        if (!priority.isIntegralNumber() || !priority.canConvertToInt()) {
+            throw new InvalidPrompt(id, "priority must be an integer, was " + describe(priority));
+        }
+        return priority.asInt();
+    }
+
+    private static void checkParameters(String id, ObjectNode json) {
+        if (json.path("stream").asBoolean(false)) {
+            throw new InvalidPrompt(id, "stream: true is not supported; llmstream writes whole completions");
+        }
+        JsonNode n = json.get("n");
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asInt() == 1)) {
+            throw new InvalidPrompt(id, "n must be 1, was " + describe(n) + "; send separate prompts instead");
+        }
+    }
+
+    private static int readMaxTokens(String id, ObjectNode json) {
+        int maxTokens = 0;
+        for (String field : new String[] {"max_tokens", "max_completion_tokens"}) {
+            JsonNode value = json.get(field);
+            if (value == null || value.isNull()) {
+                continue;
+            }
+            if (!value.isIntegralNumber() || !value.canConvertToInt() || value.asInt() < 1) {
+                throw new InvalidPrompt(id, field + " must be a positive integer, was " + describe(value));
+            }
+            maxTokens = Math.max(maxTokens, value.asInt());
+        }
+        return maxTokens;
+    }
+
+    private TokenEstimator estimator(ModelSettings model) {
+        return estimators.computeIfAbsent(model.encoding(), TokenEstimator::forEncoding);
+    }
+
+    private static Parsed invalid(String id, String message, String input) {
+        return new Parsed(null, DeadLetter.invalidInput(id, message, input));
+    }
+
+    private static String describe(JsonNode node) {
+        if (node == null || node.isMissingNode()) {
+            return "nothing";
+        }
+        String json = node.toString();
+        return json.length() > 80 ? json.substring(0, 77) + "..." : json;
+    }
+
+    /** A reason the prompt is invalid, with the id to file it under. */
+    private static final class InvalidPrompt extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final String id;
+
+        InvalidPrompt(String id, String message) {
+            super(message, null, false, false);
+            this.id = id;
+        }
+    }
+}

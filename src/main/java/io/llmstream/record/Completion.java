@@ -1,0 +1,21 @@
+package io.llmstream.record;
+
+/**
+ * A successful answer to one prompt.
+ *
+ * @param toolCalls the message's tool_calls as raw JSON; null if none
+ * @param metadata the input's metadata as raw JSON; null if none
+ * @param latencyMs from admission to the final response, retries included
+ */
+public record Completion(
+        String id,
+        String model,
+        String content,
+        String finishReason,
+        String toolCalls,
+        int promptTokens,
+        int completionTokens,
+        int totalTokens,
+        int attempts,
+        long latencyMs,
+        String metadata) {}

@@ -1,0 +1,31 @@
+package io.llmstream.record;
+
+/**
+ * A valid prompt, ready to be paced and sent.
+ *
+ * @param id the prompt's id, the key of its output
+ * @param model the configured model name it asked for (or the default)
+ * @param priority higher goes first under saturation; 0 by default
+ * @param body the chat-completions body as JSON: messages and every pass-through parameter, no model
+ * @param metadata the input's metadata as raw JSON, copied to the output; null if none
+ * @param promptTokens the estimated prompt tokens
+ * @param maxTokens the request's max_tokens (or max_completion_tokens); 0 if it has none
+ * @param input the original input value, for dead letters
+ * @param receivedAtMillis when the parse stage saw it
+ */
+public record LlmRequest(
+        String id,
+        String model,
+        int priority,
+        String body,
+        String metadata,
+        int promptTokens,
+        int maxTokens,
+        String input,
+        long receivedAtMillis) {
+
+    /** The tokens charged against a TPM limit: prompt estimate plus the completion budget. */
+    public long tokenCost(int defaultMaxTokens) {
+        return (long) promptTokens + (maxTokens > 0 ? maxTokens : defaultMaxTokens);
+    }
+}

@@ -1,0 +1,26 @@
+package io.llmstream.record;
+
+/**
+ * The facts of one finished call, aggregated into per-model windows.
+ *
+ * @param errorKind null for a success
+ * @param latencyMs admission to final response, retries included
+ * @param waitMs time the request waited for rate-limit budget
+ * @param chargedTokens the tokens the pacer charged against the TPM limit (prompt estimate + max_tokens)
+ * @param rateLimitedResponses 429 answers seen on the way
+ */
+public record MetricEvent(
+        String model,
+        ErrorKind errorKind,
+        int attempts,
+        long latencyMs,
+        long waitMs,
+        int promptTokens,
+        int completionTokens,
+        long chargedTokens,
+        int rateLimitedResponses) {
+
+    public boolean succeeded() {
+        return errorKind == null;
+    }
+}

@@ -1,0 +1,116 @@
+package io.llmstream.record;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
+
+import java.time.Instant;
+
+/**
+ * The JSON written to the output, dead-letter and metrics topics; the formats are documented in the
+ * README and are a public contract, so every field is written here and only here.
+ */
+public final class RecordJson {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RecordJson() {}
+
+    public static byte[] completion(Completion completion) {
+        ObjectNode json = JSON.createObjectNode()
+                .put("id", completion.id())
+                .put("model", completion.model())
+                .put("content", completion.content())
+                .put("finish_reason", completion.finishReason());
+        if (completion.toolCalls() != null) {
+            json.putRawValue("tool_calls", new RawValue(completion.toolCalls()));
+        }
+        json.putObject("usage")
+                .put("prompt_tokens", completion.promptTokens())
+                .put("completion_tokens", completion.completionTokens())
+                .put("total_tokens", completion.totalTokens());
+        json.put("attempts", completion.attempts()).put("latency_ms", completion.latencyMs());
+        putRaw(json, "metadata", completion.metadata());
+        return bytes(json);
+    }
+
+    public static byte[] deadLetter(DeadLetter deadLetter) {
+        ObjectNode json = JSON.createObjectNode().put("id", deadLetter.id());
+        ObjectNode error = json.putObject("error").put("kind", deadLetter.kind().jsonName());
+        if (deadLetter.status() > 0) {
+            error.put("status", deadLetter.status());
+        } else {
+            error.putNull("status");
+        }
+        error.put("code", deadLetter.code()).put("message", deadLetter.message());
+        json.put("attempts", deadLetter.attempts())
+                .put("model", deadLetter.model())
+                .put("key_id", deadLetter.keyId())
+                .put("elapsed_ms", deadLetter.elapsedMs())
+                .put("input", deadLetter.input());
+        return bytes(json);
+    }
+
+    public static byte[] windowMetrics(WindowMetrics metrics) {
+        ObjectNode json = JSON.createObjectNode()
+                .put("window_start", Instant.ofEpochMilli(metrics.windowStart()).toString())
+                .put("window_end", Instant.ofEpochMilli(metrics.windowEnd()).toString())
+                .put("model", metrics.model())
+                .put("requests", metrics.requests())
+                .put("succeeded", metrics.succeeded())
+                .put("failed", metrics.failed())
+                .put("success_rate", metrics.requests() == 0 ? 1.0 : (double) metrics.succeeded() / metrics.requests());
+        ObjectNode errors = json.putObject("errors");
+        ErrorKind[] kinds = ErrorKind.values();
+        for (int i = 0; i < metrics.errorsByKind().length && i < kinds.length; i++) {
+            if (metrics.errorsByKind()[i] > 0) {
+                errors.put(kinds[i].jsonName(), metrics.errorsByKind()[i]);
+            }
+        }
+        json.putObject("latency_ms")
+                .put("p50", metrics.latencyP50Ms())
+                .put("p95", metrics.latencyP95Ms())
+                .put("p99", metrics.latencyP99Ms())
+                .put("max", metrics.latencyMaxMs());
+        json.put("budget_wait_p95_ms", metrics.budgetWaitP95Ms());
+        json.putObject("tokens")
+                .put("prompt", metrics.promptTokens())
+                .put("completion", metrics.completionTokens())
+                .put("charged", metrics.chargedTokens());
+        json.put("throughput_per_second", round(metrics.throughputPerSecond()))
+                .put("attempts", metrics.attempts())
+                .put("rate_limited_responses", metrics.rateLimitedResponses());
+        ObjectNode utilization = json.putObject("utilization");
+        putFraction(utilization, "requests", metrics.requestUtilization());
+        putFraction(utilization, "tokens", metrics.tokenUtilization());
+        return bytes(json);
+    }
+
+    private static void putFraction(ObjectNode json, String field, double fraction) {
+        if (fraction < 0) {
+            json.putNull(field);
+        } else {
+            json.put(field, round(fraction));
+        }
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 10_000) / 10_000d;
+    }
+
+    private static void putRaw(ObjectNode json, String field, String rawJson) {
+        if (rawJson == null) {
+            json.putNull(field);
+        } else {
+            json.putRawValue(field, new RawValue(rawJson));
+        }
+    }
+
+    private static byte[] bytes(ObjectNode json) {
+        try {
+            return JSON.writeValueAsBytes(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON", e);
+        }
+    }
+}

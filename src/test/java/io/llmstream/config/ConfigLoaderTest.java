@@ -1,0 +1,150 @@
+package io.llmstream.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+    private static final Path SHIPPED = Path.of("conf/llmstream.yaml");
+    private static final String MINIMAL = "endpoints: {mock: {base-url: 'http://127.0.0.1:8089/v1/'}}\n"
+            + "models: {m1: {endpoint: mock, rpm: 600}}\n";
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("OPENAI_API_KEY", "sk-test-123")::get);
+
+    @Test
+    void loadsTheShippedConfigWithItsDocumentedValues() {
+        LlmStreamConfig config = loader.load(List.of(SHIPPED));
+
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
+        assertThat(config.kafka().topics())
+                .isEqualTo(new KafkaSettings.Topics("prompts", "completions", "prompts-dlq", "llmstream-metrics"));
+        assertThat(config.kafka().startingOffsets()).isEqualTo(KafkaSettings.StartingOffsets.COMMITTED);
+        assertThat(config.endpoints().get("openai").apiKeys()).containsExactly(new Secret("sk-test-123"));
+        assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(5000);
+        assertThat(config.model("gpt-4o-mini").tpm()).isEqualTo(200000);
+        assertThat(config.model("gpt-4o-mini").encoding()).isEqualTo("o200k_base");
+        assertThat(config.defaultModel()).isEqualTo("gpt-4o-mini");
+        assertThat(config.call()).isEqualTo(new CallSettings(true, 100, Duration.ofSeconds(120),
+                Duration.ofSeconds(60), new CallSettings.RetrySettings(4, Duration.ofMillis(500),
+                        Duration.ofSeconds(30), 2.0)));
+        assertThat(config.job().parallelism()).isEqualTo(1);
+        assertThat(config.job().bounded()).isFalse();
+        assertThat(config.metrics().window()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void laterFilesOverrideKeyByKey(@TempDir Path dir) throws Exception {
+        Path override = dir.resolve("override.yaml");
+        Files.writeString(override, "kafka: {topics: {input: other}}\njob: {bounded: true}\n"
+                + "models: {gpt-4o: {rpm: 50}}\n");
+
+        LlmStreamConfig config = loader.load(List.of(SHIPPED, override));
+
+        assertThat(config.kafka().topics().input()).isEqualTo("other");
+        assertThat(config.kafka().topics().output()).isEqualTo("completions");
+        assertThat(config.job().bounded()).isTrue();
+        assertThat(config.model("gpt-4o").rpm()).isEqualTo(50);
+        assertThat(config.model("gpt-4o").tpm()).isEqualTo(30000);
+    }
+
+    @Test
+    void defaultsApplyToAMinimalConfig() {
+        LlmStreamConfig config = loader.loadYaml(MINIMAL);
+
+        assertThat(config.defaultModel()).isEqualTo("m1");
+        assertThat(config.endpoints().get("mock").baseUrl()).isEqualTo("http://127.0.0.1:8089/v1");
+        assertThat(config.endpoints().get("mock").apiKeys()).isEmpty();
+        assertThat(config.model("m1").hasTpmLimit()).isFalse();
+        assertThat(config.model("m1").encoding()).isEqualTo("cl100k_base");
+        assertThat(config.model("m1").burst()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void rejectsANegativeLimitNamingKeyAndValue() {
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "models: {m1: {rpm: -5}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("models.m1.rpm must be > 0, was -5");
+    }
+
+    @Test
+    void rejectsAValueOfTheWrongType() {
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {capacity: many}"))
+                .hasMessage("call.capacity must be an integer, was 'many'");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {timeout: soon}"))
+                .hasMessage("call.timeout must be a duration such as 500ms, 10s or 2m, was 'soon'");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "kafka: {starting-offsets: middle}"))
+                .hasMessage("kafka.starting-offsets must be one of committed | earliest | latest, was 'middle'");
+    }
+
+    @Test
+    void rejectsAMisspeltKeyWithASuggestion() {
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "kafka: {bootstrap-server: 'x:1'}"))
+                .hasMessage("unknown key 'kafka.bootstrap-server'; did you mean 'kafka.bootstrap-servers'?");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "jobs: {parallelism: 2}"))
+                .hasMessageStartingWith("unknown key 'jobs'; did you mean 'job'?");
+    }
+
+    @Test
+    void rejectsCrossReferencesThatDoNotResolve() {
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "models: {m2: {endpoint: nowhere}}"))
+                .hasMessage("models.m2.endpoint must name one of the endpoints [mock], was nowhere");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "default-model: m9"))
+                .hasMessage("default-model must be one of the models [m1], was m9");
+        assertThatThrownBy(() -> loader.loadYaml("endpoints: {mock: {base-url: 'http://x'}}"))
+                .hasMessageStartingWith("models must list at least one model");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {timeout: 10s, attempt-timeout: 20s}"))
+                .hasMessage("call.attempt-timeout must be <= call.timeout (10s), was 20s");
+    }
+
+    @Test
+    void namesTheMissingEnvironmentVariableAndTheKey() {
+        ConfigLoader withoutKey = new ConfigLoader(name -> null);
+
+        assertThatThrownBy(() -> withoutKey.load(List.of(SHIPPED)))
+                .hasMessage("endpoints.openai.api-keys[0] needs the environment variable OPENAI_API_KEY, which is "
+                        + "not set (set it, or write ${OPENAI_API_KEY:-default} for a default)");
+    }
+
+    @Test
+    void readsDefaultsAndSecretFiles(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("key");
+        Files.writeString(secret, "sk-from-file\n");
+        String yaml = "endpoints: {mock: {base-url: 'http://x', api-keys: ['${file:" + secret + "}', "
+                + "'${MISSING:-sk-default}', 'literal$$dollar']}}\nmodels: {m1: {endpoint: mock}}\n";
+
+        LlmStreamConfig config = loader.loadYaml(yaml);
+
+        assertThat(config.endpoints().get("mock").apiKeys()).containsExactly(
+                new Secret("sk-from-file"), new Secret("sk-default"), new Secret("literal$dollar"));
+    }
+
+    @Test
+    void neverShowsSecretsInToString() {
+        LlmStreamConfig config = loader.loadYaml(MINIMAL,
+                "endpoints: {mock: {api-keys: ['sk-very-secret']}}\n"
+                        + "kafka: {properties: {sasl.jaas.config: 'password=\"hunter2\"'}}");
+
+        assertThat(config.toString()).doesNotContain("sk-very-secret").doesNotContain("hunter2")
+                .contains("sasl.jaas.config");
+        assertThat(new Secret("sk-very-secret").fingerprint()).startsWith("key-").hasSize(12);
+    }
+
+    @Test
+    void reportsAMissingFileAndBadYaml(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "kafka: [unclosed\n");
+
+        assertThatThrownBy(() -> loader.load(List.of(dir.resolve("none.yaml"))))
+                .hasMessage("config file '" + dir.resolve("none.yaml") + "' does not exist");
+        assertThatThrownBy(() -> loader.load(List.of(bad)))
+                .hasMessageStartingWith("config file '" + bad + "' is not valid YAML at line");
+    }
+}
