@@ -1,0 +1,131 @@
+package io.llmstream.parse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.TestConfigs;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.ErrorKind;
+import io.llmstream.record.InputRecord;
+import io.llmstream.record.LlmRequest;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PromptParserTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final PromptParser parser = new PromptParser(TestConfigs.offline(
+            "models: {m2: {endpoint: mock, tpm: 1000, default-max-tokens: 100}}\njob: {max-input-bytes: 2000}"));
+
+    private PromptParser.Parsed parse(String value) {
+        byte[] bytes = value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+        return parser.parse(new InputRecord("prompts", 3, 42, 0, bytes), 1234);
+    }
+
+    private LlmRequest valid(String value) {
+        PromptParser.Parsed parsed = parse(value);
+        assertThat(parsed.deadLetter()).as("dead letter").isNull();
+        return parsed.request();
+    }
+
+    private DeadLetter invalid(String value) {
+        PromptParser.Parsed parsed = parse(value);
+        assertThat(parsed.request()).as("request").isNull();
+        assertThat(parsed.deadLetter().kind()).isEqualTo(ErrorKind.INVALID_INPUT);
+        return parsed.deadLetter();
+    }
+
+    @Test
+    void turnsAPromptIntoOneUserMessageWithDefaults() throws Exception {
+        LlmRequest request = valid("{\"prompt\": \"Translate to French: hello\"}");
+
+        assertThat(request.id()).isEqualTo("prompts-3-42");
+        assertThat(request.model()).isEqualTo("m1");
+        assertThat(request.priority()).isZero();
+        assertThat(request.metadata()).isNull();
+        assertThat(request.maxTokens()).isZero();
+        assertThat(request.receivedAtMillis()).isEqualTo(1234);
+        assertThat(JSON.readTree(request.body())).isEqualTo(JSON.readTree(
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Translate to French: hello\"}]}"));
+        assertThat(request.promptTokens()).isBetween(10, 20);
+    }
+
+    @Test
+    void keepsMessagesAndPassesEveryOtherParameterThrough() throws Exception {
+        String input = "{\"id\": \"r-2\", \"model\": \"m2\", \"messages\": [{\"role\": \"system\", \"content\": \"Be brief\"},"
+                + " {\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 100, \"temperature\": 0.2, \"priority\": 5,"
+                + " \"metadata\": {\"any\": [\"json\", 1]}, \"seed\": 7, \"response_format\": {\"type\": \"json_object\"}}";
+
+        LlmRequest request = valid(input);
+
+        assertThat(request.id()).isEqualTo("r-2");
+        assertThat(request.model()).isEqualTo("m2");
+        assertThat(request.priority()).isEqualTo(5);
+        assertThat(request.maxTokens()).isEqualTo(100);
+        assertThat(JSON.readTree(request.metadata())).isEqualTo(JSON.readTree("{\"any\": [\"json\", 1]}"));
+        assertThat(request.input()).isEqualTo(input);
+        JsonNode body = JSON.readTree(request.body());
+        assertThat(body.fieldNames()).toIterable().containsExactlyInAnyOrder(
+                "messages", "max_tokens", "temperature", "seed", "response_format");
+        assertThat(body.get("temperature").asDouble()).isEqualTo(0.2);
+        assertThat(body.get("messages")).hasSize(2);
+    }
+
+    @Test
+    void acceptsANumericId() {
+        assertThat(valid("{\"id\": 17, \"prompt\": \"x\"}").id()).isEqualTo("17");
+    }
+
+    @Test
+    void deadLettersInputThatIsNotAPromptWithTheReason() {
+        assertThat(invalid(null).message()).isEqualTo("the record has no value (a tombstone)");
+        assertThat(invalid("not json").message()).startsWith("the value is not valid JSON: ");
+        assertThat(invalid("[1, 2]").message()).isEqualTo("the value must be a JSON object, was [1,2]");
+        assertThat(invalid("{}").message()).isEqualTo("prompt or messages is required");
+        assertThat(invalid("{\"prompt\": \"a\", \"messages\": []}").message())
+                .isEqualTo("give either prompt or messages, not both");
+        assertThat(invalid("{\"prompt\": \"  \"}").message()).isEqualTo("prompt must be a non-empty string, was \"  \"");
+        assertThat(invalid("{\"messages\": []}").message()).isEqualTo("messages must be a non-empty array, was []");
+        assertThat(invalid("{\"messages\": [{\"content\": \"x\"}]}").message())
+                .isEqualTo("messages[0] must be an object with a string role, was {\"content\":\"x\"}");
+        assertThat(invalid("{\"prompt\": \"x\", \"model\": \"gpt-9\"}").message())
+                .isEqualTo("model \"gpt-9\" is not configured; configured models: [m1, m2]");
+        assertThat(invalid("{\"prompt\": \"x\", \"priority\": \"high\"}").message())
+                .isEqualTo("priority must be an integer, was \"high\"");
+        assertThat(invalid("{\"prompt\": \"x\", \"max_tokens\": 0}").message())
+                .isEqualTo("max_tokens must be a positive integer, was 0");
+        assertThat(invalid("{\"prompt\": \"x\", \"stream\": true}").message())
+                .isEqualTo("stream: true is not supported; llmstream writes whole completions");
+        assertThat(invalid("{\"prompt\": \"x\", \"n\": 3}").message())
+                .isEqualTo("n must be 1, was 3; send separate prompts instead");
+        assertThat(invalid("{\"prompt\": \"x\", \"id\": {}}").message()).isEqualTo("id must be a non-empty string, was {}");
+        assertThat(invalid("{\"prompt\": \"a\", \"prompt\": \"b\"}").message()).contains("Duplicate field 'prompt'");
+    }
+
+    @Test
+    void filesADeadLetterUnderTheInputsIdWhenItHasOne() {
+        DeadLetter deadLetter = invalid("{\"id\": \"r-9\", \"prompt\": 5}");
+
+        assertThat(deadLetter.id()).isEqualTo("r-9");
+        assertThat(deadLetter.input()).isEqualTo("{\"id\": \"r-9\", \"prompt\": 5}");
+        assertThat(deadLetter.attempts()).isZero();
+    }
+
+    @Test
+    void rejectsOversizedAndNonUtf8Values() {
+        assertThat(invalid("{\"prompt\": \"" + "x".repeat(3000) + "\"}").message())
+                .isEqualTo("the value is 3014 bytes, more than job.max-input-bytes (2000)");
+        PromptParser.Parsed parsed = parser.parse(
+                new InputRecord("prompts", 0, 1, 0, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}), 0);
+        assertThat(parsed.deadLetter().message()).isEqualTo("the value is not valid UTF-8");
+    }
+
+    @Test
+    void rejectsARequestThatCouldNeverFitTheTokenLimit() {
+        DeadLetter deadLetter = invalid("{\"model\": \"m2\", \"prompt\": \"hello\", \"max_tokens\": 995}");
+
+        assertThat(deadLetter.message()).matches("the request needs about 10\\d\\d tokens \\(\\d+ prompt \\+ 995 "
+                + "completion\\), more than models.m2.tpm \\(1000\\), so it could never be sent");
+    }
+}
