@@ -4,6 +4,7 @@ import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.LlmRequest;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -16,8 +17,12 @@ public final class ParseFunction extends ProcessFunction<InputRecord, LlmRequest
     /** Dead letters of kind invalid_input. */
     public static final OutputTag<DeadLetter> INVALID = new OutputTag<>("invalid-input") {};
 
+    /** Job accumulator: inputs that were not valid prompts. */
+    public static final String INVALID_COUNTER = "llmstream-invalid-inputs";
+
     private final LlmStreamConfig config;
     private transient PromptParser parser;
+    private transient LongCounter invalidInputs;
 
     public ParseFunction(LlmStreamConfig config) {
         this.config = config;
@@ -26,6 +31,7 @@ public final class ParseFunction extends ProcessFunction<InputRecord, LlmRequest
     @Override
     public void open(OpenContext openContext) {
         parser = new PromptParser(config);
+        invalidInputs = getRuntimeContext().getLongCounter(INVALID_COUNTER);
     }
 
     @Override
@@ -35,6 +41,7 @@ public final class ParseFunction extends ProcessFunction<InputRecord, LlmRequest
             out.collect(parsed.request());
         } else {
             ctx.output(INVALID, parsed.deadLetter());
+            invalidInputs.add(1);
         }
     }
 }
