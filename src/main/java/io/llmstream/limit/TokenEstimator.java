@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
+import com.knuddels.jtokkit.api.EncodingResult;
 import com.knuddels.jtokkit.api.EncodingType;
 
 import java.util.Locale;
@@ -66,6 +67,41 @@ public final class TokenEstimator {
     /** Tokens of plain text, special tokens counted as ordinary text. */
     public int countText(String text) {
         return text == null || text.isEmpty() ? 0 : encoding.countTokensOrdinary(text);
+    }
+
+    /**
+     * The text cut to its first {@code maxTokens} tokens, as a provider cuts a completion at
+     * {@code max_tokens}: a prefix that counts at most that many tokens and never ends inside a
+     * character; the text itself when it already fits.
+     */
+    public String truncate(String text, int maxTokens) {
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("maxTokens must be >= 0, was " + maxTokens);
+        }
+        if (text == null || maxTokens == 0) {
+            return "";
+        }
+        EncodingResult head = encoding.encodeOrdinary(text, maxTokens);
+        if (!head.isTruncated()) {
+            return text;
+        }
+        String cut = encoding.decode(head.getTokens());
+        if (!text.startsWith(cut)) {
+            // A token that ended inside a multi-byte character decodes to a replacement character.
+            int common = 0;
+            while (common < cut.length() && cut.charAt(common) == text.charAt(common)) {
+                common++;
+            }
+            cut = text.substring(0, common);
+        }
+        // Re-encoding a prefix can merge differently; drop characters until the count fits.
+        while (!cut.isEmpty() && countText(cut) > maxTokens) {
+            cut = cut.substring(0, cut.offsetByCodePoints(cut.length(), -1));
+        }
+        if (!cut.isEmpty() && Character.isHighSurrogate(cut.charAt(cut.length() - 1))) {
+            cut = cut.substring(0, cut.length() - 1);
+        }
+        return cut;
     }
 
     /**

@@ -1,0 +1,231 @@
+package io.llmstream.local.mock;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Scripts carried in the prompt, for scenario tests that need exact failures in a known order: the
+ * last user message holds a directive, and the requests carrying that exact text play its steps one
+ * request at a time, then succeed.
+ *
+ * <pre>
+ * directive := "[[mock:" step ("," step)* "]]"
+ * step      := action [ "x" count ] [ "(" param (";" param)* ")" ]
+ * action    := a status from 400 to 599      an error answer with OpenAI's body for that status
+ *            | "ok"                          a normal answer (still subject to the rate limits)
+ *            | "reset"                       the connection is aborted with a TCP RST
+ *            | "hang"                        no answer; the connection stays open
+ *            | "malformed"                   200 with a body cut off in the middle of the JSON
+ *            | "no_choices"                  200 with valid JSON that has no "choices"
+ *            | "context_length_exceeded"     400 with code context_length_exceeded
+ *            | "insufficient_quota"          429 with type and code insufficient_quota
+ * count     := a positive integer (default 1) | "*" (this step for every later request)
+ * param     := "retry-after=" seconds              retry-after: N
+ *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer
+ *            | "retry-after-ms=" milliseconds      retry-after-ms: N
+ * </pre>
+ *
+ * <p>For example {@code [[mock:500x2]]}: the first two requests with this prompt get 500, the third
+ * succeeds; {@code [[mock:429x1(retry-after=2),500x1]]}: a 429 with {@code retry-after: 2}, a 500,
+ * then success. Parameters apply to status steps and {@code insufficient_quota}; without them no
+ * {@code retry-after} header is sent, so a client's own backoff is exercised. The params may also
+ * stand before the count ({@code 429(retry-after-ms=300)x3}). Only the first directive of a text
+ * counts, and only valid requests advance a script. A scripted step answers at once and is not
+ * charged to the rate limits; an {@code ok} step and every request after the script go the normal
+ * way. Progress is kept per exact text for the life of the server (it survives a stats reset); a
+ * malformed directive gets a 400 that says what is wrong.
+ */
+final class MockDirectives {
+
+    static final String PREFIX = "[[mock:";
+    private static final Pattern DIRECTIVE = Pattern.compile("\\[\\[mock:(.*?)]]", Pattern.DOTALL);
+    private static final Pattern STEP = Pattern.compile(
+            "([a-z_]+|\\d{3})(?:\\(([^)]*)\\))?(?:x(\\d+|\\*))?(?:\\(([^)]*)\\))?");
+    private static final Pattern DATE_OFFSET = Pattern.compile("date\\+(\\d+)s?");
+    private static final DateTimeFormatter HTTP_DATE =
+            DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
+
+    /** What a step does. */
+    enum Action { OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA }
+
+    /**
+     * One step: its action, the status of a {@link Action#STATUS} step, how many requests it covers
+     * ({@code -1} for all later ones) and the optional retry headers.
+     */
+    record Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
+                Long retryAfterMs) {
+
+        /** The retry headers of this step, an HTTP date computed from {@code now}. */
+        Map<String, String> headers(Instant now) {
+            Map<String, String> headers = new LinkedHashMap<>();
+            if (retryAfterSeconds != null) {
+                headers.put("retry-after", String.valueOf(retryAfterSeconds));
+            } else if (retryAfterDateSeconds != null) {
+                // Round up to the next whole second, so the date is never earlier than promised.
+                Instant at = now.plusSeconds(retryAfterDateSeconds);
+                if (at.getNano() > 0) {
+                    at = at.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+                }
+                headers.put("retry-after", HTTP_DATE.format(at));
+            }
+            if (retryAfterMs != null) {
+                headers.put("retry-after-ms", String.valueOf(retryAfterMs));
+            }
+            return headers;
+        }
+    }
+
+    private record Progress(List<Step> steps, AtomicLong seen) {}
+
+    private final ConcurrentHashMap<String, Progress> progress = new ConcurrentHashMap<>();
+
+    /**
+     * The step for this request, advancing the script of its exact text; empty when the text has no
+     * directive or its script has played out.
+     *
+     * @throws IllegalArgumentException when the directive is malformed
+     */
+    Optional<Step> next(String text) {
+        if (text == null || !text.contains(PREFIX)) {
+            return Optional.empty();
+        }
+        Progress script = progress.computeIfAbsent(text, t -> new Progress(parse(t), new AtomicLong()));
+        long n = script.seen().getAndIncrement();
+        for (Step step : script.steps()) {
+            if (step.count() < 0 || n < step.count()) {
+                return Optional.of(step);
+            }
+            n -= step.count();
+        }
+        return Optional.empty();
+    }
+
+    /** The steps of the first directive in a text; empty when there is none. */
+    static List<Step> parse(String text) {
+        Matcher m = DIRECTIVE.matcher(text);
+        if (!m.find()) {
+            return List.of();
+        }
+        String body = m.group(1);
+        List<Step> steps = new ArrayList<>();
+        for (String raw : splitTopLevel(body)) {
+            steps.add(parseStep(raw.trim(), m.group()));
+        }
+        return List.copyOf(steps);
+    }
+
+    private static Step parseStep(String raw, String directive) {
+        Matcher m = STEP.matcher(raw.toLowerCase(Locale.ROOT));
+        if (raw.isEmpty() || !m.matches() || (m.group(2) != null && m.group(4) != null)) {
+            throw invalid(directive, "step '" + raw + "' is not ACTION[xCOUNT][(PARAMS)]");
+        }
+        String name = m.group(1);
+        Action action;
+        int status = 0;
+        if (Character.isDigit(name.charAt(0))) {
+            status = Integer.parseInt(name);
+            if (status < 400 || status > 599) {
+                throw invalid(directive, "status " + status + " is not between 400 and 599");
+            }
+            action = Action.STATUS;
+        } else {
+            try {
+                action = Action.valueOf(name.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
+                        + " malformed, no_choices, context_length_exceeded or insufficient_quota");
+            }
+            if (action == Action.STATUS) {
+                throw invalid(directive, "unknown action '" + name + "'");
+            }
+        }
+        long count = 1;
+        if (m.group(3) != null) {
+            count = "*".equals(m.group(3)) ? -1 : parseCount(m.group(3), directive);
+        }
+        String params = m.group(2) != null ? m.group(2) : m.group(4);
+        Long retryAfter = null;
+        Long retryAfterDate = null;
+        Long retryAfterMs = null;
+        if (params != null) {
+            if (action != Action.STATUS && action != Action.INSUFFICIENT_QUOTA) {
+                throw invalid(directive, "parameters apply only to status steps and insufficient_quota, not "
+                        + name);
+            }
+            for (String param : params.split("[;,]")) {
+                String[] kv = param.trim().split("=", 2);
+                String value = kv.length == 2 ? kv[1].trim() : "";
+                switch (kv[0].trim()) {
+                    case "retry-after" -> {
+                        Matcher date = DATE_OFFSET.matcher(value);
+                        if (date.matches()) {
+                            retryAfterDate = parseNumber(date.group(1), param, directive);
+                        } else {
+                            retryAfter = parseNumber(value, param, directive);
+                        }
+                    }
+                    case "retry-after-ms" -> retryAfterMs = parseNumber(value, param, directive);
+                    default -> throw invalid(directive, "unknown parameter '" + param.trim()
+                            + "'; use retry-after=N, retry-after=date+N or retry-after-ms=N");
+                }
+            }
+        }
+        return new Step(action, status, count, retryAfter, retryAfterDate, retryAfterMs);
+    }
+
+    /** Splits on commas outside parentheses, so {@code 429(retry-after=1,retry-after-ms=5),500} has two steps. */
+    private static List<String> splitTopLevel(String body) {
+        List<String> parts = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int i = 0; i < body.length(); i++) {
+            char c = body.charAt(i);
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth = Math.max(0, depth - 1);
+            } else if (c == ',' && depth == 0) {
+                parts.add(body.substring(start, i));
+                start = i + 1;
+            }
+        }
+        parts.add(body.substring(start));
+        return parts;
+    }
+
+    private static long parseCount(String value, String directive) {
+        long count = parseNumber(value, "x" + value, directive);
+        if (count < 1) {
+            throw invalid(directive, "count x" + value + " must be at least 1");
+        }
+        return count;
+    }
+
+    private static long parseNumber(String value, String what, String directive) {
+        try {
+            long parsed = Long.parseLong(value);
+            if (parsed >= 0) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw invalid(directive, "'" + what.trim() + "' needs a non-negative whole number");
+    }
+
+    private static IllegalArgumentException invalid(String directive, String reason) {
+        return new IllegalArgumentException("invalid mock directive " + directive + ": " + reason);
+    }
+}

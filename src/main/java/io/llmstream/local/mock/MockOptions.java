@@ -1,0 +1,350 @@
+package io.llmstream.local.mock;
+
+import io.llmstream.limit.TokenEstimator;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the mock LLM server does: where it listens, which keys and models it accepts, how slow it is,
+ * which rate limits it enforces and which faults it injects. Built with {@link #builder()} or from
+ * command-line flags with {@link #parseArgs(List)}, and validated in one place, the constructor, so a
+ * bad value fails before the server binds a port.
+ *
+ * <p>Error messages name the flag, the value and what it must be, e.g.
+ * {@code --rpm must be a non-negative integer, was 'abc'}. Keys never appear in messages or in
+ * {@link #toString()}; only their fingerprints do.
+ *
+ * @param host the address to bind
+ * @param port the port to bind; 0 picks a free one (see {@link MockLlmServer#port()})
+ * @param models the served models; empty means any model is accepted and {@link #DEFAULT_MODELS} are listed
+ * @param apiKeys the accepted keys; empty means any non-empty key is accepted
+ * @param revokedKeys keys answered with 401 {@code invalid_api_key}
+ * @param embeddingDims the length of embedding vectors when a request does not ask for {@code dimensions}
+ * @param seed the seed of the latency and fault draws
+ * @param latencyMs the median of the log-normal base latency, in milliseconds; 0 answers at once
+ * @param latencySigma the sigma of the log-normal base latency
+ * @param msPerToken milliseconds added per completion token on top of the base latency
+ * @param encoding a jtokkit encoding name, or {@link #AUTO_ENCODING} for each model's own encoding
+ * @param rpm requests per minute of every key and model without a more specific {@link RateLimit}; 0 is unlimited
+ * @param tpm tokens per minute of every key and model without a more specific {@link RateLimit}; 0 is unlimited
+ * @param limits per-key, per-model limits
+ * @param limitWindow the period over which per-minute limits are enforced: capacity = limit × window / 60 s
+ * @param contextWindow the context window of models without their own; 0 is unlimited
+ * @param contextWindows context windows by model
+ * @param errorRate the share of admitted requests answered 500, 502 or 503
+ * @param resetRate the share of admitted requests whose connection is reset
+ * @param hangRate the share of admitted requests never answered
+ * @param malformedRate the share of admitted requests answered 200 with a broken body
+ * @param outageStart when the outage begins, measured from server start
+ * @param outageDuration how long the outage lasts; zero means no outage
+ * @param helpRequested whether {@code --help} was given; the caller prints {@link #usage()} instead of starting
+ */
+public record MockOptions(String host, int port, List<String> models, Set<String> apiKeys, Set<String> revokedKeys,
+                          int embeddingDims, long seed, long latencyMs, double latencySigma, double msPerToken,
+                          String encoding, long rpm, long tpm, List<RateLimit> limits, Duration limitWindow,
+                          int contextWindow, Map<String, Integer> contextWindows, double errorRate,
+                          double resetRate, double hangRate, double malformedRate, Duration outageStart,
+                          Duration outageDuration, boolean helpRequested) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8089;
+    /** Served by {@code GET /v1/models} when no model list is configured; any model is then accepted. */
+    public static final List<String> DEFAULT_MODELS =
+            List.of("gpt-4o", "gpt-4o-mini", "gpt-4.1-mini", "text-embedding-3-small");
+    public static final String DEFAULT_ENCODING = "o200k_base";
+    /** The encoding value that picks each model's own encoding, as OpenAI does. */
+    public static final String AUTO_ENCODING = "auto";
+    public static final int DEFAULT_EMBEDDING_DIMS = 16;
+    public static final int MAX_EMBEDDING_DIMS = 4096;
+    public static final double DEFAULT_LATENCY_SIGMA = 0.3;
+    public static final Duration DEFAULT_LIMIT_WINDOW = Duration.ofSeconds(1);
+    /** The selector of a {@link RateLimit} that matches every key, or every model. */
+    public static final String ANY = "*";
+
+    /** @throws IllegalArgumentException naming the first invalid option, its value and the rule */
+    public MockOptions {
+        models = List.copyOf(models);
+        apiKeys = Set.copyOf(apiKeys);
+        revokedKeys = Set.copyOf(revokedKeys);
+        limits = List.copyOf(limits);
+        contextWindows = Map.copyOf(contextWindows);
+        check(host != null && !host.isBlank(), "--host must not be empty");
+        check(port >= 0 && port <= 65535, "--port must be between 0 and 65535, was " + port);
+        for (String model : models) {
+            check(!model.isBlank(), "--models must not contain an empty name");
+        }
+        for (String key : apiKeys) {
+            check(!key.isBlank(), "--api-keys must not contain an empty key");
+        }
+        for (String key : revokedKeys) {
+            check(!key.isBlank(), "--revoked-keys must not contain an empty key");
+        }
+        check(embeddingDims >= 1 && embeddingDims <= MAX_EMBEDDING_DIMS,
+                "--embedding-dims must be between 1 and " + MAX_EMBEDDING_DIMS + ", was " + embeddingDims);
+        check(latencyMs >= 0, "--latency-ms must be a non-negative integer, was " + latencyMs);
+        check(latencySigma >= 0 && latencySigma <= 5, "--latency-sigma must be between 0 and 5, was " + latencySigma);
+        check(msPerToken >= 0, "--ms-per-token must be >= 0, was " + msPerToken);
+        check(encoding != null && (AUTO_ENCODING.equals(encoding) || TokenEstimator.parseEncoding(encoding).isPresent()),
+                "--encoding must be " + AUTO_ENCODING + " or one of " + TokenEstimator.knownEncodings()
+                        + ", was '" + encoding + "'");
+        check(rpm >= 0, "--rpm must be a non-negative integer, was " + rpm);
+        check(tpm >= 0, "--tpm must be a non-negative integer, was " + tpm);
+        for (RateLimit limit : limits) {
+            check(limit.keySelector() != null && !limit.keySelector().isBlank(),
+                    "--limit needs a key or * before '@', was " + limit);
+            check(limit.model() != null && !limit.model().isBlank(), "--limit needs a model or * after '@', was " + limit);
+            check(limit.rpm() >= 0 && limit.tpm() >= 0, "--limit RPM and TPM must be non-negative integers, was " + limit);
+            check(models.isEmpty() || ANY.equals(limit.model()) || models.contains(limit.model()),
+                    "--limit names model '" + limit.model() + "', which is not in --models " + models);
+        }
+        check(limitWindow != null && !limitWindow.isNegative() && !limitWindow.isZero()
+                        && limitWindow.compareTo(Duration.ofMinutes(1)) <= 0,
+                "--limit-window must be between 1ms and 1m, was " + text(limitWindow));
+        check(contextWindow >= 0, "--context-window must be a non-negative integer, was " + contextWindow);
+        contextWindows.forEach((model, tokens) -> check(tokens > 0,
+                "--context-window for " + model + " must be a positive integer, was " + tokens));
+        checkRate("--error-rate", errorRate);
+        checkRate("--reset-rate", resetRate);
+        checkRate("--hang-rate", hangRate);
+        checkRate("--malformed-rate", malformedRate);
+        double faults = errorRate + resetRate + hangRate + malformedRate;
+        check(faults <= 1.0 + 1e-9, "--error-rate, --reset-rate, --hang-rate and --malformed-rate must add up"
+                + " to at most 1, were " + faults);
+        check(outageStart != null && !outageStart.isNegative(), "--outage-start must be >= 0, was " + text(outageStart));
+        check(outageDuration != null && !outageDuration.isNegative(),
+                "--outage-duration must be >= 0, was " + text(outageDuration));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Options from command-line flags ({@code --rpm 600} or {@code --rpm=600}); see {@link #usage()}.
+     *
+     * @throws IllegalArgumentException naming the flag and the value when a flag is unknown or a value
+     *     is malformed or out of range
+     */
+    public static MockOptions parseArgs(List<String> args) {
+        return MockFlags.parse(args);
+    }
+
+    /** The flags {@link #parseArgs} accepts, one per line, each with its default. */
+    public static String usage() {
+        return MockFlags.usage();
+    }
+
+    /** The options without any key: keys are counted, limits show fingerprints. */
+    @Override
+    public String toString() {
+        return "MockOptions{host=" + host + ", port=" + port + ", models=" + models
+                + ", apiKeys=" + apiKeys.size() + " configured, revokedKeys=" + revokedKeys.size()
+                + " configured, rpm=" + rpm + ", tpm=" + tpm + ", limits=" + limits
+                + ", limitWindow=" + text(limitWindow) + ", latencyMs=" + latencyMs + ", seed=" + seed + "}";
+    }
+
+    private static String text(Duration duration) {
+        if (duration == null) {
+            return "null";
+        }
+        long millis = duration.toMillis();
+        return millis < 0 ? "-" + MockRateLimiter.goDuration(-millis) : MockRateLimiter.goDuration(millis);
+    }
+
+    private static void checkRate(String flag, double rate) {
+        check(rate >= 0 && rate <= 1, flag + " must be between 0 and 1, was " + rate);
+    }
+
+    private static void check(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /**
+     * Per-minute limits for one key (or {@link #ANY}) and one model (or {@link #ANY}); 0 is unlimited.
+     * The most specific rule wins: key and model, then key and any model, then any key and model,
+     * then {@code --rpm}/{@code --tpm}; among equally specific rules the last one.
+     */
+    public record RateLimit(String keySelector, String model, long rpm, long tpm) {
+
+        /** The rule without the key itself, so it can be logged. */
+        @Override
+        public String toString() {
+            String key = keySelector == null || ANY.equals(keySelector) ? keySelector : MockAuth.fingerprint(keySelector);
+            return key + "@" + model + "=" + rpm + "/" + tpm;
+        }
+    }
+
+    /** Collects options; {@link #build()} validates them all. Every option has a default. */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private final List<String> models = new ArrayList<>();
+        private final Set<String> apiKeys = new LinkedHashSet<>();
+        private final Set<String> revokedKeys = new LinkedHashSet<>();
+        private int embeddingDims = DEFAULT_EMBEDDING_DIMS;
+        private long seed;
+        private long latencyMs;
+        private double latencySigma = DEFAULT_LATENCY_SIGMA;
+        private double msPerToken;
+        private String encoding = DEFAULT_ENCODING;
+        private long rpm;
+        private long tpm;
+        private final List<RateLimit> limits = new ArrayList<>();
+        private Duration limitWindow = DEFAULT_LIMIT_WINDOW;
+        private int contextWindow;
+        private final Map<String, Integer> contextWindows = new LinkedHashMap<>();
+        private double errorRate;
+        private double resetRate;
+        private double hangRate;
+        private double malformedRate;
+        private Duration outageStart = Duration.ZERO;
+        private Duration outageDuration = Duration.ZERO;
+        private boolean helpRequested;
+
+        private Builder() {}
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder models(Collection<String> models) {
+            this.models.clear();
+            this.models.addAll(models);
+            return this;
+        }
+
+        public Builder models(String... models) {
+            return models(List.of(models));
+        }
+
+        public Builder apiKeys(Collection<String> keys) {
+            this.apiKeys.clear();
+            this.apiKeys.addAll(keys);
+            return this;
+        }
+
+        public Builder revokedKeys(Collection<String> keys) {
+            this.revokedKeys.clear();
+            this.revokedKeys.addAll(keys);
+            return this;
+        }
+
+        public Builder embeddingDims(int dims) {
+            this.embeddingDims = dims;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder latencyMs(long medianMs) {
+            this.latencyMs = medianMs;
+            return this;
+        }
+
+        public Builder latencySigma(double sigma) {
+            this.latencySigma = sigma;
+            return this;
+        }
+
+        public Builder msPerToken(double msPerToken) {
+            this.msPerToken = msPerToken;
+            return this;
+        }
+
+        public Builder encoding(String encoding) {
+            this.encoding = encoding;
+            return this;
+        }
+
+        public Builder rpm(long rpm) {
+            this.rpm = rpm;
+            return this;
+        }
+
+        public Builder tpm(long tpm) {
+            this.tpm = tpm;
+            return this;
+        }
+
+        /** Adds a per-key, per-model limit; {@code keySelector} is the key itself or {@link #ANY}. */
+        public Builder limit(String keySelector, String model, long rpm, long tpm) {
+            this.limits.add(new RateLimit(keySelector, model, rpm, tpm));
+            return this;
+        }
+
+        public Builder limitWindow(Duration window) {
+            this.limitWindow = window;
+            return this;
+        }
+
+        public Builder contextWindow(int tokens) {
+            this.contextWindow = tokens;
+            return this;
+        }
+
+        public Builder contextWindow(String model, int tokens) {
+            this.contextWindows.put(model, tokens);
+            return this;
+        }
+
+        public Builder errorRate(double rate) {
+            this.errorRate = rate;
+            return this;
+        }
+
+        public Builder resetRate(double rate) {
+            this.resetRate = rate;
+            return this;
+        }
+
+        public Builder hangRate(double rate) {
+            this.hangRate = rate;
+            return this;
+        }
+
+        public Builder malformedRate(double rate) {
+            this.malformedRate = rate;
+            return this;
+        }
+
+        public Builder outageStart(Duration start) {
+            this.outageStart = start;
+            return this;
+        }
+
+        public Builder outageDuration(Duration duration) {
+            this.outageDuration = duration;
+            return this;
+        }
+
+        public Builder helpRequested(boolean help) {
+            this.helpRequested = help;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first invalid option, its value and the rule */
+        public MockOptions build() {
+            return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
+                    latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
+                    errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, helpRequested);
+        }
+    }
+}

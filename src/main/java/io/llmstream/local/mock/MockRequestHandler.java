@@ -1,0 +1,160 @@
+package io.llmstream.local.mock;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Routes each request: the control endpoints under {@code /mock}, then for {@code /v1} the outage
+ * window, the API key and the endpoint. Runs on the event loop and never blocks it; delayed answers
+ * are scheduled by {@link MockExchange#later}.
+ */
+@ChannelHandler.Sharable
+final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MockRequestHandler.class);
+
+    private final MockRuntime rt;
+    private final MockChat chat;
+    private final MockEndpoints endpoints;
+
+    MockRequestHandler(MockRuntime rt) {
+        this.rt = rt;
+        this.chat = new MockChat(rt);
+        this.endpoints = new MockEndpoints(rt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        String method = request.method().name();
+        String path = new QueryStringDecoder(request.uri()).path();
+        if (path.length() > 1 && path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        if (!request.decoderResult().isSuccess()) {
+            new MockExchange(ctx, false, null, rt.json, rt.nextRequestId())
+                    .error(MockErrors.invalidRequest("Malformed HTTP request.", null));
+            return;
+        }
+        if (path.startsWith("/mock/")) {
+            control(new MockExchange(ctx, keepAlive, null, rt.json, rt.nextRequestId()), method, path);
+            return;
+        }
+        MockExchange ex = new MockExchange(ctx, keepAlive, rt.counters, rt.json, rt.nextRequestId());
+        rt.counters.request();
+        if (!path.startsWith("/v1/")) {
+            ex.error(MockErrors.notFound(method, path));
+            return;
+        }
+        if (rt.inOutage()) {
+            rt.counters.outageRefusal();
+            ex.error(MockErrors.outage());
+            return;
+        }
+        MockAuth.Result auth = rt.auth.check(request.headers());
+        if (!auth.ok()) {
+            ex.error(auth.error());
+            return;
+        }
+        try {
+            route(ex, method, path, auth.fingerprint(), request);
+        } catch (RuntimeException e) {
+            LOG.warn("mock-llm failed on {} {}; answering 500", method, path, e);
+            ex.error(new MockErrors.Error(500, "mock-llm failed: " + e, "server_error", null, "server_error"));
+        }
+    }
+
+    private void route(MockExchange ex, String method, String path, String fingerprint, FullHttpRequest request) {
+        switch (path) {
+            case "/v1/chat/completions" -> {
+                JsonNode body = post(ex, method, path, request);
+                if (body != null) {
+                    chat.handle(ex, fingerprint, body);
+                }
+            }
+            case "/v1/embeddings" -> {
+                JsonNode body = post(ex, method, path, request);
+                if (body != null) {
+                    endpoints.embeddings(ex, fingerprint, body);
+                }
+            }
+            case "/v1/models" -> {
+                if (get(ex, method, path)) {
+                    endpoints.models(ex);
+                }
+            }
+            default -> {
+                if (!path.startsWith("/v1/models/")) {
+                    ex.error(MockErrors.notFound(method, path));
+                } else if (get(ex, method, path)) {
+                    endpoints.model(ex, path.substring("/v1/models/".length()));
+                }
+            }
+        }
+    }
+
+    private void control(MockExchange ex, String method, String path) {
+        switch (path) {
+            case "/mock/stats" -> {
+                if (get(ex, method, path)) {
+                    endpoints.stats(ex);
+                }
+            }
+            case "/mock/reset" -> {
+                if ("POST".equals(method)) {
+                    endpoints.reset(ex);
+                } else {
+                    ex.error(MockErrors.methodNotAllowed(method, path));
+                }
+            }
+            default -> ex.error(MockErrors.notFound(method, path));
+        }
+    }
+
+    private static boolean get(MockExchange ex, String method, String path) {
+        if ("GET".equals(method)) {
+            return true;
+        }
+        ex.error(MockErrors.methodNotAllowed(method, path));
+        return false;
+    }
+
+    /** The JSON body of a POST, or null after answering 405 or 400. */
+    private JsonNode post(MockExchange ex, String method, String path, FullHttpRequest request) {
+        if (!"POST".equals(method)) {
+            ex.error(MockErrors.methodNotAllowed(method, path));
+            return null;
+        }
+        try (InputStream in = new ByteBufInputStream(request.content())) {
+            JsonNode body = rt.json.readTree(in);
+            if (body != null && !body.isMissingNode()) {
+                return body;
+            }
+            ex.error(MockErrors.invalidRequest("We could not parse the JSON body of your request: it is empty.", null));
+        } catch (JsonProcessingException e) {
+            ex.error(MockErrors.invalidRequest("We could not parse the JSON body of your request: "
+                    + e.getOriginalMessage(), null));
+        } catch (IOException e) {
+            ex.error(MockErrors.invalidRequest("We could not read the body of your request: " + e.getMessage(), null));
+        }
+        return null;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("mock-llm closes a connection after an error", cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,73 @@
+package io.llmstream.local.mock;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * An immutable snapshot of the mock server's counters, from {@link MockLlmServer#stats()} or, as JSON
+ * of the same shape, from {@code GET /mock/stats}.
+ *
+ * @param requests every request to {@code /v1}, whatever its outcome
+ * @param responsesByStatus responses sent, by HTTP status (resets and hangs send none)
+ * @param rateLimited 429s from the rate limiter (scripted 429s count only in {@code responsesByStatus})
+ * @param resets connections aborted with a TCP reset
+ * @param hangs requests never answered
+ * @param malformed 200s with a body that is not a valid completion
+ * @param outageRefusals 503s of the outage window
+ * @param promptTokens prompt tokens of successful completions and embeddings
+ * @param completionTokens completion tokens of successful completions
+ * @param byKeyModel per {@code keyFingerprint@model}
+ */
+public record MockStats(long requests, Map<Integer, Long> responsesByStatus, long rateLimited, long resets,
+                        long hangs, long malformed, long outageRefusals, long promptTokens, long completionTokens,
+                        Map<String, KeyModel> byKeyModel) {
+
+    public MockStats {
+        // Sorted, so the JSON and the summary read in a stable order.
+        responsesByStatus = Collections.unmodifiableMap(new TreeMap<>(responsesByStatus));
+        byKeyModel = Collections.unmodifiableMap(new TreeMap<>(byKeyModel));
+    }
+
+    /**
+     * The counters of one API key (by fingerprint) and model. Peaks are the most admitted requests and
+     * tokens in any 1 s and any 60 s sliding window, so a test can check a client never exceeded a
+     * limit. With a bucket window of W the server itself admits up to limit × (W + 1 s) / 60 s requests
+     * in a second and limit × (W + 60 s) / 60 s in a minute (a bucket starts full).
+     *
+     * @param requests requests that passed authentication and validation
+     * @param admitted requests the rate limiter admitted
+     * @param rateLimited requests the rate limiter refused
+     * @param tokens tokens charged to the limit for admitted requests: prompt plus {@code max_tokens},
+     *     or plus the completion when no {@code max_tokens} was given
+     */
+    public record KeyModel(String keyFingerprint, String model, long requests, long admitted, long rateLimited,
+                           long tokens, long peakRequests1s, long peakRequests60s, long peakTokens1s,
+                           long peakTokens60s) {}
+
+    /** Responses sent with this status. */
+    public long status(int status) {
+        return responsesByStatus.getOrDefault(status, 0L);
+    }
+
+    /** The counters of a key (given as the key itself) and model; all zero when it sent nothing. */
+    public KeyModel keyModel(String apiKey, String model) {
+        String fingerprint = MockAuth.fingerprint(apiKey);
+        KeyModel found = byKeyModel.get(fingerprint + "@" + model);
+        return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** One line for a console: totals, statuses and fault counts. */
+    public String summary() {
+        StringBuilder out = new StringBuilder("requests=").append(requests);
+        responsesByStatus.forEach((status, count) -> out.append(' ').append(status).append('=').append(count));
+        return out.append(" rate_limited=").append(rateLimited)
+                .append(" resets=").append(resets)
+                .append(" hangs=").append(hangs)
+                .append(" malformed=").append(malformed)
+                .append(" outage=").append(outageRefusals)
+                .append(" prompt_tokens=").append(promptTokens)
+                .append(" completion_tokens=").append(completionTokens)
+                .toString();
+    }
+}
