@@ -80,7 +80,7 @@ class LlmStreamJobTest {
             assertThat(completion.metadata()).isEqualTo("{\"n\":" + i + "}");
             assertThat(completion.completionTokens()).isPositive();
         }
-        assertThat(deadLetters.get("bad-json").kind()).isEqualTo(ErrorKind.INVALID_INPUT);
+        assertThat(deadLetters.get("prompts-0-300").kind()).isEqualTo(ErrorKind.INVALID_INPUT);
         assertThat(deadLetters.get("bad-model").kind()).isEqualTo(ErrorKind.INVALID_INPUT);
         assertThat(completions.get("retried").attempts()).isEqualTo(3);
         assertThat(completions.get("throttled").attempts()).isEqualTo(2);

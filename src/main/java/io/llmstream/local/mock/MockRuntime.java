@@ -1,6 +1,7 @@
 package io.llmstream.local.mock;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.TokenEstimator;
 
 import java.util.List;
@@ -54,7 +55,7 @@ final class MockRuntime {
     /** The estimator of a model: the configured encoding, or the model's own one under {@code auto}. */
     TokenEstimator estimatorFor(String model) {
         String encoding = MockOptions.AUTO_ENCODING.equals(options.encoding())
-                ? TokenEstimator.defaultEncodingFor(model)
+                ? ModelSettings.defaultEncodingFor(model)
                 : options.encoding();
         return estimators.computeIfAbsent(encoding, TokenEstimator::forEncoding);
     }
