@@ -2,6 +2,7 @@ package io.llmstream.call;
 
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.limit.ModelBudget;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -29,6 +30,7 @@ final class ChatCall {
     private final KeyRing keys;
     private final Backoff backoff;
     private final SharedHttpClient.Lease http;
+    private final ModelBudget budget;
     private final CompletableFuture<CallResult> result = new CompletableFuture<>();
 
     private long startMillis;
@@ -38,7 +40,7 @@ final class ChatCall {
     private String lastKeyId;
 
     ChatCall(PacedRequest paced, ModelSettings model, CallSettings settings, ChatRequestFactory requests,
-            KeyRing keys, Backoff backoff, SharedHttpClient.Lease http) {
+            KeyRing keys, Backoff backoff, SharedHttpClient.Lease http, ModelBudget budget) {
         this.paced = paced;
         this.model = model;
         this.settings = settings;
@@ -46,17 +48,38 @@ final class ChatCall {
         this.keys = keys;
         this.backoff = backoff;
         this.http = http;
+        this.budget = budget;
     }
 
-    /** Starts the call; the future completes exactly once with a completion or a dead letter. */
-    CompletableFuture<CallResult> start() {
-        long waitMicros = paced.admitAtMicros() - System.currentTimeMillis() * 1000;
-        if (waitMicros > 0) {
-            http.timer().schedule(this::begin, waitMicros, TimeUnit.MICROSECONDS);
-        } else {
-            begin();
-        }
+    /**
+     * Starts the call; the future completes exactly once with a completion or a dead letter.
+     *
+     * @param reserveAgain true for a request whose admission predates this run (restored from a
+     *     checkpoint): its old admission time says nothing about today's budget, so it pays again
+     */
+    CompletableFuture<CallResult> start(boolean reserveAgain) {
+        long admitAt = reserveAgain
+                ? budget.reserve(nowMicros(), 0, tokenCost())
+                : paced.admitAtMicros();
+        runAt(admitAt, this::begin);
         return result;
+    }
+
+    private void runAt(long epochMicros, Runnable task) {
+        long waitMicros = epochMicros - nowMicros();
+        if (waitMicros > 0) {
+            http.timer().schedule(task, waitMicros, TimeUnit.MICROSECONDS);
+        } else {
+            task.run();
+        }
+    }
+
+    private long tokenCost() {
+        return paced.request().tokenCost(model.defaultMaxTokens());
+    }
+
+    private static long nowMicros() {
+        return System.currentTimeMillis() * 1000;
     }
 
     private void begin() {
@@ -106,12 +129,14 @@ final class ChatCall {
             return;
         }
         Duration wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff.delay(attempts);
-        if (System.currentTimeMillis() + wait.toMillis() >= deadlineMillis) {
-            fail(outcome.withMessage(outcome.message() + " (gave up: waiting " + wait.toMillis()
-                    + " ms for the next attempt would pass call.timeout)"));
+        // The retry is paid from the model's budget like any request, so retries never push past the limits.
+        long retryAt = budget.reserve(nowMicros(), nowMicros() + wait.toNanos() / 1000, tokenCost());
+        if (retryAt / 1000 >= deadlineMillis) {
+            fail(outcome.withMessage(outcome.message() + " (gave up: the next attempt could go only in "
+                    + (retryAt / 1000 - System.currentTimeMillis()) + " ms, after call.timeout)"));
             return;
         }
-        http.timer().schedule(this::attempt, wait.toMillis(), TimeUnit.MILLISECONDS);
+        runAt(retryAt, this::attempt);
     }
 
     private void succeed(ChatAnswer answer) {

@@ -3,6 +3,7 @@ package io.llmstream.call;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.limit.ModelBudgets;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
@@ -34,6 +35,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Map<String, ChatRequestFactory> requestFactories;
     private transient Map<String, KeyRing> keyRings;
     private transient Backoff backoff;
+    private transient ModelBudgets.Lease budgets;
+    private transient long openedAtMillis;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -69,14 +72,16 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             keyRings.put(endpoint.name(), new KeyRing(endpoint));
         }
         backoff = new Backoff(config.call().retry());
+        budgets = ModelBudgets.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
+        openedAtMillis = System.currentTimeMillis();
     }
 
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
         ModelSettings model = config.model(paced.request().model());
         new ChatCall(paced, model, config.call(), requestFactories.get(model.endpoint()),
-                keyRings.get(model.endpoint()), backoff, http)
-                .start()
+                keyRings.get(model.endpoint()), backoff, http, budgets.forModel(model.name()))
+                .start(paced.pacedAtMillis() < openedAtMillis)
                 .whenComplete((result, failure) -> resultFuture.complete(Collections.singleton(
                         result != null ? result : internalFailure(paced, failure))));
     }
@@ -92,6 +97,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     public void close() {
         if (http != null) {
             http.close();
+        }
+        if (budgets != null) {
+            budgets.close();
         }
     }
 

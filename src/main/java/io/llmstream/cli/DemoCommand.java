@@ -1,13 +1,17 @@
 package io.llmstream.cli;
 
+import io.llmstream.local.demo.DemoRunner;
+
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Set;
 
 /** {@code demo}: everything embedded, end to end. */
 final class DemoCommand implements Main.Command {
     @Override
-    public int run(List<String> args, PrintStream out) {
-        throw new Args.UsageException("not yet");
+    public int run(List<String> args, PrintStream out) throws Exception {
+        Args.parse(args, Set.of(), Set.of());
+        return new DemoRunner(out).run();
     }
 
     @Override
@@ -17,6 +21,9 @@ final class DemoCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "usage: java -jar llmstream.jar demo";
+        return "usage: java -jar llmstream.jar demo\n"
+                + "  Starts a Kafka broker, the mock LLM (rate limits, latency, faults) and the job in this process,\n"
+                + "  produces 2,000 prompts (a few deliberately bad), shows progress and ends with a summary.\n"
+                + "  Exits 0 once every prompt is accounted for as a completion or a dead letter.";
     }
 }

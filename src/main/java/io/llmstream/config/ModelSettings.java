@@ -35,8 +35,9 @@ public record ModelSettings(
             .defaultValue(1024).mustBe(v -> v > 0, "> 0")
             .withDescription("Completion tokens counted against tpm for prompts without max_tokens.");
     public static final Option<Duration> BURST = Option.key("burst").durationType()
-            .defaultValue(Duration.ofSeconds(1)).mustBe(v -> !v.isNegative() && v.toMillis() <= 60_000, "between 0 and 60s")
-            .withDescription("How much of the budget may go out at once, as time at the full rate.");
+            .defaultValue(Duration.ofMillis(500)).mustBe(v -> !v.isNegative() && v.toMillis() <= 60_000, "between 0 and 60s")
+            .withDescription("How much of the budget may go out at once, as time at the full rate; kept below "
+                    + "the provider's enforcement window (1 s at OpenAI) so the rest absorbs network jitter.");
 
     public static final Option<Double> HEADROOM = Option.key("headroom").doubleType().defaultValue(0.02)
             .mustBe(v -> v >= 0 && v < 0.5, "between 0 and 0.5")

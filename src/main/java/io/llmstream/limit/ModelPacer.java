@@ -1,7 +1,6 @@
 package io.llmstream.limit;
 
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.config.ModelSettings;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.PacedRequest;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -9,9 +8,6 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
-
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The limit stage, keyed by model: gives each request the instant at which it may be sent so that the
@@ -29,7 +25,7 @@ public final class ModelPacer extends KeyedProcessFunction<String, LlmRequest, P
 
     private final LlmStreamConfig config;
     private transient ValueState<PacingBudget> budgetState;
-    private transient Map<String, ModelPacing> pacings;
+    private transient ModelBudgets.Lease budgets;
 
     public ModelPacer(LlmStreamConfig config) {
         this.config = config;
@@ -38,41 +34,51 @@ public final class ModelPacer extends KeyedProcessFunction<String, LlmRequest, P
     @Override
     public void open(OpenContext openContext) {
         budgetState = getRuntimeContext().getState(new ValueStateDescriptor<>("pacing-budget", PacingBudget.class));
-        pacings = new HashMap<>();
-        for (ModelSettings model : config.models().values()) {
-            pacings.put(model.name(), ModelPacing.of(model));
+        budgets = ModelBudgets.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
+    }
+
+    @Override
+    public void close() {
+        if (budgets != null) {
+            budgets.close();
         }
     }
 
     @Override
     public void processElement(LlmRequest request, Context ctx, Collector<PacedRequest> out) throws Exception {
         long nowMillis = ctx.timerService().currentProcessingTime();
-        ModelPacing pacing = pacings.get(request.model());
-        if (pacing.isUnlimited()) {
+        ModelBudget budget = budgets.forModel(request.model());
+        if (budget.isUnlimited()) {
             out.collect(new PacedRequest(request, nowMillis * 1000, nowMillis));
             return;
         }
-        PacingBudget budget = budgetState.value();
-        long cost = request.tokenCost(config.model(request.model()).defaultMaxTokens());
-        ModelPacing.Admission admission = pacing.admit(budget == null ? PacingBudget.FULL : budget,
-                nowMillis * 1000, cost);
-        PacingBudget after = admission.budget();
-        if (after.cleanupTimerMillis() == 0) {
-            long timer = ceilMillis(after.fullAtMicros());
-            ctx.timerService().registerProcessingTimeTimer(timer);
-            after = after.withCleanupTimer(timer);
+        PacingBudget stored = budgetState.value();
+        if (stored != null) {
+            budget.restore(stored);
         }
-        budgetState.update(after);
-        out.collect(new PacedRequest(request, admission.admitAtMicros(), nowMillis));
+        long cost = request.tokenCost(config.model(request.model()).defaultMaxTokens());
+        long admitAt = budget.reserve(nowMillis * 1000, 0, cost);
+        PacingBudget after = budget.snapshot();
+        long cleanupTimer = stored == null ? 0 : stored.cleanupTimerMillis();
+        if (cleanupTimer == 0) {
+            cleanupTimer = ceilMillis(after.fullAtMicros());
+            ctx.timerService().registerProcessingTimeTimer(cleanupTimer);
+        }
+        budgetState.update(after.withCleanupTimer(cleanupTimer));
+        out.collect(new PacedRequest(request, admitAt, nowMillis));
     }
 
     /** Clears the budget once it is full again, or re-arms for when it will be. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PacedRequest> out) throws Exception {
-        PacingBudget budget = budgetState.value();
-        if (budget == null) {
+        PacingBudget stored = budgetState.value();
+        if (stored == null) {
             return;
         }
+        // Retries since the last element moved the live budget on; the state catches up here.
+        ModelBudget live = budgets.forModel(ctx.getCurrentKey());
+        live.restore(stored);
+        PacingBudget budget = live.snapshot();
         if (budget.fullAtMicros() <= timestamp * 1000) {
             budgetState.clear();
         } else {

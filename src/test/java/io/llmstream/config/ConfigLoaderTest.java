@@ -64,7 +64,7 @@ class ConfigLoaderTest {
         assertThat(config.endpoints().get("mock").apiKeys()).isEmpty();
         assertThat(config.model("m1").hasTpmLimit()).isFalse();
         assertThat(config.model("m1").encoding()).isEqualTo("cl100k_base");
-        assertThat(config.model("m1").burst()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(config.model("m1").burst()).isEqualTo(Duration.ofMillis(500));
     }
 
     @Test

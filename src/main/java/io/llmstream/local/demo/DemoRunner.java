@@ -1,0 +1,166 @@
+package io.llmstream.local.demo;
+
+import io.llmstream.LlmStreamJob;
+import io.llmstream.config.ConfigLoader;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.local.TopicReader;
+import io.llmstream.local.TopicWriter;
+import io.llmstream.local.kafka.EmbeddedKafkaBroker;
+import io.llmstream.local.mock.MockLlmServer;
+import io.llmstream.local.mock.MockOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The demo: an embedded KRaft broker, the mock LLM with rate limits, latency and faults, and the job on
+ * an embedded Flink; 2,000 prompts in, a live progress line, a summary table out. It succeeds when
+ * every produced prompt is accounted for as a completion or a dead letter.
+ */
+public final class DemoRunner {
+    static final int PROMPTS = 2000;
+    static final String SMALL_MODEL = "gpt-4o-mini";
+    static final String BIG_MODEL = "gpt-4o";
+    static final int SMALL_RPM = 3000;
+    static final int BIG_RPM = 600;
+    static final int SMALL_TPM = 600_000;
+    static final int BIG_TPM = 90_000;
+    private static final String API_KEY = "demo-key";
+    private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(150);
+
+    private final PrintStream out;
+
+    public DemoRunner(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Runs the demo; returns the exit code: 0 if every prompt is accounted for. */
+    public int run() throws Exception {
+        long started = System.nanoTime();
+        out.println("llmstream demo: starting a Kafka broker (KRaft), the mock LLM and the job, all in this process");
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                MockLlmServer mock = MockLlmServer.start(mockOptions())) {
+            LlmStreamConfig config = config(kafka.bootstrapServers(), mock.baseUrl());
+            kafka.createTopic(config.kafka().topics().input(), 2);
+            kafka.createTopic(config.kafka().topics().output(), 2);
+            kafka.createTopic(config.kafka().topics().deadLetter(), 1);
+            kafka.createTopic(config.kafka().topics().metrics(), 1);
+            List<String> prompts = DemoPrompts.generate(PROMPTS, BIG_MODEL, SMALL_MODEL);
+            TopicWriter.write(kafka.bootstrapServers(), config.kafka().topics().input(), prompts);
+            out.printf("  kafka %s | mock %s | %d prompts in topic '%s' (%d invalid, %d the provider refuses)%n",
+                    kafka.bootstrapServers(), mock.baseUrl(), prompts.size(), config.kafka().topics().input(),
+                    DemoPrompts.invalidCount(), DemoPrompts.refusedCount());
+            out.printf("  limits: %s %d RPM / %,d TPM, %s %d RPM / %,d TPM; mock latency ~150 ms with 2%% errors,"
+                    + " resets, hangs and malformed bodies%n", SMALL_MODEL, SMALL_RPM, SMALL_TPM, BIG_MODEL, BIG_RPM,
+                    BIG_TPM);
+
+            long jobStarted = System.nanoTime();
+            JobClient job = submit(config);
+            DemoTally tally = follow(config, kafka.bootstrapServers(), job, mock, jobStarted);
+            job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+            double seconds = (System.nanoTime() - jobStarted) / 1e9;
+            new DemoReport(out, tally, mock.stats(), prompts.size(), seconds).print();
+            boolean complete = tally.accounted() == prompts.size();
+            out.printf("%n%s in %.1f s overall%n", complete
+                    ? "OK: every prompt is accounted for" : "FAILED: " + (prompts.size() - tally.accounted())
+                    + " prompts are missing", (System.nanoTime() - started) / 1e9);
+            return complete ? 0 : 1;
+        }
+    }
+
+    private static MockOptions mockOptions() {
+        return MockOptions.builder()
+                .port(0)
+                .apiKeys(List.of(API_KEY))
+                .seed(42)
+                .latencyMs(150)
+                .latencySigma(0.4)
+                .limit("*", SMALL_MODEL, SMALL_RPM, SMALL_TPM)
+                .limit("*", BIG_MODEL, BIG_RPM, BIG_TPM)
+                .errorRate(0.02)
+                .resetRate(0.003)
+                .hangRate(0.002)
+                .malformedRate(0.003)
+                .build();
+    }
+
+    private static LlmStreamConfig config(String bootstrapServers, String mockUrl) {
+        String yaml = String.join("\n",
+                "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}",
+                "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: [" + API_KEY + "]}}",
+                "models:",
+                "  " + SMALL_MODEL + ": {endpoint: mock, rpm: " + SMALL_RPM + ", tpm: " + SMALL_TPM + "}",
+                "  " + BIG_MODEL + ": {endpoint: mock, rpm: " + BIG_RPM + ", tpm: " + BIG_TPM + "}",
+                "default-model: " + SMALL_MODEL,
+                // Unordered: a hung request (3 s attempt timeout) should not hold back the answers behind it.
+                "call: {ordered: false, capacity: 200, timeout: 30s, attempt-timeout: 3s,"
+                        + " retry: {max-attempts: 5, initial-backoff: 200ms}}",
+                "metrics: {window: 5s}",
+                "job: {name: llmstream-demo, parallelism: 2, bounded: true, checkpoint-interval: 5s}");
+        return new ConfigLoader(name -> null).loadYaml(yaml);
+    }
+
+    private static JobClient submit(LlmStreamConfig config) throws Exception {
+        Configuration local = new Configuration();
+        local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
+        LlmStreamJob job = new LlmStreamJob(config);
+        job.configure(env);
+        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
+                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
+        return env.executeAsync(config.job().name());
+    }
+
+    /** Reads the job's topics and shows progress until every prompt is accounted for or the job is done. */
+    private DemoTally follow(LlmStreamConfig config, String bootstrapServers, JobClient job, MockLlmServer mock,
+            long startedNanos) throws Exception {
+        var topics = config.kafka().topics();
+        DemoTally tally = new DemoTally(topics.output(), topics.deadLetter());
+        boolean terminal = System.console() != null;
+        long lastPrint = 0;
+        long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
+        try (TopicReader reader = new TopicReader(bootstrapServers,
+                List.of(topics.output(), topics.deadLetter(), topics.metrics()), false)) {
+            while (System.nanoTime() < deadline) {
+                reader.poll(Duration.ofMillis(250)).forEach(tally::add);
+                boolean jobDone = job.getJobExecutionResult().isDone();
+                long now = System.nanoTime();
+                if (now - lastPrint > (terminal ? 250_000_000L : 2_000_000_000L)) {
+                    printProgress(tally, mock, (now - startedNanos) / 1e9, terminal);
+                    lastPrint = now;
+                }
+                if (jobDone) {
+                    // The job is over: read what is left (the last metrics windows too), then stop.
+                    var rest = reader.poll(Duration.ofSeconds(2));
+                    rest.forEach(tally::add);
+                    if (rest.isEmpty()) {
+                        break;
+                    }
+                }
+            }
+        }
+        printProgress(tally, mock, (System.nanoTime() - startedNanos) / 1e9, terminal);
+        out.println();
+        return tally;
+    }
+
+    private void printProgress(DemoTally tally, MockLlmServer mock, double seconds, boolean terminal) {
+        String line = String.format("  [%5.1fs] %,5d/%,d accounted | %,5d completions | %,3d dead letters | "
+                        + "%5.1f prompts/s | mock: %,d requests, %,d rate-limited",
+                seconds, tally.accounted(), PROMPTS, tally.completions(), tally.deadLetters(),
+                tally.accounted() / Math.max(seconds, 0.001), mock.stats().requests(), mock.stats().rateLimited());
+        if (terminal) {
+            out.print("\r" + line);
+        } else {
+            out.println(line);
+        }
+        out.flush();
+    }
+}
