@@ -39,6 +39,7 @@ public final class Main {
         commands.put("run", new RunCommand());
         commands.put("mock-llm", new MockLlmCommand());
         commands.put("kafka", new KafkaCommand());
+        commands.put("produce", new ProduceCommand());
         return commands;
     }
 
