@@ -1,0 +1,69 @@
+package io.llmstream.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.LlmStreamJob;
+import io.llmstream.TestConfigs;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.local.TopicReader;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Runs the Kafka job on the test's MiniCluster and reads back what it wrote, for the integration tests. */
+final class KafkaJobRuns {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KafkaJobRuns() {}
+
+    /** Runs the job, bounded, reading the input topic from the earliest offset, until it ends. */
+    static void runBounded(String bootstrapServers, String mockUrl, String... moreYaml) throws Exception {
+        String[] documents = new String[moreYaml.length + 2];
+        documents[0] = "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}";
+        documents[1] = "job: {bounded: true, checkpoint-interval: 2s}";
+        System.arraycopy(moreYaml, 0, documents, 2, moreYaml.length);
+        LlmStreamConfig config = TestConfigs.withEndpoint(mockUrl, documents);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        LlmStreamJob job = new LlmStreamJob(config);
+        job.configure(env);
+        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
+                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
+        env.execute("llmstream-it");
+    }
+
+    /** Reads a topic until it holds {@code expected} records, checking keys and that no id appears twice. */
+    static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected) throws Exception {
+        Map<String, JsonNode> byId = new HashMap<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+            while (byId.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(500))) {
+                    JsonNode value = JSON.readTree(record.value());
+                    assertThat(record.key()).isEqualTo(value.path("id").asText());
+                    assertThat(byId.put(record.key(), value)).as("duplicate " + record.key()).isNull();
+                }
+            }
+            assertThat(reader.poll(Duration.ofMillis(500))).as("records beyond the expected " + expected).isEmpty();
+        }
+        assertThat(byId).hasSize(expected);
+        return byId;
+    }
+
+    /** The sum of a numeric field over every record of a topic. */
+    static long sum(String bootstrapServers, String topic, String field) throws Exception {
+        long sum = 0;
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+            for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(5))) {
+                sum += JSON.readTree(record.value()).path(field).asLong();
+            }
+        }
+        return sum;
+    }
+}
