@@ -41,6 +41,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theLocalOverlayPointsAtTheMockAndRunsBounded() {
+        LlmStreamConfig config = new ConfigLoader(name -> null).load(List.of(SHIPPED, Path.of("conf/local.yaml")));
+
+        assertThat(config.endpoints().get("openai").baseUrl()).isEqualTo("http://127.0.0.1:8089/v1");
+        assertThat(config.endpoints().get("openai").apiKeys()).containsExactly(new Secret("mock-key"));
+        assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(30000);
+        assertThat(config.job().bounded()).isTrue();
+    }
+
+    @Test
     void laterFilesOverrideKeyByKey(@TempDir Path dir) throws Exception {
         Path override = dir.resolve("override.yaml");
         Files.writeString(override, "kafka: {topics: {input: other}}\njob: {bounded: true}\n"
