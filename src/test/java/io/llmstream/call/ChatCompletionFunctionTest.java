@@ -1,0 +1,239 @@
+package io.llmstream.call;
+
+import io.llmstream.TestConfigs;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.local.mock.MockAnswers;
+import io.llmstream.local.mock.MockLlmServer;
+import io.llmstream.local.mock.MockOptions;
+import io.llmstream.record.CallResult;
+import io.llmstream.record.Completion;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.ErrorKind;
+import io.llmstream.record.LlmRequest;
+import io.llmstream.record.PacedRequest;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The call stage in Flink's async operator harness, against the mock over real sockets. */
+class ChatCompletionFunctionTest {
+    private static final long OPERATOR_TIMEOUT_MS = 60_000;
+    private static MockLlmServer mock;
+
+    @BeforeAll
+    static void startMock() {
+        mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(2).seed(5).build());
+    }
+
+    @AfterAll
+    static void stopMock() {
+        mock.close();
+    }
+
+    private static LlmStreamConfig config(String baseUrl, String call) {
+        return TestConfigs.withEndpoint(baseUrl, "models: {m1: {endpoint: mock}}",
+                "call: {timeout: 5s, attempt-timeout: 300ms, retry: {max-attempts: 3, initial-backoff: 10ms, "
+                        + "max-backoff: 50ms}}",
+                call);
+    }
+
+    private static Supplier<PacedRequest> paced(String id, String prompt, long admitAtMicros) {
+        return () -> pacedNow(id, prompt, admitAtMicros);
+    }
+
+    private static PacedRequest pacedNow(String id, String prompt, long admitAtMicros) {
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
+        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, "{\"prompt\": \"" + prompt + "\"}",
+                System.currentTimeMillis());
+        return new PacedRequest(request, admitAtMicros, System.currentTimeMillis());
+    }
+
+    private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config)
+            throws Exception {
+        OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
+                new AsyncWaitOperatorFactory<>(new ChatCompletionFunction(config), OPERATOR_TIMEOUT_MS, 10,
+                        AsyncDataStream.OutputMode.ORDERED),
+                TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()));
+        harness.open();
+        return harness;
+    }
+
+    /**
+     * Sends the requests, waits for all of them (endInput drains the operator) and returns the results.
+     * The requests are made after the operator opened, as the pacer chained before it makes them.
+     */
+    @SafeVarargs
+    private static List<CallResult> call(LlmStreamConfig config, Supplier<PacedRequest>... requests) throws Exception {
+        try (var harness = harness(config)) {
+            for (Supplier<PacedRequest> request : requests) {
+                harness.processElement(new StreamRecord<>(request.get(), 0));
+            }
+            harness.endInput();
+            return results(harness);
+        }
+    }
+
+    private static List<CallResult> results(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+        List<CallResult> results = new ArrayList<>();
+        for (Object element : harness.getOutput()) {
+            if (element instanceof StreamRecord) {
+                results.add((CallResult) ((StreamRecord<?>) element).getValue());
+            }
+        }
+        return results;
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() * 1000;
+    }
+
+    @Test
+    void answersWithTheCompletionAndItsUsage() throws Exception {
+        List<CallResult> results = call(config(mock.baseUrl(), ""), paced("a", "What is Flink?", now()));
+
+        Completion completion = results.get(0).completion();
+        assertThat(completion.content()).isEqualTo(MockAnswers.contentFor("What is Flink?"));
+        assertThat(completion.finishReason()).isEqualTo("stop");
+        assertThat(completion.attempts()).isEqualTo(1);
+        assertThat(completion.promptTokens()).isPositive();
+        assertThat(completion.totalTokens()).isEqualTo(completion.promptTokens() + completion.completionTokens());
+        assertThat(results.get(0).metric().succeeded()).isTrue();
+    }
+
+    @Test
+    void retriesServerErrorsThenSucceeds() throws Exception {
+        String prompt = "[[mock:503x1,502x1]] flaky " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        Completion completion = call(config(mock.baseUrl(), ""), paced("b", prompt, now())).get(0).completion();
+
+        assertThat(completion.attempts()).isEqualTo(3);
+        assertThat(mock.stats().requests() - before).isEqualTo(3);
+    }
+
+    @Test
+    void givesUpAfterTheLastAttemptWithTheLastError() throws Exception {
+        String prompt = "[[mock:500x*]] broken " + System.nanoTime();
+
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("c", prompt, now())).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.SERVER_ERROR);
+        assertThat(deadLetter.status()).isEqualTo(500);
+        assertThat(deadLetter.attempts()).isEqualTo(3);
+        assertThat(deadLetter.keyId()).isEqualTo("mock#1");
+        assertThat(deadLetter.input()).contains("broken");
+    }
+
+    @Test
+    void doesNotRetryAFinalError() throws Exception {
+        String prompt = "[[mock:400]] wrong " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("d", prompt, now())).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.BAD_REQUEST);
+        assertThat(deadLetter.attempts()).isEqualTo(1);
+        assertThat(mock.stats().requests() - before).isEqualTo(1);
+    }
+
+    @Test
+    void waitsWhatRetryAfterMillisecondsAsks() throws Exception {
+        String prompt = "[[mock:429(retry-after-ms=400)]] throttled " + System.nanoTime();
+        long started = System.nanoTime();
+
+        CallResult result = call(config(mock.baseUrl(), ""), paced("e", prompt, now())).get(0);
+
+        assertThat(result.completion().attempts()).isEqualTo(2);
+        assertThat(result.metric().rateLimitedResponses()).isEqualTo(1);
+        assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(400);
+    }
+
+    @Test
+    void retriesAHungAttemptAfterTheAttemptTimeout() throws Exception {
+        String prompt = "[[mock:hang]] slow " + System.nanoTime();
+
+        Completion completion = call(config(mock.baseUrl(), ""), paced("f", prompt, now())).get(0).completion();
+
+        assertThat(completion.attempts()).isEqualTo(2);
+        assertThat(completion.latencyMs()).isGreaterThanOrEqualTo(300);
+    }
+
+    @Test
+    void retriesMalformedBodiesThenDeadLettersThemWithTheBodysStart() throws Exception {
+        String prompt = "[[mock:malformedx*]] garbled " + System.nanoTime();
+
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("g", prompt, now())).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.MALFORMED_RESPONSE);
+        assertThat(deadLetter.attempts()).isEqualTo(3);
+        assertThat(deadLetter.message()).startsWith("the body is not JSON; body starts with: {");
+    }
+
+    @Test
+    void aRefusedConnectionEndsAsAConnectionDeadLetter() throws Exception {
+        DeadLetter deadLetter = call(config("http://127.0.0.1:9/v1", ""), paced("h", "anyone?", now()))
+                .get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.CONNECTION);
+        assertThat(deadLetter.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    @Timeout(30)
+    void theOperatorTimeoutBecomesADeadLetterInsteadOfFailingTheJob() throws Exception {
+        try (var harness = harness(config(mock.baseUrl(), ""))) {
+            harness.setProcessingTime(0);
+            long inAnHour = now() + 3_600_000_000L;
+            harness.processElement(new StreamRecord<>(pacedNow("i", "later", inAnHour), 0));
+            assertThat(harness.getOutput()).isEmpty();
+
+            harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);
+            harness.endInput();
+
+            List<CallResult> results = results(harness);
+            assertThat(results).hasSize(1);
+            CallResult result = results.get(0);
+            assertThat(result.deadLetter().kind()).isEqualTo(ErrorKind.TIMEOUT);
+            assertThat(result.deadLetter().message()).startsWith("no result within the async operator's timeout");
+        }
+    }
+
+    @Test
+    void requestsRestoredFromACheckpointPayForTheirBudgetAgain() throws Exception {
+        LlmStreamConfig config = TestConfigs.withEndpoint(mock.baseUrl(),
+                "models: {m1: {endpoint: mock, rpm: 300, burst: 0s, headroom: 0}}");
+        // Paced a minute ago in an earlier run, before this operator opened: their admission times are stale.
+        long aMinuteAgo = System.currentTimeMillis() - 60_000;
+        PacedRequest first = new PacedRequest(pacedNow("r1", "restored one", 0).request(), aMinuteAgo * 1000, aMinuteAgo);
+        PacedRequest second = new PacedRequest(pacedNow("r2", "restored two", 0).request(), aMinuteAgo * 1000, aMinuteAgo);
+        long started = System.nanoTime();
+
+        List<CallResult> results = call(config, () -> first, () -> second);
+
+        assertThat(results).extracting(result -> result.completion().id()).containsExactly("r1", "r2");
+        assertThat((System.nanoTime() - started) / 1_000_000).as("300 RPM spaces them 200 ms apart")
+                .isGreaterThanOrEqualTo(190);
+    }
+
+    @Test
+    void sendsNoEarlierThanTheAdmissionTime() throws Exception {
+        long started = System.nanoTime();
+
+        call(config(mock.baseUrl(), ""), paced("j", "patience", now() + 300_000));
+
+        assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(290);
+    }
+}
