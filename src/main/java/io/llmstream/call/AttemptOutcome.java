@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.limit.ProviderLimits;
 import io.llmstream.record.ErrorKind;
 
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.time.Duration;
  *
  * @param status the HTTP status; 0 when no response arrived
  * @param retryAfter the wait the provider asked for; null if it asked for none
+ * @param limits what the response's headers said about the provider's limits
  */
 public record AttemptOutcome(
         ChatAnswer answer,
@@ -18,20 +20,31 @@ public record AttemptOutcome(
         String code,
         String message,
         boolean retryable,
-        Duration retryAfter) {
+        Duration retryAfter,
+        ProviderLimits limits) {
 
-    public static AttemptOutcome success(ChatAnswer answer) {
-        return new AttemptOutcome(answer, null, 200, null, null, false, null);
+    public static AttemptOutcome success(ChatAnswer answer, ProviderLimits limits) {
+        return new AttemptOutcome(answer, null, 200, null, null, false, null, limits);
     }
 
     public static AttemptOutcome failure(ErrorKind kind, int status, String code, String message, boolean retryable,
             Duration retryAfter) {
-        return new AttemptOutcome(null, kind, status, code, message, retryable, retryAfter);
+        return new AttemptOutcome(null, kind, status, code, message, retryable, retryAfter, ProviderLimits.NONE);
+    }
+
+    /** The same outcome with what the response said about the provider's limits. */
+    public AttemptOutcome withLimits(ProviderLimits reported) {
+        return new AttemptOutcome(answer, kind, status, code, message, retryable, retryAfter, reported);
     }
 
     /** The same failure with another message. */
     public AttemptOutcome withMessage(String newMessage) {
-        return new AttemptOutcome(answer, kind, status, code, newMessage, retryable, retryAfter);
+        return new AttemptOutcome(answer, kind, status, code, newMessage, retryable, retryAfter, limits);
+    }
+
+    /** The provider refused the key itself (401, 403). */
+    public boolean isKeyRefused() {
+        return status == 401 || status == 403;
     }
 
     public boolean succeeded() {

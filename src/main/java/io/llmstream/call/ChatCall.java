@@ -1,8 +1,11 @@
 package io.llmstream.call;
 
+import io.llmstream.config.ApiKey;
 import io.llmstream.config.CallSettings;
+import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.ModelBudget;
+import io.llmstream.limit.ModelDispatcher;
+import io.llmstream.limit.Ticket;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -15,128 +18,146 @@ import org.asynchttpclient.Request;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One prompt's way through the API: wait for its admission time, then attempt, classify, and retry
- * after a backoff or the wait the provider asked for, until an answer, a final error, the last attempt
- * or the deadline. Every wait is a task on the shared timer; no thread ever sleeps.
+ * One prompt's way through the API: ask the model's dispatcher for a turn, attempt on the key it
+ * gives, classify, and ask again for a retry after a backoff or the provider's wait, until an answer, a
+ * final error, the last attempt or the deadline. Every attempt, retries included, is paid from the
+ * model's budget. No thread ever waits: turns and backoffs are the dispatcher's timer.
  */
-final class ChatCall {
+final class ChatCall implements Ticket.Admission {
+    /** How long a key rests after a 429 that names no wait. */
+    static final Duration DEFAULT_RATE_LIMIT_WAIT = Duration.ofSeconds(1);
+
     private final PacedRequest paced;
     private final ModelSettings model;
+    private final EndpointSettings endpoint;
     private final CallSettings settings;
     private final ChatRequestFactory requests;
-    private final KeyRing keys;
     private final Backoff backoff;
     private final SharedHttpClient.Lease http;
-    private final ModelBudget budget;
+    private final ModelDispatcher dispatcher;
+    private final long enqueuedMicros;
     private final CompletableFuture<CallResult> result = new CompletableFuture<>();
 
     private long startMillis;
     private long deadlineMillis;
+    private long waitedMillis;
     private int attempts;
     private int rateLimitedResponses;
     private String lastKeyId;
+    private AttemptOutcome lastFailure;
 
-    ChatCall(PacedRequest paced, ModelSettings model, CallSettings settings, ChatRequestFactory requests,
-            KeyRing keys, Backoff backoff, SharedHttpClient.Lease http, ModelBudget budget) {
+    ChatCall(PacedRequest paced, ModelSettings model, EndpointSettings endpoint, CallSettings settings,
+            ChatRequestFactory requests, Backoff backoff, SharedHttpClient.Lease http, ModelDispatcher dispatcher) {
         this.paced = paced;
         this.model = model;
+        this.endpoint = endpoint;
         this.settings = settings;
         this.requests = requests;
-        this.keys = keys;
         this.backoff = backoff;
         this.http = http;
-        this.budget = budget;
+        this.dispatcher = dispatcher;
+        this.enqueuedMicros = System.currentTimeMillis() * 1000;
     }
 
-    /**
-     * Starts the call; the future completes exactly once with a completion or a dead letter.
-     *
-     * @param reserveAgain true for a request whose admission predates this run (restored from a
-     *     checkpoint): its old admission time says nothing about today's budget, so it pays again
-     */
-    CompletableFuture<CallResult> start(boolean reserveAgain) {
-        long admitAt = reserveAgain
-                ? budget.reserve(nowMicros(), 0, tokenCost())
-                : paced.admitAtMicros();
-        runAt(admitAt, this::begin);
+    /** Starts the call; the future completes exactly once with a completion or a dead letter. */
+    CompletableFuture<CallResult> start() {
+        askForTurn(0);
         return result;
     }
 
-    private void runAt(long epochMicros, Runnable task) {
-        long waitMicros = epochMicros - nowMicros();
-        if (waitMicros > 0) {
-            http.timer().schedule(task, waitMicros, TimeUnit.MICROSECONDS);
-        } else {
-            task.run();
-        }
+    private void askForTurn(long notBeforeMicros) {
+        dispatcher.submit(new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
+                settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this));
     }
 
-    private long tokenCost() {
-        return paced.request().tokenCost(model.defaultMaxTokens());
-    }
-
-    private static long nowMicros() {
-        return System.currentTimeMillis() * 1000;
-    }
-
-    private void begin() {
-        startMillis = System.currentTimeMillis();
-        deadlineMillis = startMillis + settings.timeout().toMillis();
-        attempt();
-    }
-
-    private void attempt() {
+    @Override
+    public void admitted(int keyIndex, long waitedMicros) {
         try {
-            long remaining = deadlineMillis - System.currentTimeMillis();
-            if (remaining <= 0) {
-                fail(AttemptOutcome.failure(ErrorKind.TIMEOUT, 0, null, "no answer within call.timeout ("
-                        + settings.timeout().toSeconds() + "s)", false, null));
-                return;
+            if (attempts == 0) {
+                startMillis = System.currentTimeMillis();
+                deadlineMillis = startMillis + settings.timeout().toMillis();
+                waitedMillis = Math.max(0, startMillis - paced.pacedAtMillis());
             }
-            attempts++;
-            int keyIndex = keys.nextIndex();
-            lastKeyId = keys.keyId(keyIndex);
-            Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
-            Request request = requests.build(model.providerModel(), paced.request().body(), keys.key(keyIndex),
-                    attemptTimeout);
-            http.execute(request).whenComplete((response, failure) -> {
-                try {
-                    onOutcome(response != null
-                            ? ResponseClassifier.classify(response, Instant.now())
-                            : ResponseClassifier.classify(failure));
-                } catch (RuntimeException e) {
-                    failInternally(e);
-                }
-            });
+            attempt(keyIndex);
         } catch (RuntimeException e) {
             failInternally(e);
         }
     }
 
-    private void onOutcome(AttemptOutcome outcome) {
+    @Override
+    public void refused(String reason) {
+        fail(AttemptOutcome.failure(ErrorKind.AUTH, 0, null, reason, false, null));
+    }
+
+    private void attempt(int keyIndex) {
+        long remaining = deadlineMillis - System.currentTimeMillis();
+        if (remaining <= 0) {
+            String deadline = "call.timeout (" + settings.timeout().toSeconds() + "s) passed";
+            fail(lastFailure == null
+                    ? AttemptOutcome.failure(ErrorKind.TIMEOUT, 0, null, "no answer: " + deadline, false, null)
+                    : lastFailure.withMessage(lastFailure.message() + " (gave up: " + deadline + ")"));
+            return;
+        }
+        attempts++;
+        lastKeyId = dispatcher.keyId(keyIndex);
+        Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
+        ApiKey key = endpoint.apiKeys().isEmpty() ? null : endpoint.apiKeys().get(keyIndex);
+        Request request = requests.build(model.providerModel(), paced.request().body(),
+                key == null ? null : key.secret(), attemptTimeout);
+        http.execute(request).whenComplete((response, failure) -> {
+            try {
+                onOutcome(keyIndex, response != null
+                        ? ResponseClassifier.classify(response, Instant.now())
+                        : ResponseClassifier.classify(failure));
+            } catch (RuntimeException e) {
+                failInternally(e);
+            }
+        });
+    }
+
+    private void onOutcome(int keyIndex, AttemptOutcome outcome) {
+        dispatcher.observe(keyIndex, outcome.limits());
         if (outcome.succeeded()) {
+            dispatcher.succeeded(keyIndex);
             succeed(outcome.answer());
             return;
         }
-        if (outcome.isRateLimited()) {
+        lastFailure = outcome;
+        Duration wait;
+        if (outcome.isKeyRefused()) {
+            // Not the request's fault: the same request goes at once on another key, if one is left.
+            dispatcher.refused(keyIndex, outcome.status());
+            wait = Duration.ZERO;
+        } else if (outcome.isRateLimited()) {
             rateLimitedResponses++;
-        }
-        if (!outcome.retryable() || attempts >= settings.retry().maxAttempts()) {
+            Duration hold = outcome.retryAfter() != null ? outcome.retryAfter() : DEFAULT_RATE_LIMIT_WAIT;
+            dispatcher.rateLimited(keyIndex, hold.toNanos() / 1000);
+            wait = Duration.ZERO;
+        } else if (outcome.retryable()) {
+            dispatcher.failed(keyIndex);
+            wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff.delay(attempts);
+        } else {
             fail(outcome);
             return;
         }
-        Duration wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff.delay(attempts);
-        // The retry is paid from the model's budget like any request, so retries never push past the limits.
-        long retryAt = budget.reserve(nowMicros(), nowMicros() + wait.toNanos() / 1000, tokenCost());
-        if (retryAt / 1000 >= deadlineMillis) {
-            fail(outcome.withMessage(outcome.message() + " (gave up: the next attempt could go only in "
-                    + (retryAt / 1000 - System.currentTimeMillis()) + " ms, after call.timeout)"));
+        boolean retryable = outcome.retryable() || (outcome.isKeyRefused() && endpoint.apiKeys().size() > 1);
+        if (!retryable || attempts >= settings.retry().maxAttempts()) {
+            fail(outcome);
             return;
         }
-        runAt(retryAt, this::attempt);
+        long retryAtMillis = System.currentTimeMillis() + wait.toMillis();
+        if (retryAtMillis >= deadlineMillis) {
+            fail(outcome.withMessage(outcome.message() + " (gave up: the next attempt could go only after "
+                    + "call.timeout)"));
+            return;
+        }
+        askForTurn(retryAtMillis * 1000);
+    }
+
+    private long tokenCost() {
+        return paced.request().tokenCost(model.defaultMaxTokens());
     }
 
     private void succeed(ChatAnswer answer) {
@@ -146,13 +167,14 @@ final class ChatCall {
         int completionTokens = Math.max(0, answer.completionTokens());
         int totalTokens = answer.totalTokens() >= 0 ? answer.totalTokens() : promptTokens + completionTokens;
         Completion completion = new Completion(request.id(), request.model(), answer.content(), answer.finishReason(),
-                answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, request.metadata());
+                answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
+                request.metadata());
         result.complete(CallResult.success(completion, metric(null, latency, promptTokens, completionTokens)));
     }
 
     private void fail(AttemptOutcome outcome) {
         LlmRequest request = paced.request();
-        long elapsed = System.currentTimeMillis() - startMillis;
+        long elapsed = startMillis == 0 ? 0 : System.currentTimeMillis() - startMillis;
         DeadLetter deadLetter = new DeadLetter(request.id(), outcome.kind(), outcome.status(), outcome.code(),
                 outcome.message(), attempts, request.model(), lastKeyId, elapsed, request.input());
         result.complete(CallResult.failure(deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
@@ -163,8 +185,7 @@ final class ChatCall {
     }
 
     private MetricEvent metric(ErrorKind kind, long latencyMs, int promptTokens, int completionTokens) {
-        long waitMs = Math.max(0, startMillis - paced.pacedAtMillis());
-        return new MetricEvent(paced.request().model(), kind, attempts, latencyMs, waitMs, promptTokens,
-                completionTokens, paced.request().tokenCost(model.defaultMaxTokens()), rateLimitedResponses);
+        return new MetricEvent(paced.request().model(), lastKeyId, kind, attempts, latencyMs, waitedMillis,
+                promptTokens, completionTokens, tokenCost(), rateLimitedResponses);
     }
 }

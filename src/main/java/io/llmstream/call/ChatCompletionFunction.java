@@ -1,9 +1,10 @@
 package io.llmstream.call;
 
+import io.llmstream.config.CallSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.ModelBudgets;
+import io.llmstream.limit.Dispatchers;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
@@ -20,9 +21,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The call stage: sends each paced request to its model's endpoint at its admission time and answers
- * with a completion or a dead letter, never an exception, so a failing provider never fails the job.
- * The work lives in {@link ChatCall}; this class only wires it to Flink.
+ * The call stage: sends each paced request to its model's endpoint when the model's dispatcher gives
+ * it a turn, and answers with a completion or a dead letter, never an exception, so a failing provider
+ * never fails the job. The work lives in {@link ChatCall}; this class only wires it to Flink.
  */
 public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest, CallResult> {
     private static final long serialVersionUID = 1L;
@@ -32,20 +33,19 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private final LlmStreamConfig config;
 
     private transient SharedHttpClient.Lease http;
+    private transient Dispatchers.Lease dispatchers;
     private transient Map<String, ChatRequestFactory> requestFactories;
-    private transient Map<String, KeyRing> keyRings;
     private transient Backoff backoff;
-    private transient ModelBudgets.Lease budgets;
-    private transient long openedAtMillis;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
     }
 
     /**
-     * The async operator's timeout: above the longest a request can legitimately stay, which is the
-     * wait for budget of a full capacity of the slowest model's largest requests plus the call deadline.
-     * A request that still hits it becomes a dead letter (see {@link #timeout}).
+     * The async operator's timeout: above the longest a request can legitimately stay, which is the wait
+     * for budget of a full capacity of the slowest model's largest requests, plus the ageing of the lowest
+     * priority past the highest, plus the call deadline. A request that still hits it becomes a dead
+     * letter (see {@link #timeout}).
      */
     public static Duration operatorTimeout(LlmStreamConfig config) {
         double longestIntervalMillis = 0;
@@ -59,29 +59,28 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             }
         }
         long budgetWait = (long) (longestIntervalMillis * config.call().capacity());
-        return config.call().timeout().plusMillis(budgetWait).plus(OPERATOR_TIMEOUT_SLACK);
+        Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
+        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK);
     }
 
     @Override
     public void open(OpenContext openContext) {
         http = SharedHttpClient.acquire(config.http());
+        dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
         requestFactories = new HashMap<>();
-        keyRings = new HashMap<>();
         for (EndpointSettings endpoint : config.endpoints().values()) {
             requestFactories.put(endpoint.name(), new ChatRequestFactory(endpoint));
-            keyRings.put(endpoint.name(), new KeyRing(endpoint));
         }
         backoff = new Backoff(config.call().retry());
-        budgets = ModelBudgets.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
-        openedAtMillis = System.currentTimeMillis();
     }
 
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
         ModelSettings model = config.model(paced.request().model());
-        new ChatCall(paced, model, config.call(), requestFactories.get(model.endpoint()),
-                keyRings.get(model.endpoint()), backoff, http, budgets.forModel(model.name()))
-                .start(paced.pacedAtMillis() < openedAtMillis)
+        EndpointSettings endpoint = config.endpointOf(model.name());
+        new ChatCall(paced, model, endpoint, config.call(), requestFactories.get(endpoint.name()), backoff, http,
+                dispatchers.forModel(model.name()))
+                .start()
                 .whenComplete((result, failure) -> resultFuture.complete(Collections.singleton(
                         result != null ? result : internalFailure(paced, failure))));
     }
@@ -98,8 +97,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (http != null) {
             http.close();
         }
-        if (budgets != null) {
-            budgets.close();
+        if (dispatchers != null) {
+            dispatchers.close();
         }
     }
 
@@ -109,10 +108,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     private CallResult deadLetter(PacedRequest paced, ErrorKind kind, String message) {
         LlmRequest request = paced.request();
-        long elapsed = Math.max(0, System.currentTimeMillis() - paced.admitAtMicros() / 1000);
+        long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
         long charged = request.tokenCost(config.model(request.model()).defaultMaxTokens());
         return CallResult.failure(
                 new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input()),
-                new MetricEvent(request.model(), kind, 0, elapsed, 0, 0, 0, charged, 0));
+                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0));
     }
 }

@@ -2,6 +2,7 @@ package io.llmstream.call;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.limit.ProviderLimits;
 import io.llmstream.record.ErrorKind;
 import org.asynchttpclient.Response;
 
@@ -23,6 +24,10 @@ final class ResponseClassifier {
     private ResponseClassifier() {}
 
     static AttemptOutcome classify(Response response, Instant now) {
+        return classifyStatus(response, now).withLimits(providerLimits(response));
+    }
+
+    private static AttemptOutcome classifyStatus(Response response, Instant now) {
         int status = response.getStatusCode();
         byte[] body = response.getResponseBodyAsBytes();
         if (status >= 200 && status < 300) {
@@ -81,7 +86,27 @@ final class ResponseClassifier {
                 content == null || content.isNull() ? null : content.asText(),
                 textOrNull(choice.get("finish_reason")),
                 hasToolCalls ? toolCalls.toString() : null,
-                promptTokens, completionTokens, totalTokens));
+                promptTokens, completionTokens, totalTokens), ProviderLimits.NONE);
+    }
+
+    /** OpenAI's and Azure's {@code x-ratelimit-*} headers: the limits and the time to a full budget. */
+    static ProviderLimits providerLimits(Response response) {
+        return new ProviderLimits(
+                number(response.getHeader("x-ratelimit-limit-requests")),
+                number(response.getHeader("x-ratelimit-limit-tokens")),
+                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-requests")).orElse(null),
+                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-tokens")).orElse(null));
+    }
+
+    private static long number(String header) {
+        if (header == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private static AttemptOutcome malformed(String what, byte[] body) {

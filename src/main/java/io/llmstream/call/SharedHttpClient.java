@@ -13,12 +13,9 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
- * One non-blocking HTTP client and one timer thread per TaskManager (per job class loader), shared by
+ * One non-blocking HTTP client per TaskManager (per job class loader), shared by
  * every parallel instance of the call stage, so the keep-alive pool is shared and sized once. Leases
  * are counted; the last one to close shuts the client down.
  */
@@ -77,11 +74,6 @@ public final class SharedHttpClient {
             return response;
         }
 
-        /** A single daemon thread for admission waits, backoffs and deadlines: it only schedules, never blocks. */
-        public ScheduledExecutorService timer() {
-            return shared.timer;
-        }
-
         @Override
         public synchronized void close() {
             if (!closed) {
@@ -93,7 +85,6 @@ public final class SharedHttpClient {
 
     private static final class Shared {
         final AsyncHttpClient client;
-        final ScheduledExecutorService timer;
         final ConnectionGate gate;
         int leases;
 
@@ -112,24 +103,15 @@ public final class SharedHttpClient {
                     .setUseNativeTransport(false);
             client = Dsl.asyncHttpClient(config);
             gate = new ConnectionGate(settings.maxConnections());
-            timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "llmstream-timer");
-                thread.setDaemon(true);
-                return thread;
-            });
             LOG.info("Started the shared HTTP client: {} connections, connect timeout {}",
                     settings.maxConnections(), settings.connectTimeout());
         }
 
         void close() {
-            timer.shutdownNow();
             try {
                 client.close();
-                timer.awaitTermination(5, TimeUnit.SECONDS);
             } catch (IOException e) {
                 LOG.warn("Closing the shared HTTP client failed", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
     }

@@ -9,6 +9,7 @@ public record CallSettings(
         int capacity,
         Duration timeout,
         Duration attemptTimeout,
+        Duration priorityAging,
         RetrySettings retry) implements Serializable {
 
     public static final Option<Boolean> ORDERED = Option.key("ordered").booleanType().defaultValue(true)
@@ -25,12 +26,21 @@ public record CallSettings(
             .defaultValue(Duration.ofSeconds(60)).mustBe(v -> v.toMillis() > 0, "> 0")
             .withDescription("Timeout of one HTTP attempt, from sending to the whole response.");
 
+    public static final Option<Duration> PRIORITY_AGING = Option.key("priority-aging").durationType()
+            .defaultValue(Duration.ofSeconds(10)).mustBe(v -> v.toMillis() > 0, "> 0")
+            .withDescription("Waiting this long for budget raises a request's priority by one, so low "
+                    + "priorities are never starved.");
+
+    /** Priorities beyond this many levels either way count as this many. */
+    public static final int PRIORITY_LEVELS = 10;
+
     static CallSettings read(ConfigSection section) {
         CallSettings settings = new CallSettings(
                 section.get(ORDERED),
                 section.get(CAPACITY),
                 section.get(TIMEOUT),
                 section.get(ATTEMPT_TIMEOUT),
+                section.get(PRIORITY_AGING),
                 RetrySettings.read(section.section("retry")));
         if (settings.attemptTimeout.compareTo(settings.timeout) > 0) {
             throw new ConfigException(section.pathOf(ATTEMPT_TIMEOUT.key()) + " must be <= "

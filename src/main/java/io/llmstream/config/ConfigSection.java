@@ -91,6 +91,39 @@ public final class ConfigSection {
         return entries;
     }
 
+    /** One element of a list: a plain string, or a map of keys read as a section. */
+    public record Item(String text, ConfigSection section, String path) {}
+
+    /** The elements of a list (a single value counts as a list of one); empty if absent. */
+    public List<Item> items(String key) {
+        readKeys.add(key);
+        JsonNode value = node.get(key);
+        List<Item> items = new ArrayList<>();
+        if (value == null || value.isNull()) {
+            return items;
+        }
+        List<JsonNode> elements = new ArrayList<>();
+        if (value.isArray()) {
+            value.forEach(elements::add);
+        } else {
+            elements.add(value);
+        }
+        for (int i = 0; i < elements.size(); i++) {
+            JsonNode element = elements.get(i);
+            String elementPath = pathOf(key) + "[" + i + "]";
+            if (element.isObject()) {
+                ConfigSection child = new ConfigSection(element, elementPath);
+                children.add(child);
+                items.add(new Item(null, child, elementPath));
+            } else if (element.isValueNode() && !element.isNull()) {
+                items.add(new Item(element.asText(), null, elementPath));
+            } else {
+                throw new ConfigException(elementPath + " must be a string or a map, was '" + element + "'");
+            }
+        }
+        return items;
+    }
+
     /**
      * Fails on the first key that no option read, here or in a nested section, so misspelt keys stop
      * the start instead of being ignored.

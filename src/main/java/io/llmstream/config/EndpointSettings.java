@@ -2,8 +2,10 @@ package io.llmstream.config;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An OpenAI-compatible API: OpenAI itself, Azure OpenAI, DashScope's compatible mode, vLLM, Ollama.
@@ -12,17 +14,18 @@ import java.util.Map;
 public record EndpointSettings(
         String name,
         String baseUrl,
-        List<Secret> apiKeys,
+        List<ApiKey> apiKeys,
         AuthStyle auth,
         Map<String, String> headers,
-        Map<String, String> query) implements Serializable {
+        Map<String, String> query,
+        int degradeAfter,
+        double degradedRps) implements Serializable {
 
     public static final Option<String> BASE_URL = Option.key("base-url").stringType().required()
             .mustBe(url -> url.startsWith("http://") || url.startsWith("https://"), "an http:// or https:// URL")
             .withDescription("The API's base URL, e.g. https://api.openai.com/v1.");
-    public static final Option<List<String>> API_KEYS = Option.key("api-keys").type(ValueType.STRING_LIST)
-            .defaultValue(List.of())
-            .withDescription("API keys, from ${ENV_VAR} or ${file:/path}; none for servers without auth.");
+    /** Documentation of the api-keys list, read item by item by {@link ApiKey#read}. */
+    public static final String API_KEYS = "api-keys";
     public static final Option<AuthStyle> AUTH = Option.key("auth").enumType(AuthStyle.class)
             .defaultValue(AuthStyle.BEARER)
             .withDescription("bearer (Authorization: Bearer <key>) or api-key (Azure's api-key header).");
@@ -33,26 +36,31 @@ public record EndpointSettings(
             .defaultValue(Map.of())
             .withDescription("Query parameters added to every request, e.g. Azure's api-version.");
 
+    public static final Option<Integer> DEGRADE_AFTER = Option.key("degrade-after").intType().defaultValue(3)
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Consecutive failures (5xx, timeouts, connection errors) that degrade a key.");
+    public static final Option<Double> DEGRADED_RPS = Option.key("degraded-rps").doubleType().defaultValue(5.0)
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Requests per second a degraded key may still send, until it succeeds again.");
+
     /** How the key is sent. */
     public enum AuthStyle { BEARER, API_KEY }
 
     static EndpointSettings read(String name, ConfigSection section) {
         String baseUrl = section.get(BASE_URL);
-        List<Secret> keys = new ArrayList<>();
-        List<String> rawKeys = section.get(API_KEYS);
-        for (int i = 0; i < rawKeys.size(); i++) {
-            if (rawKeys.get(i).isBlank()) {
-                throw new ConfigException(section.pathOf(API_KEYS.key()) + "[" + i + "] is empty");
+        List<ApiKey> keys = new ArrayList<>();
+        List<ConfigSection.Item> items = section.items(API_KEYS);
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < items.size(); i++) {
+            ApiKey key = ApiKey.read(items.get(i), name + "#" + (i + 1));
+            if (!ids.add(key.id())) {
+                throw new ConfigException(items.get(i).path() + " has the id " + key.id()
+                        + ", which another key of endpoints." + name + " has already");
             }
-            keys.add(new Secret(rawKeys.get(i).strip()));
+            keys.add(key);
         }
         return new EndpointSettings(name, stripTrailingSlash(baseUrl), List.copyOf(keys), section.get(AUTH),
-                section.get(HEADERS), section.get(QUERY));
-    }
-
-    /** A stable id for the i-th key (0-based) that can be logged: {@code openai#1}. */
-    public String keyId(int index) {
-        return name + "#" + (index + 1);
+                section.get(HEADERS), section.get(QUERY), section.get(DEGRADE_AFTER), section.get(DEGRADED_RPS));
     }
 
     private static String stripTrailingSlash(String url) {

@@ -12,6 +12,8 @@ public record ModelSettings(
         String providerModel,
         int rpm,
         long tpm,
+        long rpd,
+        long tpd,
         String encoding,
         int defaultMaxTokens,
         Duration burst,
@@ -27,6 +29,12 @@ public record ModelSettings(
     public static final Option<Long> TPM = Option.key("tpm").longType().noDefaultValue()
             .mustBe(v -> v > 0, "> 0")
             .withDescription("Tokens per minute allowed (prompt estimate + max_tokens); absent means not limited.");
+    public static final Option<Long> RPD = Option.key("rpd").longType().noDefaultValue()
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Requests per day; the whole day's quota may be used at the rpm/tpm pace.");
+    public static final Option<Long> TPD = Option.key("tpd").longType().noDefaultValue()
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Tokens per day, counted like tpm.");
     public static final Option<String> ENCODING = Option.key("encoding").stringType().noDefaultValue()
             .mustBe(v -> EncodingType.fromName(v).isPresent(), "one of r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base")
             .withDescription("Tokenizer for estimates; defaults to o200k_base for gpt-4o/4.1/5/o-series, "
@@ -52,10 +60,14 @@ public record ModelSettings(
         String resolvedName = providerName == null ? name : providerName;
         Integer rpm = section.get(RPM);
         Long tpm = section.get(TPM);
+        Long rpd = section.get(RPD);
+        Long tpd = section.get(TPD);
         String encoding = section.get(ENCODING);
         return new ModelSettings(name, section.get(ENDPOINT), resolvedName,
                 rpm == null ? UNLIMITED : rpm,
                 tpm == null ? UNLIMITED : tpm,
+                rpd == null ? UNLIMITED : rpd,
+                tpd == null ? UNLIMITED : tpd,
                 encoding == null ? defaultEncodingFor(resolvedName) : encoding,
                 section.get(DEFAULT_MAX_TOKENS),
                 section.get(BURST),
@@ -80,5 +92,10 @@ public record ModelSettings(
 
     public boolean hasTpmLimit() {
         return tpm > 0;
+    }
+
+    /** True if any limit is configured. */
+    public boolean isLimited() {
+        return rpm > 0 || tpm > 0 || rpd > 0 || tpd > 0;
     }
 }

@@ -10,22 +10,22 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * The limit stage, keyed by model: gives each request the instant at which it may be sent so that the
- * model stays within its RPM and TPM limits. Because the stream is keyed by model, a model's budget
- * lives in exactly one keyed state for the whole job, whatever the parallelism, and survives
- * checkpoints, restarts and rescaling.
+ * The limit stage, keyed by model. Keying sends all of a model's requests through one parallel instance
+ * whatever the parallelism, so the model has one budget for the whole job: this instance's
+ * {@link ModelDispatcher}, which the call stage chained after it asks for every send. This function
+ * owns that budget's durable side: it restores the dispatcher from keyed state after a restart or a
+ * rescale and copies the dispatcher's state back into keyed state with every request, so checkpoints
+ * carry it. State is cleared once the budget is full again.
  *
- * <p>Requests leave at once with their admission time; the async call stage waits for it without a
- * thread. The call stage's capacity is the brake: when it is full this function is not called, the
- * backlog stays in Kafka, and the budget's GCRA state guarantees that no more than the configured
- * burst goes out when the brake lets go.
+ * <p>Requests pass on at once; the call stage's capacity is the brake. When it is full this function is
+ * not called, the backlog stays in Kafka, and GCRA lets out no more than the burst when it lets go.
  */
 public final class ModelPacer extends KeyedProcessFunction<String, LlmRequest, PacedRequest> {
     private static final long serialVersionUID = 1L;
 
     private final LlmStreamConfig config;
-    private transient ValueState<PacingBudget> budgetState;
-    private transient ModelBudgets.Lease budgets;
+    private transient ValueState<BudgetState> budgetState;
+    private transient Dispatchers.Lease dispatchers;
 
     public ModelPacer(LlmStreamConfig config) {
         this.config = config;
@@ -33,58 +33,54 @@ public final class ModelPacer extends KeyedProcessFunction<String, LlmRequest, P
 
     @Override
     public void open(OpenContext openContext) {
-        budgetState = getRuntimeContext().getState(new ValueStateDescriptor<>("pacing-budget", PacingBudget.class));
-        budgets = ModelBudgets.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
+        budgetState = getRuntimeContext().getState(new ValueStateDescriptor<>("model-budget", BudgetState.class));
+        dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
     }
 
     @Override
     public void close() {
-        if (budgets != null) {
-            budgets.close();
+        if (dispatchers != null) {
+            dispatchers.close();
         }
     }
 
     @Override
     public void processElement(LlmRequest request, Context ctx, Collector<PacedRequest> out) throws Exception {
         long nowMillis = ctx.timerService().currentProcessingTime();
-        ModelBudget budget = budgets.forModel(request.model());
-        if (budget.isUnlimited()) {
-            out.collect(new PacedRequest(request, nowMillis * 1000, nowMillis));
-            return;
+        ModelDispatcher dispatcher = dispatchers.forModel(request.model());
+        if (dispatcher.isLimited()) {
+            BudgetState stored = budgetState.value();
+            if (stored != null) {
+                dispatcher.restore(stored);
+            }
+            BudgetState current = dispatcher.snapshot();
+            long cleanupTimer = stored == null ? 0 : stored.cleanupTimerMillis();
+            if (cleanupTimer == 0) {
+                // One second past the current budget's end; requests sent until then re-arm it.
+                cleanupTimer = Math.max(nowMillis, ceilMillis(current.fullAtMicros())) + 1000;
+                ctx.timerService().registerProcessingTimeTimer(cleanupTimer);
+            }
+            budgetState.update(current.withCleanupTimer(cleanupTimer));
         }
-        PacingBudget stored = budgetState.value();
-        if (stored != null) {
-            budget.restore(stored);
-        }
-        long cost = request.tokenCost(config.model(request.model()).defaultMaxTokens());
-        long admitAt = budget.reserve(nowMillis * 1000, 0, cost);
-        PacingBudget after = budget.snapshot();
-        long cleanupTimer = stored == null ? 0 : stored.cleanupTimerMillis();
-        if (cleanupTimer == 0) {
-            cleanupTimer = ceilMillis(after.fullAtMicros());
-            ctx.timerService().registerProcessingTimeTimer(cleanupTimer);
-        }
-        budgetState.update(after.withCleanupTimer(cleanupTimer));
-        out.collect(new PacedRequest(request, admitAt, nowMillis));
+        out.collect(new PacedRequest(request, nowMillis));
     }
 
-    /** Clears the budget once it is full again, or re-arms for when it will be. */
+    /** Clears the state once the budget is full again, or re-arms for when it will be. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<PacedRequest> out) throws Exception {
-        PacingBudget stored = budgetState.value();
+        BudgetState stored = budgetState.value();
         if (stored == null) {
             return;
         }
-        // Retries since the last element moved the live budget on; the state catches up here.
-        ModelBudget live = budgets.forModel(ctx.getCurrentKey());
-        live.restore(stored);
-        PacingBudget budget = live.snapshot();
-        if (budget.fullAtMicros() <= timestamp * 1000) {
+        ModelDispatcher dispatcher = dispatchers.forModel(ctx.getCurrentKey());
+        dispatcher.restore(stored);
+        BudgetState current = dispatcher.snapshot();
+        if (current.fullAtMicros() <= timestamp * 1000) {
             budgetState.clear();
         } else {
-            long timer = ceilMillis(budget.fullAtMicros());
+            long timer = ceilMillis(current.fullAtMicros());
             ctx.timerService().registerProcessingTimeTimer(timer);
-            budgetState.update(budget.withCleanupTimer(timer));
+            budgetState.update(current.withCleanupTimer(timer));
         }
     }
 

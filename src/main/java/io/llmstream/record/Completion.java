@@ -6,6 +6,7 @@ package io.llmstream.record;
  * @param toolCalls the message's tool_calls as raw JSON; null if none
  * @param metadata the input's metadata as raw JSON; null if none
  * @param latencyMs from admission to the final response, retries included
+ * @param waitMs time waiting for rate-limit budget before the first attempt
  */
 public record Completion(
         String id,
@@ -18,4 +19,5 @@ public record Completion(
         int totalTokens,
         int attempts,
         long latencyMs,
+        long waitMs,
         String metadata) {}

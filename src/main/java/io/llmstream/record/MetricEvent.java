@@ -3,6 +3,7 @@ package io.llmstream.record;
 /**
  * The facts of one finished call, aggregated into per-model windows.
  *
+ * @param keyId the id of the API key of the last attempt; null if none was made
  * @param errorKind null for a success
  * @param latencyMs admission to final response, retries included
  * @param waitMs time the request waited for rate-limit budget
@@ -11,6 +12,7 @@ package io.llmstream.record;
  */
 public record MetricEvent(
         String model,
+        String keyId,
         ErrorKind errorKind,
         int attempts,
         long latencyMs,

@@ -1,10 +1,9 @@
 package io.llmstream.record;
 
 /**
- * A request with its admission time: the earliest instant at which sending it keeps its model within
- * its limits. The pacer decides the instant; the call stage waits for it without blocking a thread.
+ * A request that has passed the limit stage: its model's budget is known to the dispatcher that the
+ * call stage asks before every send.
  *
- * @param admitAtMicros epoch microseconds at which the request may be sent
- * @param pacedAtMillis epoch milliseconds at which the pacer admitted it (start of the budget wait)
+ * @param pacedAtMillis epoch milliseconds at which the pacer passed it on (the start of its budget wait)
  */
-public record PacedRequest(LlmRequest request, long admitAtMicros, long pacedAtMillis) {}
+public record PacedRequest(LlmRequest request, long pacedAtMillis) {}

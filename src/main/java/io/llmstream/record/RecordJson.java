@@ -29,7 +29,9 @@ public final class RecordJson {
                 .put("prompt_tokens", completion.promptTokens())
                 .put("completion_tokens", completion.completionTokens())
                 .put("total_tokens", completion.totalTokens());
-        json.put("attempts", completion.attempts()).put("latency_ms", completion.latencyMs());
+        json.put("attempts", completion.attempts())
+                .put("latency_ms", completion.latencyMs())
+                .put("wait_ms", completion.waitMs());
         putRaw(json, "metadata", completion.metadata());
         return bytes(json);
     }

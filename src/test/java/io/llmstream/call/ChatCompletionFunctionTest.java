@@ -2,6 +2,9 @@ package io.llmstream.call;
 
 import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.limit.Dispatchers;
+import io.llmstream.limit.ModelDispatcher;
+import io.llmstream.limit.Ticket;
 import io.llmstream.local.mock.MockAnswers;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
@@ -50,15 +53,15 @@ class ChatCompletionFunctionTest {
                 call);
     }
 
-    private static Supplier<PacedRequest> paced(String id, String prompt, long admitAtMicros) {
-        return () -> pacedNow(id, prompt, admitAtMicros);
+    private static Supplier<PacedRequest> paced(String id, String prompt) {
+        return () -> pacedNow(id, prompt);
     }
 
-    private static PacedRequest pacedNow(String id, String prompt, long admitAtMicros) {
+    private static PacedRequest pacedNow(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, "{\"prompt\": \"" + prompt + "\"}",
                 System.currentTimeMillis());
-        return new PacedRequest(request, admitAtMicros, System.currentTimeMillis());
+        return new PacedRequest(request, System.currentTimeMillis());
     }
 
     private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config)
@@ -96,13 +99,9 @@ class ChatCompletionFunctionTest {
         return results;
     }
 
-    private static long now() {
-        return System.currentTimeMillis() * 1000;
-    }
-
     @Test
     void answersWithTheCompletionAndItsUsage() throws Exception {
-        List<CallResult> results = call(config(mock.baseUrl(), ""), paced("a", "What is Flink?", now()));
+        List<CallResult> results = call(config(mock.baseUrl(), ""), paced("a", "What is Flink?"));
 
         Completion completion = results.get(0).completion();
         assertThat(completion.content()).isEqualTo(MockAnswers.contentFor("What is Flink?"));
@@ -118,7 +117,7 @@ class ChatCompletionFunctionTest {
         String prompt = "[[mock:503x1,502x1]] flaky " + System.nanoTime();
         long before = mock.stats().requests();
 
-        Completion completion = call(config(mock.baseUrl(), ""), paced("b", prompt, now())).get(0).completion();
+        Completion completion = call(config(mock.baseUrl(), ""), paced("b", prompt)).get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(3);
         assertThat(mock.stats().requests() - before).isEqualTo(3);
@@ -128,7 +127,7 @@ class ChatCompletionFunctionTest {
     void givesUpAfterTheLastAttemptWithTheLastError() throws Exception {
         String prompt = "[[mock:500x*]] broken " + System.nanoTime();
 
-        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("c", prompt, now())).get(0).deadLetter();
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("c", prompt)).get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.SERVER_ERROR);
         assertThat(deadLetter.status()).isEqualTo(500);
@@ -142,7 +141,7 @@ class ChatCompletionFunctionTest {
         String prompt = "[[mock:400]] wrong " + System.nanoTime();
         long before = mock.stats().requests();
 
-        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("d", prompt, now())).get(0).deadLetter();
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("d", prompt)).get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.BAD_REQUEST);
         assertThat(deadLetter.attempts()).isEqualTo(1);
@@ -154,7 +153,7 @@ class ChatCompletionFunctionTest {
         String prompt = "[[mock:429(retry-after-ms=400)]] throttled " + System.nanoTime();
         long started = System.nanoTime();
 
-        CallResult result = call(config(mock.baseUrl(), ""), paced("e", prompt, now())).get(0);
+        CallResult result = call(config(mock.baseUrl(), ""), paced("e", prompt)).get(0);
 
         assertThat(result.completion().attempts()).isEqualTo(2);
         assertThat(result.metric().rateLimitedResponses()).isEqualTo(1);
@@ -165,7 +164,7 @@ class ChatCompletionFunctionTest {
     void retriesAHungAttemptAfterTheAttemptTimeout() throws Exception {
         String prompt = "[[mock:hang]] slow " + System.nanoTime();
 
-        Completion completion = call(config(mock.baseUrl(), ""), paced("f", prompt, now())).get(0).completion();
+        Completion completion = call(config(mock.baseUrl(), ""), paced("f", prompt)).get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(2);
         assertThat(completion.latencyMs()).isGreaterThanOrEqualTo(300);
@@ -175,7 +174,7 @@ class ChatCompletionFunctionTest {
     void retriesMalformedBodiesThenDeadLettersThemWithTheBodysStart() throws Exception {
         String prompt = "[[mock:malformedx*]] garbled " + System.nanoTime();
 
-        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("g", prompt, now())).get(0).deadLetter();
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("g", prompt)).get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.MALFORMED_RESPONSE);
         assertThat(deadLetter.attempts()).isEqualTo(3);
@@ -184,20 +183,39 @@ class ChatCompletionFunctionTest {
 
     @Test
     void aRefusedConnectionEndsAsAConnectionDeadLetter() throws Exception {
-        DeadLetter deadLetter = call(config("http://127.0.0.1:9/v1", ""), paced("h", "anyone?", now()))
+        DeadLetter deadLetter = call(config("http://127.0.0.1:9/v1", ""), paced("h", "anyone?"))
                 .get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.CONNECTION);
         assertThat(deadLetter.attempts()).isEqualTo(3);
     }
 
+    /** The dispatcher of m1 for the harness's job, with its one request of the day spent. */
+    private static ModelDispatcher spentDispatcher(OneInputStreamOperatorTestHarness<?, ?> harness,
+            LlmStreamConfig config) {
+        try (Dispatchers.Lease lease = Dispatchers.acquire(harness.getEnvironment().getJobID(), config)) {
+            ModelDispatcher dispatcher = lease.forModel("m1");
+            dispatcher.submit(new Ticket(0, 1, 1, 1, 0, 0, new Ticket.Admission() {
+                @Override
+                public void admitted(int keyIndex, long waitedMicros) {}
+
+                @Override
+                public void refused(String reason) {}
+            }));
+            return dispatcher;
+        }
+    }
+
     @Test
     @Timeout(30)
     void theOperatorTimeoutBecomesADeadLetterInsteadOfFailingTheJob() throws Exception {
-        try (var harness = harness(config(mock.baseUrl(), ""))) {
+        LlmStreamConfig daily = TestConfigs.withEndpoint(mock.baseUrl(), "models: {m1: {endpoint: mock, rpd: 1}}");
+        try (var harness = harness(daily)) {
             harness.setProcessingTime(0);
-            long inAnHour = now() + 3_600_000_000L;
-            harness.processElement(new StreamRecord<>(pacedNow("i", "later", inAnHour), 0));
+            // One request a day, already used: the request waits for budget past the operator's timeout.
+            ModelDispatcher dispatcher = spentDispatcher(harness, daily);
+            harness.processElement(new StreamRecord<>(pacedNow("i", "later"), 0));
+            assertThat(dispatcher.waiting()).isEqualTo(1);
             assertThat(harness.getOutput()).isEmpty();
 
             harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);
@@ -212,28 +230,16 @@ class ChatCompletionFunctionTest {
     }
 
     @Test
-    void requestsRestoredFromACheckpointPayForTheirBudgetAgain() throws Exception {
+    void pacesRequestsThroughTheModelsBudget() throws Exception {
         LlmStreamConfig config = TestConfigs.withEndpoint(mock.baseUrl(),
                 "models: {m1: {endpoint: mock, rpm: 300, burst: 0s, headroom: 0}}");
-        // Paced a minute ago in an earlier run, before this operator opened: their admission times are stale.
-        long aMinuteAgo = System.currentTimeMillis() - 60_000;
-        PacedRequest first = new PacedRequest(pacedNow("r1", "restored one", 0).request(), aMinuteAgo * 1000, aMinuteAgo);
-        PacedRequest second = new PacedRequest(pacedNow("r2", "restored two", 0).request(), aMinuteAgo * 1000, aMinuteAgo);
         long started = System.nanoTime();
 
-        List<CallResult> results = call(config, () -> first, () -> second);
+        List<CallResult> results = call(config, paced("p1", "one"), paced("p2", "two"), paced("p3", "three"));
 
-        assertThat(results).extracting(result -> result.completion().id()).containsExactly("r1", "r2");
-        assertThat((System.nanoTime() - started) / 1_000_000).as("300 RPM spaces them 200 ms apart")
-                .isGreaterThanOrEqualTo(190);
-    }
-
-    @Test
-    void sendsNoEarlierThanTheAdmissionTime() throws Exception {
-        long started = System.nanoTime();
-
-        call(config(mock.baseUrl(), ""), paced("j", "patience", now() + 300_000));
-
-        assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(290);
+        assertThat(results).extracting(result -> result.completion().id()).containsExactly("p1", "p2", "p3");
+        assertThat((System.nanoTime() - started) / 1_000_000).as("300 RPM spaces three requests 200 ms apart")
+                .isGreaterThanOrEqualTo(390);
+        assertThat(results.get(2).completion().waitMs()).isGreaterThanOrEqualTo(390);
     }
 }

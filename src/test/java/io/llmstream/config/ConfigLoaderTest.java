@@ -11,6 +11,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 class ConfigLoaderTest {
     private static final Path SHIPPED = Path.of("conf/llmstream.yaml");
@@ -27,13 +28,14 @@ class ConfigLoaderTest {
         assertThat(config.kafka().topics())
                 .isEqualTo(new KafkaSettings.Topics("prompts", "completions", "prompts-dlq", "llmstream-metrics"));
         assertThat(config.kafka().startingOffsets()).isEqualTo(KafkaSettings.StartingOffsets.COMMITTED);
-        assertThat(config.endpoints().get("openai").apiKeys()).containsExactly(new Secret("sk-test-123"));
+        assertThat(config.endpoints().get("openai").apiKeys()).extracting(ApiKey::secret, ApiKey::id)
+                .containsExactly(tuple(new Secret("sk-test-123"), "openai#1"));
         assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(5000);
         assertThat(config.model("gpt-4o-mini").tpm()).isEqualTo(200000);
         assertThat(config.model("gpt-4o-mini").encoding()).isEqualTo("o200k_base");
         assertThat(config.defaultModel()).isEqualTo("gpt-4o-mini");
         assertThat(config.call()).isEqualTo(new CallSettings(true, 100, Duration.ofSeconds(120),
-                Duration.ofSeconds(60), new CallSettings.RetrySettings(4, Duration.ofMillis(500),
+                Duration.ofSeconds(60), Duration.ofSeconds(10), new CallSettings.RetrySettings(4, Duration.ofMillis(500),
                         Duration.ofSeconds(30), 2.0)));
         assertThat(config.job().parallelism()).isEqualTo(1);
         assertThat(config.job().bounded()).isFalse();
@@ -45,7 +47,7 @@ class ConfigLoaderTest {
         LlmStreamConfig config = new ConfigLoader(name -> null).load(List.of(SHIPPED, Path.of("conf/local.yaml")));
 
         assertThat(config.endpoints().get("openai").baseUrl()).isEqualTo("http://127.0.0.1:8089/v1");
-        assertThat(config.endpoints().get("openai").apiKeys()).containsExactly(new Secret("mock-key"));
+        assertThat(config.endpoints().get("openai").apiKeys()).extracting(ApiKey::secret).containsExactly(new Secret("mock-key"));
         assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(30000);
         assertThat(config.job().bounded()).isTrue();
     }
@@ -132,8 +134,27 @@ class ConfigLoaderTest {
 
         LlmStreamConfig config = loader.loadYaml(yaml);
 
-        assertThat(config.endpoints().get("mock").apiKeys()).containsExactly(
+        assertThat(config.endpoints().get("mock").apiKeys()).extracting(ApiKey::secret).containsExactly(
                 new Secret("sk-from-file"), new Secret("sk-default"), new Secret("literal$dollar"));
+    }
+
+    @Test
+    void readsKeyPoolsWithIdsAndWeights() {
+        LlmStreamConfig config = loader.loadYaml(MINIMAL, "endpoints: {mock: {api-keys: [sk-a, {key: sk-b, id: tier-2, "
+                + "weight: 0.5}], degrade-after: 5, degraded-rps: 2.5}}");
+
+        assertThat(config.endpoints().get("mock").apiKeys()).extracting(ApiKey::secret, ApiKey::id, ApiKey::weight)
+                .containsExactly(tuple(new Secret("sk-a"), "mock#1", 1.0), tuple(new Secret("sk-b"), "tier-2", 0.5));
+        assertThat(config.endpoints().get("mock").degradeAfter()).isEqualTo(5);
+        assertThat(config.endpoints().get("mock").degradedRps()).isEqualTo(2.5);
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "endpoints: {mock: {api-keys: [{key: a, weight: 0}]}}"))
+                .hasMessage("endpoints.mock.api-keys[0].weight must be > 0 and <= 100, was 0");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "endpoints: {mock: {api-keys: [{id: x}]}}"))
+                .hasMessageStartingWith("endpoints.mock.api-keys[0].key is required");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "endpoints: {mock: {api-keys: [{key: a, id: x}, {key: b, id: x}]}}"))
+                .hasMessage("endpoints.mock.api-keys[1] has the id x, which another key of endpoints.mock has already");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "endpoints: {mock: {api-keys: [{key: a, wieght: 2}]}}"))
+                .hasMessage("unknown key 'endpoints.mock.api-keys[0].wieght'; did you mean 'endpoints.mock.api-keys[0].weight'?");
     }
 
     @Test

@@ -4,10 +4,12 @@ import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.PacedRequest;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -16,147 +18,140 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/** The keyed pacer: one durable budget per model, cleaned up, restored and rescaled with keyed state. */
 class ModelPacerTest {
     private static final long T0 = 1_000_000L;
-    /** 600 RPM is one request per 100 ms; 6000 TPM is one token per 10 ms. No headroom, for exact times. */
+    private static final int MAX_PARALLELISM = 128;
     private static final LlmStreamConfig CONFIG = TestConfigs.offline(
-            "models: {m1: {rpm: 600, tpm: 1000000, headroom: 0, burst: 1s},"
-                    + " tokens: {endpoint: mock, tpm: 6000, headroom: 0, burst: 1s},"
-                    + " free: {endpoint: mock},"
-                    + " roomy: {endpoint: mock, rpm: 600, headroom: 0.2, burst: 0s}}");
+            "models: {m1: {rpm: 600, tpm: 1000000, headroom: 0, burst: 1s}, m2: {endpoint: mock, rpm: 60},"
+                    + " free: {endpoint: mock}}");
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, LlmRequest, PacedRequest> harness() throws Exception {
-        KeyedOneInputStreamOperatorTestHarness<String, LlmRequest, PacedRequest> harness =
-                new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ModelPacer(CONFIG)),
-                        LlmRequest::model, Types.STRING);
+    private static KeyedOneInputStreamOperatorTestHarness<String, LlmRequest, PacedRequest> harness(
+            int parallelism, int subtask) throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ModelPacer(CONFIG)),
+                LlmRequest::model, Types.STRING, MAX_PARALLELISM, parallelism, subtask);
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, LlmRequest, PacedRequest> opened() throws Exception {
+        var harness = harness(1, 0);
         harness.setProcessingTime(T0);
         harness.open();
         return harness;
     }
 
-    private static LlmRequest request(String model, int promptTokens, int maxTokens) {
-        return new LlmRequest("r", model, 0, "{}", null, promptTokens, maxTokens, "{}", 0);
+    private static LlmRequest request(String model) {
+        return new LlmRequest("r", model, 0, "{}", null, 10, 10, "{}", 0);
     }
 
-    /** Offsets of the admission times from T0, in ms, of everything emitted so far. */
-    private static List<Long> admissionOffsets(KeyedOneInputStreamOperatorTestHarness<?, ?, PacedRequest> harness) {
-        List<Long> offsets = new ArrayList<>();
-        for (Object element : harness.getOutput()) {
-            @SuppressWarnings("unchecked")
-            PacedRequest paced = ((StreamRecord<PacedRequest>) element).getValue();
-            offsets.add(paced.admitAtMicros() / 1000 - T0);
-        }
-        return offsets;
-    }
+    /** Spends budget the way the call stage does: through the model's dispatcher in this JVM. */
+    private static void spend(JobID job, String model, int requests) {
+        try (Dispatchers.Lease lease = Dispatchers.acquire(job, CONFIG)) {
+            for (int i = 0; i < requests; i++) {
+                lease.forModel(model).submit(new Ticket(0, 1, 1, 20, 0, 0, new Ticket.Admission() {
+                    @Override
+                    public void admitted(int keyIndex, long waitedMicros) {}
 
-    @Test
-    void letsOneSecondOfRequestsOutAtOnceThenPacesAtTheRpm() throws Exception {
-        try (var harness = harness()) {
-            for (int i = 0; i < 13; i++) {
-                harness.processElement(request("m1", 1, 1), T0);
+                    @Override
+                    public void refused(String reason) {}
+                }));
             }
+        }
+    }
 
-            assertThat(admissionOffsets(harness))
-                    .containsExactly(0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 100L, 200L, 300L);
+    private static BudgetState dispatcherState(JobID job, String model) {
+        try (Dispatchers.Lease lease = Dispatchers.acquire(job, CONFIG)) {
+            return lease.forModel(model).snapshot();
         }
     }
 
     @Test
-    void chargesPromptPlusMaxTokensAgainstTheTpm() throws Exception {
-        try (var harness = harness()) {
-            harness.processElement(request("tokens", 40, 60), T0);   // 100 tokens = 1 s at 6000 TPM
-            harness.processElement(request("tokens", 250, 50), T0);  // 300 tokens = 3 s
-            harness.processElement(request("tokens", 50, 50), T0);
-            harness.processElement(request("tokens", 20, 0), T0);    // no max_tokens: default 1024 charged
+    void passesRequestsOnAtOnceWithTheTimeTheirWaitStarts() throws Exception {
+        try (var harness = opened()) {
+            harness.processElement(request("m1"), T0);
+            harness.setProcessingTime(T0 + 5);
+            harness.processElement(request("free"), T0);
 
-            assertThat(admissionOffsets(harness)).containsExactly(0L, 1000L, 4000L, 5000L);
+            assertThat(harness.extractOutputValues()).extracting(PacedRequest::pacedAtMillis)
+                    .containsExactly(T0, T0 + 5);
         }
     }
 
     @Test
-    void aRequestLargerThanTheBurstGoesAsSoonAsTheBucketIsFull() throws Exception {
-        try (var harness = harness()) {
-            harness.processElement(request("tokens", 400, 100), T0);  // 5 s of budget, bucket holds 1 s
-
-            assertThat(admissionOffsets(harness)).containsExactly(0L);
-        }
-    }
-
-    @Test
-    void recoversTheBurstAfterAQuietPeriodButNeverMore() throws Exception {
-        try (var harness = harness()) {
-            for (int i = 0; i < 10; i++) {
-                harness.processElement(request("m1", 1, 1), T0);
-            }
-            harness.setProcessingTime(T0 + 60_000);
-            harness.getOutput().clear();
-            for (int i = 0; i < 12; i++) {
-                harness.processElement(request("m1", 1, 1), T0 + 60_000);
-            }
-
-            assertThat(admissionOffsets(harness)).containsExactly(60_000L, 60_000L, 60_000L, 60_000L, 60_000L,
-                    60_000L, 60_000L, 60_000L, 60_000L, 60_000L, 60_100L, 60_200L);
-        }
-    }
-
-    @Test
-    void headroomSlowsThePaceAndZeroBurstSpacesEveryRequest() throws Exception {
-        try (var harness = harness()) {
-            for (int i = 0; i < 4; i++) {
-                harness.processElement(request("roomy", 1, 1), T0);
-            }
-
-            assertThat(admissionOffsets(harness)).containsExactly(0L, 125L, 250L, 375L);
-        }
-    }
-
-    @Test
-    void unlimitedModelsGoAtOnceAndKeepNoState() throws Exception {
-        try (var harness = harness()) {
-            harness.processElement(request("free", 1000, 1000), T0);
-            harness.processElement(request("free", 1000, 1000), T0);
-
-            assertThat(admissionOffsets(harness)).containsExactly(0L, 0L);
+    void keepsStateOnlyForLimitedModelsAndClearsItOnceTheBudgetIsFull() throws Exception {
+        try (var harness = opened()) {
+            harness.processElement(request("free"), T0);
             assertThat(harness.numKeyedStateEntries()).isZero();
             assertThat(harness.numProcessingTimeTimers()).isZero();
-        }
-    }
 
-    @Test
-    void cleansUpStateAndTimersOnceTheBudgetIsFullAgain() throws Exception {
-        try (var harness = harness()) {
-            for (int i = 0; i < 15; i++) {
-                harness.processElement(request("m1", 1, 1), T0);
-            }
+            JobID job = harness.getEnvironment().getJobID();
+            spend(job, "m1", 15);
+            harness.processElement(request("m1"), T0);
             assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
             assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
 
-            harness.setProcessingTime(T0 + 1499);
-            assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
-
-            harness.setProcessingTime(T0 + 1500);
+            long fullAtMillis = dispatcherState(job, "m1").fullAtMicros() / 1000;
+            harness.setProcessingTime(fullAtMillis + 1000);
             assertThat(harness.numKeyedStateEntries()).isZero();
             assertThat(harness.numProcessingTimeTimers()).isZero();
         }
     }
 
     @Test
-    void keepsTheBudgetAcrossSnapshotAndRestore() throws Exception {
+    void restoresTheBudgetFromASnapshotIntoTheDispatcher() throws Exception {
         OperatorSubtaskState snapshot;
-        try (var harness = harness()) {
-            for (int i = 0; i < 12; i++) {
-                harness.processElement(request("m1", 1, 1), T0);
-            }
+        BudgetState before;
+        try (var harness = opened()) {
+            JobID job = harness.getEnvironment().getJobID();
+            spend(job, "m1", 12);
+            harness.processElement(request("m1"), T0);
+            before = dispatcherState(job, "m1");
             snapshot = harness.snapshot(1, T0);
         }
-        try (var restored = new KeyedOneInputStreamOperatorTestHarness<String, LlmRequest, PacedRequest>(
-                new KeyedProcessOperator<>(new ModelPacer(CONFIG)), LlmRequest::model, Types.STRING)) {
+        assertThat(before.fullAtMicros()).isPositive();
+        try (var restored = harness(1, 0)) {
             restored.setProcessingTime(T0);
             restored.initializeState(snapshot);
             restored.open();
-            restored.processElement(request("m1", 1, 1), T0);
+            JobID job = restored.getEnvironment().getJobID();
+            assertThat(dispatcherState(job, "m1").fullAtMicros()).as("a fresh dispatcher").isZero();
 
-            assertThat(admissionOffsets(restored)).containsExactly(300L);
+            restored.processElement(request("m1"), T0);
+
+            assertThat(dispatcherState(job, "m1").tats()).containsExactly(before.tats());
         }
+    }
+
+    @Test
+    void rescalingKeepsOneBudgetPerModel() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var single = opened()) {
+            JobID job = single.getEnvironment().getJobID();
+            spend(job, "m1", 12);
+            spend(job, "m2", 3);
+            single.processElement(request("m1"), T0);
+            single.processElement(request("m2"), T0);
+            snapshot = single.snapshot(1, T0);
+        }
+        List<String> owners = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            OperatorSubtaskState share = AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                    snapshot, MAX_PARALLELISM, 1, 2, subtask);
+            try (var harness = harness(2, subtask)) {
+                harness.setProcessingTime(T0);
+                harness.initializeState(share);
+                harness.open();
+                List<String> owned = new ArrayList<>();
+                for (String model : List.of("m1", "m2")) {
+                    int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(model, MAX_PARALLELISM);
+                    if (KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(MAX_PARALLELISM, 2, subtask)
+                            .contains(keyGroup)) {
+                        owned.add(model);
+                    }
+                }
+                assertThat(harness.numKeyedStateEntries()).as("subtask " + subtask).isEqualTo(owned.size());
+                owners.addAll(owned);
+            }
+        }
+        assertThat(owners).as("each model's budget in exactly one subtask").containsExactlyInAnyOrder("m1", "m2");
     }
 }

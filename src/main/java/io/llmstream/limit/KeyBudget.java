@@ -1,0 +1,201 @@
+package io.llmstream.limit;
+
+import io.llmstream.config.ApiKey;
+import io.llmstream.config.EndpointSettings;
+import io.llmstream.config.ModelSettings;
+
+/**
+ * The budget of one API key for one model: GCRA (a token bucket kept as one timestamp) for each of the
+ * model's limits times the key's weight, adapted to what the provider reports, and the key's health.
+ * Not thread-safe: its {@link ModelDispatcher} guards it.
+ *
+ * <p>A request costs one request and its tokens. It conforms when every bucket still holds
+ * min(cost, burst) of budget, the rule a provider applies, so a request bigger than the burst is not
+ * held back forever. Per-day limits let the whole day's quota be used at the per-minute pace.
+ */
+final class KeyBudget {
+    static final int RPM = 0;
+    static final int TPM = 1;
+    static final int RPD = 2;
+    static final int TPD = 3;
+    static final int LIMITS = 4;
+    private static final long MICROS_PER_MINUTE = 60_000_000L;
+    private static final long MICROS_PER_DAY = 86_400_000_000L;
+    /** After a 429 without limit headers: pace at this share of the rate, then recover. */
+    private static final double BACKOFF_FACTOR = 0.8;
+    private static final double MIN_SCALE = 0.05;
+    /** Recovery after a 429: this much of the configured rate per second. */
+    private static final double RECOVERY_PER_SECOND = 0.01;
+
+    final int index;
+    final String id;
+    private final double[] limits = new double[LIMITS];
+    private final long[] periods = {MICROS_PER_MINUTE, MICROS_PER_MINUTE, MICROS_PER_DAY, MICROS_PER_DAY};
+    private final long[] tolerances = new long[LIMITS];
+    private final long[] tats = new long[LIMITS];
+    private final double pace;
+    private final double degradedIntervalMicros;
+    private final int degradeAfter;
+
+    private double providerRequestScale = 1;
+    private double providerTokenScale = 1;
+    private double backoffScale = 1;
+    private long backoffAtMicros;
+    private long holdUntilMicros;
+    private int consecutiveFailures;
+    private boolean degraded;
+    private boolean removed;
+
+    KeyBudget(int index, ApiKey key, ModelSettings model, EndpointSettings endpoint) {
+        this.index = index;
+        this.id = key.id();
+        double weight = key.weight();
+        limits[RPM] = model.rpm() * weight;
+        limits[TPM] = model.tpm() * weight;
+        limits[RPD] = model.rpd() * weight;
+        limits[TPD] = model.tpd() * weight;
+        long burst = model.burst().toNanos() / 1000;
+        tolerances[RPM] = burst;
+        tolerances[TPM] = burst;
+        tolerances[RPD] = MICROS_PER_DAY;
+        tolerances[TPD] = MICROS_PER_DAY;
+        pace = 1 - model.headroom();
+        degradedIntervalMicros = 1_000_000d / endpoint.degradedRps();
+        degradeAfter = endpoint.degradeAfter();
+    }
+
+    /** The earliest instant at or after {@code fromMicros} at which this key may send the request. */
+    long earliest(long fromMicros, long tokens) {
+        if (removed) {
+            return Long.MAX_VALUE;
+        }
+        long earliest = Math.max(fromMicros, holdUntilMicros);
+        for (int limit = 0; limit < LIMITS; limit++) {
+            long cost = costMicros(limit, tokens, fromMicros);
+            if (cost > 0) {
+                earliest = Math.max(earliest, tats[limit] - Math.max(0, tolerances[limit] - cost));
+            }
+        }
+        return earliest;
+    }
+
+    /** Spends the budget of a request sent at {@code atMicros}. */
+    void charge(long atMicros, long tokens) {
+        for (int limit = 0; limit < LIMITS; limit++) {
+            long cost = costMicros(limit, tokens, atMicros);
+            if (cost > 0) {
+                tats[limit] = Math.max(tats[limit], atMicros) + cost;
+            }
+        }
+    }
+
+    /** The time a request of {@code tokens} uses of a limit's budget; 0 if the limit is not set. */
+    private long costMicros(int limit, long tokens, long nowMicros) {
+        if (limits[limit] <= 0) {
+            return limit == RPM && degraded ? Math.round(degradedIntervalMicros) : 0;
+        }
+        double units = limit == RPM || limit == RPD ? 1 : tokens;
+        double interval = periods[limit] / (limits[limit] * pace * scale(limit, nowMicros));
+        if (limit == RPM && degraded) {
+            interval = Math.max(interval, degradedIntervalMicros);
+        }
+        return Math.round(units * interval);
+    }
+
+    private double scale(int limit, long nowMicros) {
+        if (limit == RPD || limit == TPD) {
+            return 1;
+        }
+        double provider = limit == RPM ? providerRequestScale : providerTokenScale;
+        double recovered = backoffScale + RECOVERY_PER_SECOND * (nowMicros - backoffAtMicros) / 1e6;
+        return Math.max(MIN_SCALE, provider * Math.min(1, recovered));
+    }
+
+    /** Adopts the limits a provider reports for this key, and accounts for others using it. */
+    void observe(ProviderLimits reported, long nowMicros) {
+        if (reported.requestLimit() > 0 && limits[RPM] > 0) {
+            providerRequestScale = Math.min(1, reported.requestLimit() / limits[RPM]);
+        }
+        if (reported.tokenLimit() > 0 && limits[TPM] > 0) {
+            providerTokenScale = Math.min(1, reported.tokenLimit() / limits[TPM]);
+        }
+        // The provider's time to a full bucket beyond ours is budget someone else spent on this key.
+        if (reported.requestReset() != null && limits[RPM] > 0) {
+            tats[RPM] = Math.max(tats[RPM], nowMicros + reported.requestReset().toNanos() / 1000);
+        }
+        if (reported.tokenReset() != null && limits[TPM] > 0) {
+            tats[TPM] = Math.max(tats[TPM], nowMicros + reported.tokenReset().toNanos() / 1000);
+        }
+    }
+
+    /**
+     * A 429: nothing goes on this key before the wait the provider asked for, and when the provider did
+     * not say what its limits are, the pace drops and then recovers slowly.
+     */
+    void rateLimited(long waitMicros, boolean providerReportsLimits, long nowMicros) {
+        holdUntilMicros = Math.max(holdUntilMicros, nowMicros + waitMicros);
+        if (!providerReportsLimits && nowMicros - backoffAtMicros > 1_000_000) {
+            backoffScale = Math.max(MIN_SCALE, Math.min(1, backoffScale + RECOVERY_PER_SECOND
+                    * (nowMicros - backoffAtMicros) / 1e6) * BACKOFF_FACTOR);
+            backoffAtMicros = nowMicros;
+        }
+    }
+
+    /** A success: the key is healthy. Returns true if it was degraded until now. */
+    boolean succeeded() {
+        consecutiveFailures = 0;
+        boolean wasDegraded = degraded;
+        degraded = false;
+        return wasDegraded;
+    }
+
+    /** A failure that may be the key's fault. Returns true if this one degraded the key. */
+    boolean failed() {
+        consecutiveFailures++;
+        if (!degraded && consecutiveFailures >= degradeAfter) {
+            degraded = true;
+            return true;
+        }
+        return false;
+    }
+
+    /** The provider refused the key (401, 403): it sends nothing more. Returns true if it was in use. */
+    boolean remove() {
+        boolean wasInUse = !removed;
+        removed = true;
+        return wasInUse;
+    }
+
+    boolean isRemoved() {
+        return removed;
+    }
+
+    boolean isDegraded() {
+        return degraded;
+    }
+
+    int consecutiveFailures() {
+        return consecutiveFailures;
+    }
+
+    /** The TAT of the request-rate limit, for choosing the least used key among equals. */
+    long requestTat() {
+        return tats[RPM];
+    }
+
+    /** Share of the configured rate this key is paced at now (provider limits and 429 back-off). */
+    double currentScale(long nowMicros) {
+        return Math.min(scale(RPM, nowMicros), scale(TPM, nowMicros));
+    }
+
+    void copyTatsTo(long[] target, int offset) {
+        System.arraycopy(tats, 0, target, offset, LIMITS);
+    }
+
+    /** Takes over restored TATs where they are further ahead than this JVM's. */
+    void restoreTats(long[] source, int offset) {
+        for (int limit = 0; limit < LIMITS; limit++) {
+            tats[limit] = Math.max(tats[limit], source[offset + limit]);
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package io.llmstream.limit;
+
+import io.llmstream.config.ApiKey;
+import io.llmstream.config.EndpointSettings;
+import io.llmstream.config.ModelSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+
+/**
+ * The live budget of one model in this JVM: every request to the model, first attempt or retry, waits
+ * here for its turn and goes when one of the endpoint's keys has budget for it, so the provider never
+ * sees more than the limits allow. Waiting requests go highest effective priority first
+ * ({@link Ticket}); each goes on the key that can take it soonest. What providers answer (limits in
+ * headers, 429s, failures, refused keys) adjusts the keys' budgets.
+ *
+ * <p>Because the stream is keyed by model, all of a model's requests reach one parallel instance of
+ * the pacer and of the call stage chained to it, which share this object through
+ * {@link Dispatchers}. The pacer copies its {@link BudgetState} into keyed state, which checkpoints,
+ * restores and rescales carry. Thread-safe: the task thread, the HTTP client's threads and the dispatch
+ * timer all call it.
+ */
+public final class ModelDispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelDispatcher.class);
+
+    private final String model;
+    private final String endpoint;
+    private final List<KeyBudget> keys = new ArrayList<>();
+    private final DispatchTimer timer;
+    private final PriorityQueue<Ticket> ready = new PriorityQueue<>(
+            Comparator.comparingLong((Ticket ticket) -> -ticket.score).thenComparingLong(ticket -> ticket.sequence));
+    private final PriorityQueue<Ticket> delayed =
+            new PriorityQueue<>(Comparator.comparingLong((Ticket ticket) -> ticket.notBeforeMicros));
+    private final boolean limited;
+    private Runnable cancelWakeUp;
+    private long wakeUpAtMicros = Long.MAX_VALUE;
+    private boolean providerReportsLimits;
+    private int lastKeyIndex = -1;
+
+    ModelDispatcher(ModelSettings model, EndpointSettings endpoint, DispatchTimer timer) {
+        this.model = model.name();
+        this.endpoint = endpoint.name();
+        this.timer = timer;
+        this.limited = model.isLimited();
+        List<ApiKey> apiKeys = endpoint.apiKeys().isEmpty()
+                ? List.of(new ApiKey(null, endpoint.name() + "#none", 1.0))
+                : endpoint.apiKeys();
+        for (int i = 0; i < apiKeys.size(); i++) {
+            keys.add(new KeyBudget(i, apiKeys.get(i), model, endpoint));
+        }
+    }
+
+    /** Queues a request for budget; its admission runs now if it may go now, else later on the timer. */
+    public void submit(Ticket ticket) {
+        List<Runnable> decided;
+        synchronized (this) {
+            if (ticket.notBeforeMicros > timer.nowMicros()) {
+                delayed.add(ticket);
+            } else {
+                ready.add(ticket);
+            }
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** Lets out every ticket whose turn has come and arms the timer for the next one. */
+    private List<Runnable> dispatch() {
+        long now = timer.nowMicros();
+        while (!delayed.isEmpty() && delayed.peek().notBeforeMicros <= now) {
+            ready.add(delayed.poll());
+        }
+        List<Runnable> decided = new ArrayList<>();
+        long next = delayed.isEmpty() ? Long.MAX_VALUE : delayed.peek().notBeforeMicros;
+        while (!ready.isEmpty()) {
+            Ticket head = ready.peek();
+            // The key that can take it soonest; among equals the least used, then the next in turn.
+            KeyBudget best = null;
+            long bestAt = Long.MAX_VALUE;
+            for (int i = 1; i <= keys.size(); i++) {
+                KeyBudget key = keys.get(Math.floorMod(lastKeyIndex + i, keys.size()));
+                long at = key.earliest(now, head.tokens);
+                if (at < bestAt || (at == bestAt && at != Long.MAX_VALUE && key.requestTat() < best.requestTat())) {
+                    best = key;
+                    bestAt = at;
+                }
+            }
+            if (best == null) {
+                ready.poll();
+                String reason = "every API key of endpoint " + endpoint + " was refused by the provider";
+                decided.add(() -> head.admission.refused(reason));
+                continue;
+            }
+            if (bestAt > now) {
+                next = Math.min(next, bestAt);
+                break;
+            }
+            ready.poll();
+            best.charge(now, head.tokens);
+            int keyIndex = best.index;
+            lastKeyIndex = keyIndex;
+            long waited = now - head.enqueuedMicros;
+            decided.add(() -> head.admission.admitted(keyIndex, waited));
+        }
+        wakeUpAt(next);
+        return decided;
+    }
+
+    private void wakeUpAt(long atMicros) {
+        if (atMicros == wakeUpAtMicros) {
+            return;
+        }
+        if (cancelWakeUp != null) {
+            cancelWakeUp.run();
+            cancelWakeUp = null;
+        }
+        wakeUpAtMicros = atMicros;
+        if (atMicros != Long.MAX_VALUE) {
+            cancelWakeUp = timer.schedule(this::wakeUp, atMicros);
+        }
+    }
+
+    private void wakeUp() {
+        List<Runnable> decided;
+        synchronized (this) {
+            cancelWakeUp = null;
+            wakeUpAtMicros = Long.MAX_VALUE;
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** A response came on a key: adopt what it says about the provider's limits. */
+    public synchronized void observe(int keyIndex, ProviderLimits reported) {
+        if (!reported.isEmpty()) {
+            providerReportsLimits = true;
+            keys.get(keyIndex).observe(reported, timer.nowMicros());
+        }
+    }
+
+    /** A 429 on a key: hold the key for the wait the provider asked for and pace it more slowly. */
+    public synchronized void rateLimited(int keyIndex, long waitMicros) {
+        keys.get(keyIndex).rateLimited(waitMicros, providerReportsLimits, timer.nowMicros());
+    }
+
+    /** A success on a key. */
+    public void succeeded(int keyIndex) {
+        KeyBudget key;
+        boolean restored;
+        synchronized (this) {
+            key = keys.get(keyIndex);
+            restored = key.succeeded();
+        }
+        if (restored) {
+            LOG.info("API key {} of endpoint {} works again for model {}: back to its full rate", key.id, endpoint,
+                    model);
+        }
+    }
+
+    /** A failure on a key that may be the key's fault (5xx, timeout, connection, malformed answer). */
+    public void failed(int keyIndex) {
+        KeyBudget key;
+        boolean degraded;
+        int failures;
+        synchronized (this) {
+            key = keys.get(keyIndex);
+            degraded = key.failed();
+            failures = key.consecutiveFailures();
+        }
+        if (degraded) {
+            LOG.warn("API key {} of endpoint {} failed {} times in a row for model {}: degraded to its "
+                    + "degraded-rps until it succeeds again", key.id, endpoint, failures, model);
+        }
+    }
+
+    /** The provider refused a key (401, 403): take it out; its traffic moves to the other keys. */
+    public void refused(int keyIndex, int status) {
+        KeyBudget key;
+        boolean removed;
+        long left;
+        List<Runnable> decided;
+        synchronized (this) {
+            key = keys.get(keyIndex);
+            removed = key.remove();
+            left = keys.stream().filter(candidate -> !candidate.isRemoved()).count();
+            decided = dispatch();
+        }
+        if (removed) {
+            LOG.error("API key {} of endpoint {} was refused with HTTP {} for model {}: taken out, {} key(s) left",
+                    key.id, endpoint, status, model, left);
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** The id of a key, for logs, metrics and dead letters. */
+    public String keyId(int keyIndex) {
+        return keys.get(keyIndex).id;
+    }
+
+    /** Whether any limit applies; unlimited models keep no state. */
+    public boolean isLimited() {
+        return limited;
+    }
+
+    /** A snapshot of the keys' health and pace, for metrics. */
+    public synchronized Map<String, KeyStatus> keyStatus() {
+        Map<String, KeyStatus> status = new HashMap<>();
+        long now = timer.nowMicros();
+        for (KeyBudget key : keys) {
+            status.put(key.id, new KeyStatus(key.isDegraded(), key.isRemoved(), key.currentScale(now)));
+        }
+        return status;
+    }
+
+    /** A key's health: degraded, refused, and the share of its configured rate it is paced at. */
+    public record KeyStatus(boolean degraded, boolean removed, double scale) {}
+
+    /** Requests waiting for budget now. */
+    public synchronized int waiting() {
+        return ready.size() + delayed.size();
+    }
+
+    /** The state to checkpoint. */
+    public synchronized BudgetState snapshot() {
+        String[] ids = new String[keys.size()];
+        long[] tats = new long[keys.size() * KeyBudget.LIMITS];
+        for (KeyBudget key : keys) {
+            ids[key.index] = key.id;
+            key.copyTatsTo(tats, key.index * KeyBudget.LIMITS);
+        }
+        return new BudgetState(ids, tats, 0);
+    }
+
+    /** Takes over restored state, key by key id, where it is further ahead than what this JVM knows. */
+    public synchronized void restore(BudgetState state) {
+        for (int i = 0; i < state.keyIds().length; i++) {
+            for (KeyBudget key : keys) {
+                if (key.id.equals(state.keyIds()[i])) {
+                    key.restoreTats(state.tats(), i * KeyBudget.LIMITS);
+                }
+            }
+        }
+    }
+}

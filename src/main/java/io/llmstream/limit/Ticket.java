@@ -1,0 +1,44 @@
+package io.llmstream.limit;
+
+/**
+ * A request waiting for budget: it goes when the budget allows it and no ticket with a higher
+ * effective priority waits. The effective priority grows by one level per {@code aging} waited, so
+ * every ticket's turn comes; ordering by {@code priority × aging − enqueued} is the same at every
+ * instant, because all tickets age at the same rate.
+ */
+public final class Ticket {
+    /** Orders tickets of equal score by arrival. */
+    private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
+
+    /** What the ticket's owner does when its turn comes. Called outside the dispatcher's lock. */
+    public interface Admission {
+        /** The request may go now on the key with this index. */
+        void admitted(int keyIndex, long waitedMicros);
+
+        /** The request can never go (every key of the endpoint was refused). */
+        void refused(String reason);
+    }
+
+    final long tokens;
+    final long enqueuedMicros;
+    final long notBeforeMicros;
+    final long score;
+    final long sequence = SEQUENCE.getAndIncrement();
+    final Admission admission;
+
+    /**
+     * @param priority the request's priority; higher goes first
+     * @param levels priorities beyond ±levels count as ±levels, which bounds how long ageing takes
+     * @param agingMicros the wait that raises the effective priority by one
+     * @param enqueuedMicros when the request first asked for budget; a retry keeps its first time
+     * @param notBeforeMicros the earliest it may go (a backoff); 0 for now
+     */
+    public Ticket(int priority, int levels, long agingMicros, long tokens, long enqueuedMicros, long notBeforeMicros,
+            Admission admission) {
+        this.tokens = tokens;
+        this.enqueuedMicros = enqueuedMicros;
+        this.notBeforeMicros = notBeforeMicros;
+        this.score = Math.max(-levels, Math.min(levels, priority)) * agingMicros - enqueuedMicros;
+        this.admission = admission;
+    }
+}

@@ -1,0 +1,220 @@
+package io.llmstream.limit;
+
+import io.llmstream.TestConfigs;
+import io.llmstream.config.LlmStreamConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Admission at send time, with time moved by hand: exact instants, priorities, keys and feedback. */
+class ModelDispatcherTest {
+    private static final long T0 = 1_000_000_000_000L;
+    private static final long AGING = 10_000_000L;
+
+    private final ManualTimer timer = new ManualTimer(T0);
+    /** What was admitted: ticket name, key index, time since T0 in ms. */
+    private final List<String> admitted = new ArrayList<>();
+
+    private ModelDispatcher dispatcher(String keys, String model) {
+        LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1",
+                "models: {m: {endpoint: mock, headroom: 0, " + model + "}}",
+                "endpoints: {mock: {api-keys: " + keys + "}}");
+        return new ModelDispatcher(config.model("m"), config.endpointOf("m"), timer);
+    }
+
+    private Ticket ticket(String name, int priority, long tokens) {
+        return ticket(name, priority, tokens, 0);
+    }
+
+    private Ticket ticket(String name, int priority, long tokens, long notBeforeMicros) {
+        return new Ticket(priority, 10, AGING, tokens, timer.nowMicros(), notBeforeMicros, new Ticket.Admission() {
+            @Override
+            public void admitted(int keyIndex, long waitedMicros) {
+                admitted.add(name + "@k" + keyIndex + "@" + (timer.nowMicros() - T0) / 1000);
+            }
+
+            @Override
+            public void refused(String reason) {
+                admitted.add(name + " refused: " + reason);
+            }
+        });
+    }
+
+    @Test
+    void letsTheBurstOutAtOnceThenPacesAtTheRpm() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 500ms");
+        for (int i = 0; i < 8; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
+
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@0", "r2@k0@0", "r3@k0@0", "r4@k0@0",
+                "r5@k0@100", "r6@k0@200", "r7@k0@300");
+    }
+
+    @Test
+    void chargesTokensAgainstTheTpmAndLetsABigRequestGoOnAFullBucket() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "tpm: 6000, burst: 1s");   // 100 tokens a second
+        dispatcher.submit(ticket("small", 0, 100));
+        dispatcher.submit(ticket("big", 0, 500));
+        dispatcher.submit(ticket("after", 0, 100));
+        timer.advanceBy(10_000_000);
+
+        assertThat(admitted).containsExactly("small@k0@0", "big@k0@1000", "after@k0@6000");
+    }
+
+    @Test
+    void higherPriorityGoesFirstAndWaitingRaisesPriority() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 60, burst: 0s");   // one a second
+        dispatcher.submit(ticket("first", 0, 1));
+        dispatcher.submit(ticket("low", 0, 1));
+        timer.advanceBy(100_000);
+        dispatcher.submit(ticket("high", 2, 1));
+        timer.advanceBy(1_900_000);
+
+        assertThat(admitted).containsExactly("first@k0@0", "high@k0@1000", "low@k0@2000");
+
+        admitted.clear();
+        dispatcher.rateLimited(0, 30_000_000);   // nothing goes for 30 s
+        dispatcher.submit(ticket("old", 0, 1));
+        timer.advanceBy(25_000_000);   // two and a half ageing steps: "old" now counts as priority 2.5
+        dispatcher.submit(ticket("new2", 2, 1));
+        dispatcher.submit(ticket("new3", 3, 1));
+        timer.advanceBy(10_000_000);
+        assertThat(admitted).extracting(entry -> entry.substring(0, entry.indexOf('@')))
+                .containsExactly("new3", "old", "new2");
+    }
+
+    @Test
+    void aBackoffWaitsWithoutHoldingUpOthers() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        dispatcher.submit(ticket("retry", 5, 1, T0 + 250_000));
+        dispatcher.submit(ticket("fresh", 0, 1));
+        timer.advanceBy(1_000_000);
+
+        assertThat(admitted).containsExactly("fresh@k0@0", "retry@k0@250");
+    }
+
+    @Test
+    void sendsEachRequestOnTheKeyThatCanTakeItSoonestInProportionToWeights() {
+        ModelDispatcher dispatcher = dispatcher("[a, {key: b, weight: 0.5}]", "rpm: 600, burst: 0s");
+        for (int i = 0; i < 30; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(2_000_000);
+
+        long onA = admitted.stream().filter(entry -> entry.contains("@k0@")).count();
+        long onB = admitted.stream().filter(entry -> entry.contains("@k1@")).count();
+        assertThat(onA + onB).isEqualTo(30);
+        assertThat(onA).isEqualTo(2 * onB);
+    }
+
+    @Test
+    void degradesAKeyAfterThreeFailuresAndRestoresItAfterASuccess() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 6000, burst: 0s");   // 10 ms apart; degraded: 200 ms
+        for (int i = 0; i < 3; i++) {
+            dispatcher.failed(0);
+        }
+        assertThat(dispatcher.keyStatus().get("mock#1").degraded()).isTrue();
+        dispatcher.submit(ticket("d1", 0, 1));
+        dispatcher.submit(ticket("d2", 0, 1));
+        timer.advanceBy(300_000);
+        assertThat(admitted).containsExactly("d1@k0@0", "d2@k0@200");
+
+        dispatcher.succeeded(0);
+        assertThat(dispatcher.keyStatus().get("mock#1").degraded()).isFalse();
+        admitted.clear();
+        dispatcher.submit(ticket("n1", 0, 1));
+        dispatcher.submit(ticket("n2", 0, 1));
+        timer.advanceBy(300_000);
+        assertThat(admitted).containsExactly("n1@k0@400", "n2@k0@410");
+    }
+
+    @Test
+    void aRefusedKeyIsTakenOutAndItsTrafficMovesToTheOthers() {
+        ModelDispatcher dispatcher = dispatcher("[a, b]", "rpm: 600, burst: 0s");
+        dispatcher.refused(0, 401);
+        for (int i = 0; i < 3; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
+        assertThat(admitted).containsExactly("r0@k1@0", "r1@k1@100", "r2@k1@200");
+
+        admitted.clear();
+        dispatcher.refused(1, 403);
+        dispatcher.submit(ticket("orphan", 0, 1));
+        assertThat(admitted).containsExactly("orphan refused: every API key of endpoint mock was refused by the provider");
+    }
+
+    @Test
+    void adoptsALowerLimitThatTheProviderReports() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        dispatcher.observe(0, new ProviderLimits(300, -1, null, null));
+        for (int i = 0; i < 3; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@200", "r2@k0@400");
+
+        dispatcher.observe(0, new ProviderLimits(600, -1, null, null));
+        assertThat(dispatcher.keyStatus().get("mock#1").scale()).isEqualTo(1.0);
+    }
+
+    @Test
+    void waitsOutTheBudgetSomeoneElseSpentOnTheKey() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 500ms");
+        dispatcher.observe(0, new ProviderLimits(600, -1, Duration.ofMillis(900), null));
+        dispatcher.submit(ticket("r", 0, 1));
+        timer.advanceBy(1_000_000);
+
+        assertThat(admitted).containsExactly("r@k0@500");
+    }
+
+    @Test
+    void holdsARateLimitedKeyAndSlowsItWhenTheProviderSaysNothingElse() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        dispatcher.submit(ticket("r0", 0, 1));
+        dispatcher.rateLimited(0, 2_000_000);
+        dispatcher.submit(ticket("r1", 0, 1));
+        dispatcher.submit(ticket("r2", 0, 1));
+        timer.advanceBy(3_000_000);
+
+        // The pace dropped to 80% at the 429 and recovered 1% a second since: 100 ms / 0.82.
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@2000", "r2@k0@2121");
+        assertThat(dispatcher.keyStatus().get("mock#1").scale()).isBetween(0.8, 0.85);
+    }
+
+    @Test
+    void aDailyLimitAllowsTheDaysQuotaAtTheMinutePace() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, rpd: 3, burst: 0s");
+        for (int i = 0; i < 4; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(3_600_000_000L);
+
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@100", "r2@k0@200");
+        assertThat(dispatcher.waiting()).isEqualTo(1);
+    }
+
+    @Test
+    void snapshotAndRestoreCarryEveryKeysBudgetById() {
+        ModelDispatcher dispatcher = dispatcher("[{key: a, id: first}, {key: b, id: second}]",
+                "rpm: 600, tpm: 60000, burst: 0s");
+        for (int i = 0; i < 4; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 100));
+        }
+        BudgetState state = dispatcher.snapshot();
+        assertThat(state.keyIds()).containsExactly("first", "second");
+
+        ModelDispatcher restored = dispatcher("[{key: b, id: second}, {key: a, id: first}]",
+                "rpm: 600, tpm: 60000, burst: 0s");
+        restored.restore(state);
+        BudgetState again = restored.snapshot();
+        assertThat(again.keyIds()).containsExactly("second", "first");
+        assertThat(again.fullAtMicros()).isEqualTo(state.fullAtMicros());
+    }
+}
