@@ -2,6 +2,7 @@ package io.llmstream;
 
 import io.llmstream.call.ChatCompletionFunction;
 import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.limit.ModelGroups;
 import io.llmstream.limit.ModelPacer;
 import io.llmstream.metrics.WallClockWatermarks;
 import io.llmstream.metrics.WindowAggregate;
@@ -72,7 +73,7 @@ public final class LlmStreamJob {
                 .name("parse prompts").uid("parse-prompts");
 
         SingleOutputStreamOperator<PacedRequest> paced = requests
-                .keyBy(LlmRequest::model)
+                .keyBy(ModelGroups.of(config))
                 .process(new ModelPacer(config))
                 .name("pace per model").uid("pace-per-model");
 

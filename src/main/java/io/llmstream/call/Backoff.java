@@ -1,6 +1,6 @@
 package io.llmstream.call;
 
-import io.llmstream.config.CallSettings.RetrySettings;
+import io.llmstream.config.RetrySettings;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;

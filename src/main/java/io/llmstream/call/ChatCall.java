@@ -2,9 +2,6 @@ package io.llmstream.call;
 
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.CallSettings;
-import io.llmstream.config.EndpointSettings;
-import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.limit.Ticket;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
@@ -20,56 +17,84 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One prompt's way through the API: ask the model's dispatcher for a turn, attempt on the key it
- * gives, classify, and ask again for a retry after a backoff or the provider's wait, until an answer, a
- * final error, the last attempt or the deadline. Every attempt, retries included, is paid from the
- * model's budget. No thread ever waits: turns and backoffs are the dispatcher's timer.
+ * One prompt's way through the API: ask its model's dispatcher for a turn, attempt on the key it gives,
+ * classify, and ask again for a retry after a backoff or the provider's wait, until an answer, a final
+ * error, the last attempt or the deadline. Every attempt, retries included, is paid from a model's
+ * budget. When the model's circuit is open, its quota is gone or the prompt does not fit its context,
+ * the request moves to the next suitable fallback model. No thread ever waits.
  */
 final class ChatCall implements Ticket.Admission {
-    /** How long a key rests after a 429 that names no wait. */
-    static final Duration DEFAULT_RATE_LIMIT_WAIT = Duration.ofSeconds(1);
-
     private final PacedRequest paced;
-    private final ModelSettings model;
-    private final EndpointSettings endpoint;
     private final CallSettings settings;
-    private final ChatRequestFactory requests;
-    private final Backoff backoff;
+    private final Routes routes;
+    private final RetryPolicy retryPolicy;
     private final SharedHttpClient.Lease http;
-    private final ModelDispatcher dispatcher;
     private final long enqueuedMicros;
     private final CompletableFuture<CallResult> result = new CompletableFuture<>();
 
+    private Route route;
+    private int chainPosition = -1;
+    private Routes.Reason fallbackReason;
     private long startMillis;
     private long deadlineMillis;
     private long waitedMillis;
     private int attempts;
+    private int routeAttempts;
+    private int malformedAnswers;
     private int rateLimitedResponses;
     private String lastKeyId;
     private AttemptOutcome lastFailure;
 
-    ChatCall(PacedRequest paced, ModelSettings model, EndpointSettings endpoint, CallSettings settings,
-            ChatRequestFactory requests, Backoff backoff, SharedHttpClient.Lease http, ModelDispatcher dispatcher) {
+    ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
+            SharedHttpClient.Lease http) {
         this.paced = paced;
-        this.model = model;
-        this.endpoint = endpoint;
         this.settings = settings;
-        this.requests = requests;
-        this.backoff = backoff;
+        this.routes = routes;
+        this.retryPolicy = retryPolicy;
         this.http = http;
-        this.dispatcher = dispatcher;
+        this.route = routes.of(paced.request().model());
         this.enqueuedMicros = System.currentTimeMillis() * 1000;
     }
 
     /** Starts the call; the future completes exactly once with a completion or a dead letter. */
     CompletableFuture<CallResult> start() {
+        int window = route.model().contextWindow();
+        if (window > 0 && neededTokens() > window) {
+            fallBack(Routes.Reason.CONTEXT_LENGTH_EXCEEDED);
+        }
         askForTurn(0);
         return result;
     }
 
     private void askForTurn(long notBeforeMicros) {
-        dispatcher.submit(new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
+        if (route.dispatcher().isCircuitOpen() && routes.fallBackWhenOpen()) {
+            fallBack(Routes.Reason.CIRCUIT_OPEN);
+        }
+        route.dispatcher().submit(new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
                 settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this));
+    }
+
+    /** Moves to the next fallback that suits the reason; returns false (staying put) if there is none. */
+    private boolean fallBack(Routes.Reason reason) {
+        int next = routes.next(paced.request().model(), chainPosition, reason, neededTokens(),
+                route.model().contextWindow());
+        if (next < 0) {
+            return false;
+        }
+        chainPosition = next;
+        route = routes.at(paced.request().model(), next);
+        fallbackReason = reason;
+        routeAttempts = 0;
+        return true;
+    }
+
+    @Override
+    public boolean circuitOpened() {
+        if (!fallBack(Routes.Reason.CIRCUIT_OPEN)) {
+            return false;
+        }
+        askForTurn(0);
+        return true;
     }
 
     @Override
@@ -80,7 +105,7 @@ final class ChatCall implements Ticket.Admission {
                 deadlineMillis = startMillis + settings.timeout().toMillis();
                 waitedMillis = Math.max(0, startMillis - paced.pacedAtMillis());
             }
-            attempt(keyIndex);
+            attempt(route, keyIndex);
         } catch (RuntimeException e) {
             failInternally(e);
         }
@@ -88,10 +113,12 @@ final class ChatCall implements Ticket.Admission {
 
     @Override
     public void refused(String reason) {
-        fail(AttemptOutcome.failure(ErrorKind.AUTH, 0, null, reason, false, null));
+        fail(lastFailure != null && lastFailure.isKeyRefused()
+                ? lastFailure.withMessage(lastFailure.message() + " (" + reason + ")")
+                : AttemptOutcome.failure(ErrorKind.AUTH, 0, null, reason, false, null));
     }
 
-    private void attempt(int keyIndex) {
+    private void attempt(Route current, int keyIndex) {
         long remaining = deadlineMillis - System.currentTimeMillis();
         if (remaining <= 0) {
             String deadline = "call.timeout (" + settings.timeout().toSeconds() + "s) passed";
@@ -101,14 +128,15 @@ final class ChatCall implements Ticket.Admission {
             return;
         }
         attempts++;
-        lastKeyId = dispatcher.keyId(keyIndex);
+        routeAttempts++;
+        lastKeyId = current.dispatcher().keyId(keyIndex);
         Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
-        ApiKey key = endpoint.apiKeys().isEmpty() ? null : endpoint.apiKeys().get(keyIndex);
-        Request request = requests.build(model.providerModel(), paced.request().body(),
+        ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
+        Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
                 key == null ? null : key.secret(), attemptTimeout);
         http.execute(request).whenComplete((response, failure) -> {
             try {
-                onOutcome(keyIndex, response != null
+                onOutcome(current, keyIndex, response != null
                         ? ResponseClassifier.classify(response, Instant.now())
                         : ResponseClassifier.classify(failure));
             } catch (RuntimeException e) {
@@ -117,37 +145,42 @@ final class ChatCall implements Ticket.Admission {
         });
     }
 
-    private void onOutcome(int keyIndex, AttemptOutcome outcome) {
-        dispatcher.observe(keyIndex, outcome.limits());
+    private void onOutcome(Route current, int keyIndex, AttemptOutcome outcome) {
+        current.dispatcher().observe(keyIndex, outcome.limits());
         if (outcome.succeeded()) {
-            dispatcher.succeeded(keyIndex);
+            current.dispatcher().succeeded(keyIndex);
             succeed(outcome.answer());
             return;
         }
         lastFailure = outcome;
-        Duration wait;
+        if (outcome.kind() == ErrorKind.QUOTA_EXCEEDED || outcome.kind() == ErrorKind.CONTEXT_LENGTH_EXCEEDED) {
+            if (fallBack(outcome.kind() == ErrorKind.QUOTA_EXCEEDED
+                    ? Routes.Reason.QUOTA_EXCEEDED : Routes.Reason.CONTEXT_LENGTH_EXCEEDED)) {
+                askForTurn(0);
+            } else {
+                fail(outcome);
+            }
+            return;
+        }
         if (outcome.isKeyRefused()) {
-            // Not the request's fault: the same request goes at once on another key, if one is left.
-            dispatcher.refused(keyIndex, outcome.status());
-            wait = Duration.ZERO;
+            current.dispatcher().refused(keyIndex, outcome.status());
         } else if (outcome.isRateLimited()) {
             rateLimitedResponses++;
-            Duration hold = outcome.retryAfter() != null ? outcome.retryAfter() : DEFAULT_RATE_LIMIT_WAIT;
-            dispatcher.rateLimited(keyIndex, hold.toNanos() / 1000);
-            wait = Duration.ZERO;
+            current.dispatcher().rateLimited(keyIndex, RetryPolicy.rateLimitWait(outcome).toNanos() / 1000);
         } else if (outcome.retryable()) {
-            dispatcher.failed(keyIndex);
-            wait = outcome.retryAfter() != null ? outcome.retryAfter() : backoff.delay(attempts);
-        } else {
-            fail(outcome);
+            current.dispatcher().failed(keyIndex);
+        }
+        if (outcome.kind() == ErrorKind.MALFORMED_RESPONSE) {
+            malformedAnswers++;
+        }
+        RetryPolicy.Next next = retryPolicy.after(outcome, routeAttempts, malformedAnswers,
+                current.dispatcher().usableKeys() > 0);
+        if (next.givesUp()) {
+            fail(outcome.kind() == ErrorKind.MALFORMED_RESPONSE || attempts > 1
+                    ? outcome.withMessage(outcome.message() + " (gave up: " + next.reason() + ")") : outcome);
             return;
         }
-        boolean retryable = outcome.retryable() || (outcome.isKeyRefused() && endpoint.apiKeys().size() > 1);
-        if (!retryable || attempts >= settings.retry().maxAttempts()) {
-            fail(outcome);
-            return;
-        }
-        long retryAtMillis = System.currentTimeMillis() + wait.toMillis();
+        long retryAtMillis = System.currentTimeMillis() + next.delay().toMillis();
         if (retryAtMillis >= deadlineMillis) {
             fail(outcome.withMessage(outcome.message() + " (gave up: the next attempt could go only after "
                     + "call.timeout)"));
@@ -157,7 +190,11 @@ final class ChatCall implements Ticket.Admission {
     }
 
     private long tokenCost() {
-        return paced.request().tokenCost(model.defaultMaxTokens());
+        return paced.request().tokenCost(route.model().defaultMaxTokens());
+    }
+
+    private long neededTokens() {
+        return tokenCost();
     }
 
     private void succeed(ChatAnswer answer) {
@@ -166,9 +203,10 @@ final class ChatCall implements Ticket.Admission {
         int promptTokens = answer.promptTokens() >= 0 ? answer.promptTokens() : request.promptTokens();
         int completionTokens = Math.max(0, answer.completionTokens());
         int totalTokens = answer.totalTokens() >= 0 ? answer.totalTokens() : promptTokens + completionTokens;
-        Completion completion = new Completion(request.id(), request.model(), answer.content(), answer.finishReason(),
+        boolean fellBack = chainPosition >= 0;
+        Completion completion = new Completion(request.id(), route.name(), answer.content(), answer.finishReason(),
                 answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
-                request.metadata());
+                fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null, request.metadata());
         result.complete(CallResult.success(completion, metric(null, latency, promptTokens, completionTokens)));
     }
 
@@ -176,7 +214,8 @@ final class ChatCall implements Ticket.Admission {
         LlmRequest request = paced.request();
         long elapsed = startMillis == 0 ? 0 : System.currentTimeMillis() - startMillis;
         DeadLetter deadLetter = new DeadLetter(request.id(), outcome.kind(), outcome.status(), outcome.code(),
-                outcome.message(), attempts, request.model(), lastKeyId, elapsed, request.input());
+                route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed,
+                request.input(), request.source());
         result.complete(CallResult.failure(deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
     }
 
@@ -185,7 +224,7 @@ final class ChatCall implements Ticket.Admission {
     }
 
     private MetricEvent metric(ErrorKind kind, long latencyMs, int promptTokens, int completionTokens) {
-        return new MetricEvent(paced.request().model(), lastKeyId, kind, attempts, latencyMs, waitedMillis,
-                promptTokens, completionTokens, tokenCost(), rateLimitedResponses);
+        return new MetricEvent(route.name(), lastKeyId, kind, attempts, latencyMs, waitedMillis, promptTokens,
+                completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0);
     }
 }

@@ -1,7 +1,6 @@
 package io.llmstream.call;
 
 import io.llmstream.config.CallSettings;
-import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.Dispatchers;
@@ -17,8 +16,6 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import java.time.Duration;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The call stage: sends each paced request to its model's endpoint when the model's dispatcher gives
@@ -34,8 +31,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     private transient SharedHttpClient.Lease http;
     private transient Dispatchers.Lease dispatchers;
-    private transient Map<String, ChatRequestFactory> requestFactories;
-    private transient Backoff backoff;
+    private transient Routes routes;
+    private transient RetryPolicy retryPolicy;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -67,19 +64,13 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     public void open(OpenContext openContext) {
         http = SharedHttpClient.acquire(config.http());
         dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
-        requestFactories = new HashMap<>();
-        for (EndpointSettings endpoint : config.endpoints().values()) {
-            requestFactories.put(endpoint.name(), new ChatRequestFactory(endpoint));
-        }
-        backoff = new Backoff(config.call().retry());
+        routes = new Routes(config, dispatchers);
+        retryPolicy = new RetryPolicy(config.call().retry());
     }
 
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        ModelSettings model = config.model(paced.request().model());
-        EndpointSettings endpoint = config.endpointOf(model.name());
-        new ChatCall(paced, model, endpoint, config.call(), requestFactories.get(endpoint.name()), backoff, http,
-                dispatchers.forModel(model.name()))
+        new ChatCall(paced, config.call(), routes, retryPolicy, http)
                 .start()
                 .whenComplete((result, failure) -> resultFuture.complete(Collections.singleton(
                         result != null ? result : internalFailure(paced, failure))));
@@ -111,7 +102,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
         long charged = request.tokenCost(config.model(request.model()).defaultMaxTokens());
         return CallResult.failure(
-                new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input()),
-                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0));
+                new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input(),
+                        request.source()),
+                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false));
     }
 }

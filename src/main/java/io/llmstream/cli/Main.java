@@ -40,6 +40,7 @@ public final class Main {
         commands.put("mock-llm", new MockLlmCommand());
         commands.put("kafka", new KafkaCommand());
         commands.put("produce", new ProduceCommand());
+        commands.put("bench", new BenchCommand());
         return commands;
     }
 

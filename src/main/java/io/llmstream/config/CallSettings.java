@@ -10,7 +10,8 @@ public record CallSettings(
         Duration timeout,
         Duration attemptTimeout,
         Duration priorityAging,
-        RetrySettings retry) implements Serializable {
+        RetrySettings retry,
+        BreakerSettings breaker) implements Serializable {
 
     public static final Option<Boolean> ORDERED = Option.key("ordered").booleanType().defaultValue(true)
             .withDescription("Emit results in input order (orderedWait) or as they complete (unorderedWait).");
@@ -41,34 +42,13 @@ public record CallSettings(
                 section.get(TIMEOUT),
                 section.get(ATTEMPT_TIMEOUT),
                 section.get(PRIORITY_AGING),
-                RetrySettings.read(section.section("retry")));
+                RetrySettings.read(section.section("retry")),
+                BreakerSettings.read(section.section("breaker")));
         if (settings.attemptTimeout.compareTo(settings.timeout) > 0) {
             throw new ConfigException(section.pathOf(ATTEMPT_TIMEOUT.key()) + " must be <= "
                     + section.pathOf(TIMEOUT.key()) + " (" + Durations.format(settings.timeout) + "), was "
                     + Durations.format(settings.attemptTimeout));
         }
         return settings;
-    }
-
-    /** Exponential backoff with full jitter between attempts. */
-    public record RetrySettings(int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier)
-            implements Serializable {
-        public static final Option<Integer> MAX_ATTEMPTS = Option.key("max-attempts").intType().defaultValue(4)
-                .mustBe(v -> v >= 1 && v <= 100, "between 1 and 100")
-                .withDescription("Attempts per prompt including the first; 1 disables retries.");
-        public static final Option<Duration> INITIAL_BACKOFF = Option.key("initial-backoff").durationType()
-                .defaultValue(Duration.ofMillis(500)).mustBe(v -> v.toMillis() > 0, "> 0")
-                .withDescription("Upper bound of the first backoff; each retry waits a random time below the bound.");
-        public static final Option<Duration> MAX_BACKOFF = Option.key("max-backoff").durationType()
-                .defaultValue(Duration.ofSeconds(30)).mustBe(v -> v.toMillis() > 0, "> 0")
-                .withDescription("Largest backoff bound.");
-        public static final Option<Double> MULTIPLIER = Option.key("multiplier").doubleType().defaultValue(2.0)
-                .mustBe(v -> v >= 1.0, ">= 1.0")
-                .withDescription("Growth of the backoff bound per attempt.");
-
-        static RetrySettings read(ConfigSection section) {
-            return new RetrySettings(section.get(MAX_ATTEMPTS), section.get(INITIAL_BACKOFF),
-                    section.get(MAX_BACKOFF), section.get(MULTIPLIER));
-        }
     }
 }

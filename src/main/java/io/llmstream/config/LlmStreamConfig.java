@@ -45,6 +45,12 @@ public record LlmStreamConfig(
                 throw new ConfigException("models." + model.name() + ".endpoint must name one of the endpoints "
                         + endpoints.keySet() + ", was " + model.endpoint());
             }
+            for (String fallback : model.fallbacks()) {
+                if (!models.containsKey(fallback) || fallback.equals(model.name())) {
+                    throw new ConfigException("models." + model.name() + ".fallbacks must name other models of "
+                            + models.keySet() + ", was " + fallback);
+                }
+            }
         }
         if (defaultModel == null) {
             defaultModel = models.keySet().iterator().next();

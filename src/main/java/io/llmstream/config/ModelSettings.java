@@ -4,6 +4,7 @@ import com.knuddels.jtokkit.api.EncodingType;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.List;
 
 /** A model that prompts may ask for, the endpoint that serves it and the limits it is paced to. */
 public record ModelSettings(
@@ -17,7 +18,9 @@ public record ModelSettings(
         String encoding,
         int defaultMaxTokens,
         Duration burst,
-        double headroom) implements Serializable {
+        double headroom,
+        List<String> fallbacks,
+        int contextWindow) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -52,6 +55,15 @@ public record ModelSettings(
             .withDescription("Fraction of each limit left unused so network jitter never meets an empty "
                     + "provider bucket; 0.02 paces at 98%.");
 
+    public static final Option<List<String>> FALLBACKS = Option.key("fallbacks").type(ValueType.STRING_LIST)
+            .defaultValue(List.of())
+            .withDescription("Models tried in order when this one's circuit is open, its quota is gone, or a "
+                    + "prompt does not fit its context; the output names the model that answered.");
+    public static final Option<Integer> CONTEXT_WINDOW = Option.key("context-window").intType().noDefaultValue()
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Tokens of prompt plus completion the model takes; a prompt that does not fit goes "
+                    + "to a fallback with a larger context window.");
+
     /** Not limited. */
     public static final int UNLIMITED = 0;
 
@@ -71,7 +83,13 @@ public record ModelSettings(
                 encoding == null ? defaultEncodingFor(resolvedName) : encoding,
                 section.get(DEFAULT_MAX_TOKENS),
                 section.get(BURST),
-                section.get(HEADROOM));
+                section.get(HEADROOM),
+                section.get(FALLBACKS),
+                contextWindowOrZero(section.get(CONTEXT_WINDOW)));
+    }
+
+    private static int contextWindowOrZero(Integer contextWindow) {
+        return contextWindow == null ? 0 : contextWindow;
     }
 
     /**

@@ -44,7 +44,7 @@ public final class KafkaConnectors {
 
     public static KafkaSink<DeadLetter> deadLetterSink(LlmStreamConfig config) {
         return sink(config, "dead-letters", new JsonRecordSerializer<>(config.kafka().topics().deadLetter(),
-                DeadLetter::id, RecordJson::deadLetter));
+                DeadLetter::id, RecordJson::deadLetter, DeadLetterHeaders::of));
     }
 
     public static KafkaSink<WindowMetrics> metricsSink(LlmStreamConfig config) {

@@ -7,9 +7,8 @@ package io.llmstream.limit;
  *
  * @param keyIds the keys' ids, so a restore after a configuration change matches keys by id
  * @param tats {@link KeyBudget#LIMITS} TATs per key, key after key
- * @param cleanupTimerMillis the pending cleanup timer, 0 if none
  */
-public record BudgetState(String[] keyIds, long[] tats, long cleanupTimerMillis) {
+public record BudgetState(String[] keyIds, long[] tats) {
 
     /** The instant at which every budget is full again. */
     public long fullAtMicros() {
@@ -18,9 +17,5 @@ public record BudgetState(String[] keyIds, long[] tats, long cleanupTimerMillis)
             full = Math.max(full, tat);
         }
         return full;
-    }
-
-    BudgetState withCleanupTimer(long timerMillis) {
-        return new BudgetState(keyIds, tats, timerMillis);
     }
 }

@@ -71,7 +71,8 @@ public final class Dispatchers {
 
         Job(LlmStreamConfig config, DispatchTimer timer) {
             for (ModelSettings model : config.models().values()) {
-                byModel.put(model.name(), new ModelDispatcher(model, config.endpointOf(model.name()), timer));
+                byModel.put(model.name(), new ModelDispatcher(model, config.endpointOf(model.name()),
+                        config.call().breaker(), timer));
             }
         }
     }

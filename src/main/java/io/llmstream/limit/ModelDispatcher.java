@@ -1,6 +1,7 @@
 package io.llmstream.limit;
 
 import io.llmstream.config.ApiKey;
+import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
 import org.slf4j.Logger;
@@ -38,16 +39,22 @@ public final class ModelDispatcher {
     private final PriorityQueue<Ticket> delayed =
             new PriorityQueue<>(Comparator.comparingLong((Ticket ticket) -> ticket.notBeforeMicros));
     private final boolean limited;
+    private final CircuitBreaker breaker;
+    private final boolean fallBackWhenOpen;
     private Runnable cancelWakeUp;
     private long wakeUpAtMicros = Long.MAX_VALUE;
     private boolean providerReportsLimits;
     private int lastKeyIndex = -1;
 
-    ModelDispatcher(ModelSettings model, EndpointSettings endpoint, DispatchTimer timer) {
+    ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
+            DispatchTimer timer) {
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
         this.limited = model.isLimited();
+        this.breaker = new CircuitBreaker(breakerSettings);
+        this.fallBackWhenOpen = breakerSettings.whenOpen() == BreakerSettings.WhenOpen.FALLBACK
+                && !model.fallbacks().isEmpty();
         List<ApiKey> apiKeys = endpoint.apiKeys().isEmpty()
                 ? List.of(new ApiKey(null, endpoint.name() + "#none", 1.0))
                 : endpoint.apiKeys();
@@ -79,6 +86,10 @@ public final class ModelDispatcher {
         List<Runnable> decided = new ArrayList<>();
         long next = delayed.isEmpty() ? Long.MAX_VALUE : delayed.peek().notBeforeMicros;
         while (!ready.isEmpty()) {
+            if (!breaker.allows(now)) {
+                next = Math.min(next, breaker.nextPermitMicros());
+                break;
+            }
             Ticket head = ready.peek();
             // The key that can take it soonest; among equals the least used, then the next in turn.
             KeyBudget best = null;
@@ -102,6 +113,7 @@ public final class ModelDispatcher {
                 break;
             }
             ready.poll();
+            breaker.admitted();
             best.charge(now, head.tokens);
             int keyIndex = best.index;
             lastKeyIndex = keyIndex;
@@ -149,34 +161,85 @@ public final class ModelDispatcher {
         keys.get(keyIndex).rateLimited(waitMicros, providerReportsLimits, timer.nowMicros());
     }
 
-    /** A success on a key. */
+    /** A success on a key: the key is healthy, and a half-open circuit closes. */
     public void succeeded(int keyIndex) {
         KeyBudget key;
         boolean restored;
+        boolean closed;
+        List<Runnable> decided;
         synchronized (this) {
             key = keys.get(keyIndex);
             restored = key.succeeded();
+            boolean wasClosed = breaker.state() == CircuitBreaker.State.CLOSED;
+            closed = breaker.record(timer.nowMicros(), false) == CircuitBreaker.State.CLOSED && !wasClosed;
+            decided = closed ? dispatch() : List.of();
         }
         if (restored) {
             LOG.info("API key {} of endpoint {} works again for model {}: back to its full rate", key.id, endpoint,
                     model);
         }
+        if (closed) {
+            LOG.info("Circuit of model {} on endpoint {} closed: the probe succeeded", model, endpoint);
+        }
+        decided.forEach(Runnable::run);
     }
 
-    /** A failure on a key that may be the key's fault (5xx, timeout, connection, malformed answer). */
+    /**
+     * A failure on a key that may be the key's or the provider's fault (5xx, timeout, connection,
+     * malformed answer): it counts toward degrading the key and toward opening the model's circuit.
+     */
     public void failed(int keyIndex) {
         KeyBudget key;
         boolean degraded;
         int failures;
+        boolean opened;
+        String window;
+        List<Ticket> moving = List.of();
+        List<Runnable> decided;
         synchronized (this) {
             key = keys.get(keyIndex);
             degraded = key.failed();
             failures = key.consecutiveFailures();
+            window = breaker.windowSummary();
+            boolean wasClosed = breaker.state() == CircuitBreaker.State.CLOSED;
+            opened = breaker.record(timer.nowMicros(), true) == CircuitBreaker.State.OPEN && wasClosed;
+            if (opened && fallBackWhenOpen) {
+                moving = new ArrayList<>(ready);
+                moving.addAll(delayed);
+                ready.clear();
+                delayed.clear();
+            }
+            decided = dispatch();
         }
         if (degraded) {
             LOG.warn("API key {} of endpoint {} failed {} times in a row for model {}: degraded to its "
                     + "degraded-rps until it succeeds again", key.id, endpoint, failures, model);
         }
+        if (opened) {
+            LOG.warn("Circuit of model {} on endpoint {} opened ({}): requests {} until a probe succeeds", model,
+                    endpoint, window, fallBackWhenOpen ? "go to its fallbacks" : "wait");
+        }
+        decided.forEach(Runnable::run);
+        for (Ticket ticket : moving) {
+            if (!ticket.admission.circuitOpened()) {
+                submit(ticket);
+            }
+        }
+    }
+
+    /** Whether the model's circuit is open (or half-open): requests should go to a fallback if they can. */
+    public synchronized boolean isCircuitOpen() {
+        return breaker.state() != CircuitBreaker.State.CLOSED;
+    }
+
+    /** How long the circuit has been open in all, for metrics and benchmarks. */
+    public synchronized long circuitOpenMillis() {
+        return breaker.openMicrosTotal(timer.nowMicros()) / 1000;
+    }
+
+    /** How often the circuit opened. */
+    public synchronized int circuitOpenings() {
+        return breaker.openings();
     }
 
     /** The provider refused a key (401, 403): take it out; its traffic moves to the other keys. */
@@ -196,6 +259,11 @@ public final class ModelDispatcher {
                     key.id, endpoint, status, model, left);
         }
         decided.forEach(Runnable::run);
+    }
+
+    /** Keys the provider has not refused. */
+    public synchronized int usableKeys() {
+        return (int) keys.stream().filter(key -> !key.isRemoved()).count();
     }
 
     /** The id of a key, for logs, metrics and dead letters. */
@@ -234,7 +302,7 @@ public final class ModelDispatcher {
             ids[key.index] = key.id;
             key.copyTatsTo(tats, key.index * KeyBudget.LIMITS);
         }
-        return new BudgetState(ids, tats, 0);
+        return new BudgetState(ids, tats);
     }
 
     /** Takes over restored state, key by key id, where it is further ahead than what this JVM knows. */

@@ -17,6 +17,14 @@ public final class Ticket {
 
         /** The request can never go (every key of the endpoint was refused). */
         void refused(String reason);
+
+        /**
+         * The model's circuit opened while the request waited. Returns true if the request went to a
+         * fallback model instead; false keeps it waiting here.
+         */
+        default boolean circuitOpened() {
+            return false;
+        }
     }
 
     final long tokens;

@@ -3,6 +3,8 @@ package io.llmstream.metrics;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.MetricEvent;
 
+import java.util.Arrays;
+
 /**
  * The running totals of one model's window. A Flink POJO made of primitives and arrays, so window
  * state never falls back to Kryo.
@@ -19,6 +21,11 @@ public final class WindowAccumulator {
     public long chargedTokens;
     public LatencyHistogram latency = new LatencyHistogram();
     public LatencyHistogram budgetWait = new LatencyHistogram();
+    /** Per API key: its id, and what it carried. A model's endpoint has a handful of keys. */
+    public String[] keyIds = new String[0];
+    public long[] keyRequests = new long[0];
+    public long[] keyChargedTokens = new long[0];
+    public long[] keyRateLimited = new long[0];
 
     public void add(MetricEvent event) {
         requests++;
@@ -27,7 +34,7 @@ public final class WindowAccumulator {
         } else {
             int kind = event.errorKind().ordinal();
             if (kind >= errorsByKind.length) {
-                errorsByKind = java.util.Arrays.copyOf(errorsByKind, ErrorKind.values().length);
+                errorsByKind = Arrays.copyOf(errorsByKind, ErrorKind.values().length);
             }
             errorsByKind[kind]++;
         }
@@ -38,13 +45,31 @@ public final class WindowAccumulator {
         chargedTokens += event.chargedTokens();
         latency.record(event.latencyMs());
         budgetWait.record(event.waitMs());
+        if (event.keyId() != null) {
+            addForKey(event.keyId(), 1, event.chargedTokens(), event.rateLimitedResponses());
+        }
+    }
+
+    private void addForKey(String keyId, long requests, long chargedTokens, long rateLimited) {
+        int index = Arrays.asList(keyIds).indexOf(keyId);
+        if (index < 0) {
+            index = keyIds.length;
+            keyIds = Arrays.copyOf(keyIds, index + 1);
+            keyIds[index] = keyId;
+            keyRequests = Arrays.copyOf(keyRequests, index + 1);
+            keyChargedTokens = Arrays.copyOf(keyChargedTokens, index + 1);
+            keyRateLimited = Arrays.copyOf(keyRateLimited, index + 1);
+        }
+        keyRequests[index] += requests;
+        keyChargedTokens[index] += chargedTokens;
+        keyRateLimited[index] += rateLimited;
     }
 
     public void merge(WindowAccumulator other) {
         requests += other.requests;
         succeeded += other.succeeded;
         if (other.errorsByKind.length > errorsByKind.length) {
-            errorsByKind = java.util.Arrays.copyOf(errorsByKind, other.errorsByKind.length);
+            errorsByKind = Arrays.copyOf(errorsByKind, other.errorsByKind.length);
         }
         for (int i = 0; i < other.errorsByKind.length; i++) {
             errorsByKind[i] += other.errorsByKind[i];
@@ -56,6 +81,9 @@ public final class WindowAccumulator {
         chargedTokens += other.chargedTokens;
         latency.merge(other.latency);
         budgetWait.merge(other.budgetWait);
+        for (int i = 0; i < other.keyIds.length; i++) {
+            addForKey(other.keyIds[i], other.keyRequests[i], other.keyChargedTokens[i], other.keyRateLimited[i]);
+        }
     }
 
     public long failed() {

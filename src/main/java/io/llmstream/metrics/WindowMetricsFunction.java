@@ -1,5 +1,7 @@
 package io.llmstream.metrics;
 
+import io.llmstream.config.ApiKey;
+import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.record.WindowMetrics;
@@ -23,22 +25,58 @@ public final class WindowMetricsFunction
             Collector<WindowMetrics> out) {
         WindowAccumulator totals = elements.iterator().next();
         TimeWindow window = context.window();
-        out.collect(toMetrics(model, window.getStart(), window.getEnd(), totals, config.models().get(model)));
+        ModelSettings limits = config.models().get(model);
+        out.collect(toMetrics(model, window.getStart(), window.getEnd(), totals, limits,
+                limits == null ? null : config.endpointOf(model)));
     }
 
-    /** The record for one window; {@code limits} may be null for a model no longer configured. */
-    static WindowMetrics toMetrics(String model, long start, long end, WindowAccumulator totals, ModelSettings limits) {
+    /**
+     * The record for one window. A model's capacity is the sum of its keys' limits (the model's limits
+     * times each key's weight); {@code limits} may be null for a model no longer configured.
+     */
+    static WindowMetrics toMetrics(String model, long start, long end, WindowAccumulator totals, ModelSettings limits,
+            EndpointSettings endpoint) {
         double seconds = Math.max(0.001, (end - start) / 1000d);
         double perMinute = 60d / seconds;
-        double requestUtilization = limits != null && limits.hasRpmLimit()
-                ? totals.requests * perMinute / limits.rpm() : -1;
-        double tokenUtilization = limits != null && limits.hasTpmLimit()
-                ? totals.chargedTokens * perMinute / limits.tpm() : -1;
+        double totalWeight = 0;
+        WindowMetrics.KeyWindow[] keys = new WindowMetrics.KeyWindow[totals.keyIds.length];
+        if (endpoint != null) {
+            for (ApiKey key : endpoint.apiKeys()) {
+                totalWeight += key.weight();
+            }
+        }
+        totalWeight = totalWeight == 0 ? 1 : totalWeight;
+        for (int i = 0; i < keys.length; i++) {
+            double weight = weightOf(endpoint, totals.keyIds[i]);
+            keys[i] = new WindowMetrics.KeyWindow(totals.keyIds[i], totals.keyRequests[i], totals.keyChargedTokens[i],
+                    totals.keyRateLimited[i],
+                    utilization(totals.keyRequests[i] * perMinute, limits == null ? 0 : limits.rpm() * weight),
+                    utilization(totals.keyChargedTokens[i] * perMinute, limits == null ? 0 : limits.tpm() * weight));
+        }
+        double requestUtilization = utilization(totals.requests * perMinute,
+                limits == null ? 0 : limits.rpm() * totalWeight);
+        double tokenUtilization = utilization(totals.chargedTokens * perMinute,
+                limits == null ? 0 : limits.tpm() * totalWeight);
         return new WindowMetrics(start, end, model, totals.requests, totals.succeeded, totals.failed(),
                 totals.errorsByKind.clone(), totals.attempts, totals.rateLimitedResponses,
                 totals.latency.quantile(0.50), totals.latency.quantile(0.95), totals.latency.quantile(0.99),
                 totals.latency.max, totals.budgetWait.quantile(0.95),
                 totals.promptTokens, totals.completionTokens, totals.chargedTokens,
-                totals.requests / seconds, requestUtilization, tokenUtilization);
+                totals.requests / seconds, requestUtilization, tokenUtilization, keys);
+    }
+
+    private static double utilization(double perMinute, double limit) {
+        return limit > 0 ? perMinute / limit : -1;
+    }
+
+    private static double weightOf(EndpointSettings endpoint, String keyId) {
+        if (endpoint != null) {
+            for (ApiKey key : endpoint.apiKeys()) {
+                if (key.id().equals(keyId)) {
+                    return key.weight();
+                }
+            }
+        }
+        return 1;
     }
 }

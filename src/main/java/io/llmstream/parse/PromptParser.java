@@ -13,6 +13,7 @@ import io.llmstream.limit.TokenEstimator;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.LlmRequest;
+import io.llmstream.record.SourcePosition;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -47,7 +48,7 @@ public final class PromptParser {
         String fallbackId = record.coordinates();
         byte[] value = record.value();
         if (value == null) {
-            return invalid(fallbackId, "the record has no value (a tombstone)", null);
+            return invalid(fallbackId, "the record has no value (a tombstone)", null, record);
         }
         String text;
         try {
@@ -56,29 +57,31 @@ public final class PromptParser {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(value)).toString();
         } catch (CharacterCodingException e) {
-            return invalid(fallbackId, "the value is not valid UTF-8", new String(value, StandardCharsets.UTF_8));
+            return invalid(fallbackId, "the value is not valid UTF-8", new String(value, StandardCharsets.UTF_8),
+                    record);
         }
         if (value.length > config.job().maxInputBytes()) {
             return invalid(fallbackId, "the value is " + value.length + " bytes, more than job.max-input-bytes ("
-                    + config.job().maxInputBytes() + ")", text);
+                    + config.job().maxInputBytes() + ")", text, record);
         }
         JsonNode tree;
         try {
             tree = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            return invalid(fallbackId, "the value is not valid JSON: " + e.getOriginalMessage(), text);
+            return invalid(fallbackId, "the value is not valid JSON: " + e.getOriginalMessage(), text, record);
         }
         if (tree == null || !tree.isObject()) {
-            return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text);
+            return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text, record);
         }
         try {
-            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, nowMillis), null);
+            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, nowMillis, record.position()), null);
         } catch (InvalidPrompt e) {
-            return invalid(e.id, e.getMessage(), text);
+            return invalid(e.id, e.getMessage(), text, record);
         }
     }
 
-    private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, long nowMillis) {
+    private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, long nowMillis,
+            SourcePosition source) {
         String id = readId(json.remove("id"), fallbackId);
         JsonNode prompt = json.remove("prompt");
         JsonNode messages = json.get("messages");
@@ -113,7 +116,7 @@ public final class PromptParser {
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
-                nowMillis);
+                nowMillis, source);
     }
 
     private static String readId(JsonNode id, String fallbackId) {
@@ -189,8 +192,8 @@ public final class PromptParser {
         return estimators.computeIfAbsent(model.encoding(), TokenEstimator::forEncoding);
     }
 
-    private static Parsed invalid(String id, String message, String input) {
-        return new Parsed(null, DeadLetter.invalidInput(id, message, input));
+    private static Parsed invalid(String id, String message, String input, InputRecord record) {
+        return new Parsed(null, DeadLetter.invalidInput(id, message, input, record.position()));
     }
 
     private static String describe(JsonNode node) {

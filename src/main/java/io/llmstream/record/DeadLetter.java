@@ -9,6 +9,7 @@ package io.llmstream.record;
  * @param keyId the id of the API key last used (never the key); null if none
  * @param elapsedMs time from admission to giving up
  * @param input the original input value
+ * @param source where the input was read
  */
 public record DeadLetter(
         String id,
@@ -20,10 +21,11 @@ public record DeadLetter(
         String model,
         String keyId,
         long elapsedMs,
-        String input) {
+        String input,
+        SourcePosition source) {
 
     /** A dead letter for input that never became a request. */
-    public static DeadLetter invalidInput(String id, String message, String input) {
-        return new DeadLetter(id, ErrorKind.INVALID_INPUT, 0, null, message, 0, null, null, 0, input);
+    public static DeadLetter invalidInput(String id, String message, String input, SourcePosition source) {
+        return new DeadLetter(id, ErrorKind.INVALID_INPUT, 0, null, message, 0, null, null, 0, input, source);
     }
 }

@@ -12,4 +12,8 @@ public record InputRecord(String topic, int partition, long offset, long timesta
     public String coordinates() {
         return topic + "-" + partition + "-" + offset;
     }
+
+    public SourcePosition position() {
+        return new SourcePosition(topic, partition, offset);
+    }
 }

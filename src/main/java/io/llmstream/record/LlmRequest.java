@@ -12,6 +12,7 @@ package io.llmstream.record;
  * @param maxTokens the request's max_tokens (or max_completion_tokens); 0 if it has none
  * @param input the original input value, for dead letters
  * @param receivedAtMillis when the parse stage saw it
+ * @param source where the input was read
  */
 public record LlmRequest(
         String id,
@@ -22,7 +23,8 @@ public record LlmRequest(
         int promptTokens,
         int maxTokens,
         String input,
-        long receivedAtMillis) {
+        long receivedAtMillis,
+        SourcePosition source) {
 
     /** The tokens charged against a TPM limit: prompt estimate plus the completion budget. */
     public long tokenCost(int defaultMaxTokens) {

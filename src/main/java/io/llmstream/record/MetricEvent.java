@@ -9,6 +9,7 @@ package io.llmstream.record;
  * @param waitMs time the request waited for rate-limit budget
  * @param chargedTokens the tokens the pacer charged against the TPM limit (prompt estimate + max_tokens)
  * @param rateLimitedResponses 429 answers seen on the way
+ * @param fallback whether the request was answered (or failed) on a fallback model
  */
 public record MetricEvent(
         String model,
@@ -20,7 +21,8 @@ public record MetricEvent(
         int promptTokens,
         int completionTokens,
         long chargedTokens,
-        int rateLimitedResponses) {
+        int rateLimitedResponses,
+        boolean fallback) {
 
     public boolean succeeded() {
         return errorKind == null;

@@ -32,6 +32,9 @@ public final class RecordJson {
         json.put("attempts", completion.attempts())
                 .put("latency_ms", completion.latencyMs())
                 .put("wait_ms", completion.waitMs());
+        if (completion.fallbackFrom() != null) {
+            json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
+        }
         putRaw(json, "metadata", completion.metadata());
         return bytes(json);
     }
@@ -50,6 +53,11 @@ public final class RecordJson {
                 .put("key_id", deadLetter.keyId())
                 .put("elapsed_ms", deadLetter.elapsedMs())
                 .put("input", deadLetter.input());
+        SourcePosition source = deadLetter.source();
+        if (source != null) {
+            json.putObject("source").put("topic", source.topic()).put("partition", source.partition())
+                    .put("offset", source.offset());
+        }
         return bytes(json);
     }
 
@@ -85,6 +93,16 @@ public final class RecordJson {
         ObjectNode utilization = json.putObject("utilization");
         putFraction(utilization, "requests", metrics.requestUtilization());
         putFraction(utilization, "tokens", metrics.tokenUtilization());
+        ObjectNode keys = json.putObject("keys");
+        for (WindowMetrics.KeyWindow key : metrics.keys()) {
+            ObjectNode keyJson = keys.putObject(key.keyId())
+                    .put("requests", key.requests())
+                    .put("charged_tokens", key.chargedTokens())
+                    .put("rate_limited_responses", key.rateLimitedResponses());
+            ObjectNode keyUtilization = keyJson.putObject("utilization");
+            putFraction(keyUtilization, "requests", key.requestUtilization());
+            putFraction(keyUtilization, "tokens", key.tokenUtilization());
+        }
         return bytes(json);
     }
 

@@ -6,6 +6,7 @@ package io.llmstream.record;
  * @param errorsByKind failures by {@link ErrorKind#ordinal()}
  * @param requestUtilization requests per minute as a fraction of the rpm limit; -1 if not limited
  * @param tokenUtilization charged tokens per minute as a fraction of the tpm limit; -1 if not limited
+ * @param keys what each API key carried in the window
  */
 public record WindowMetrics(
         long windowStart,
@@ -27,4 +28,13 @@ public record WindowMetrics(
         long chargedTokens,
         double throughputPerSecond,
         double requestUtilization,
-        double tokenUtilization) {}
+        double tokenUtilization,
+        KeyWindow[] keys) {
+
+    /**
+     * One API key's share of a model's window; utilizations are against the key's own limits (the
+     * model's limits times the key's weight), -1 where not limited.
+     */
+    public record KeyWindow(String keyId, long requests, long chargedTokens, long rateLimitedResponses,
+            double requestUtilization, double tokenUtilization) {}
+}

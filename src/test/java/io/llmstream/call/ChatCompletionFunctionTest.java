@@ -14,6 +14,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.PacedRequest;
+import io.llmstream.record.SourcePosition;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
@@ -60,7 +61,7 @@ class ChatCompletionFunctionTest {
     private static PacedRequest pacedNow(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, "{\"prompt\": \"" + prompt + "\"}",
-                System.currentTimeMillis());
+                System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
         return new PacedRequest(request, System.currentTimeMillis());
     }
 
@@ -177,8 +178,9 @@ class ChatCompletionFunctionTest {
         DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("g", prompt)).get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.MALFORMED_RESPONSE);
-        assertThat(deadLetter.attempts()).isEqualTo(3);
-        assertThat(deadLetter.message()).startsWith("the body is not JSON; body starts with: {");
+        assertThat(deadLetter.attempts()).as("call.retry.malformed-attempts, 2 by default").isEqualTo(2);
+        assertThat(deadLetter.message()).startsWith("the body is not JSON; body starts with: {")
+                .endsWith("(gave up: call.retry.malformed-attempts (2) reached)");
     }
 
     @Test
@@ -226,6 +228,45 @@ class ChatCompletionFunctionTest {
             CallResult result = results.get(0);
             assertThat(result.deadLetter().kind()).isEqualTo(ErrorKind.TIMEOUT);
             assertThat(result.deadLetter().message()).startsWith("no result within the async operator's timeout");
+        }
+    }
+
+    @Test
+    void movesTrafficOffAKeyTheProviderRefuses() throws Exception {
+        try (MockLlmServer strict = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(2)
+                .apiKeys(List.of("good", "revoked")).revokedKeys(List.of("revoked")).build())) {
+            LlmStreamConfig config = TestConfigs.withEndpoint(strict.baseUrl(), "models: {m1: {endpoint: mock}}",
+                    "endpoints: {mock: {api-keys: [good, revoked]}}");
+            List<Supplier<PacedRequest>> requests = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                requests.add(paced("k" + i, "key pool " + i));
+            }
+
+            @SuppressWarnings("unchecked")
+            List<CallResult> results = call(config, requests.toArray(new Supplier[0]));
+
+            assertThat(results).allSatisfy(result -> assertThat(result.completion()).isNotNull());
+            assertThat(strict.stats().keyModel("good", "m1").admitted()).isEqualTo(20);
+            // Requests already sent on the revoked key before its first 401 came back are refused too; each
+            // moves to the good key, and nothing more goes to the revoked one.
+            assertThat(strict.stats().status(401)).isBetween(1L, 10L);
+            assertThat(results).allSatisfy(result -> assertThat(result.completion().attempts()).isLessThanOrEqualTo(2));
+        }
+    }
+
+    @Test
+    void givesUpWithAnAuthDeadLetterWhenEveryKeyIsRefused() throws Exception {
+        try (MockLlmServer strict = MockLlmServer.start(MockOptions.builder().port(0)
+                .apiKeys(List.of("good")).revokedKeys(List.of("old")).build())) {
+            LlmStreamConfig config = TestConfigs.withEndpoint(strict.baseUrl(), "models: {m1: {endpoint: mock}}",
+                    "endpoints: {mock: {api-keys: [old]}}");
+
+            DeadLetter deadLetter = call(config, paced("x", "nobody home")).get(0).deadLetter();
+
+            assertThat(deadLetter.kind()).isEqualTo(ErrorKind.AUTH);
+            assertThat(deadLetter.status()).isEqualTo(401);
+            assertThat(deadLetter.keyId()).isEqualTo("mock#1");
+            assertThat(deadLetter.message()).doesNotContain("old");
         }
     }
 

@@ -35,8 +35,10 @@ class ConfigLoaderTest {
         assertThat(config.model("gpt-4o-mini").encoding()).isEqualTo("o200k_base");
         assertThat(config.defaultModel()).isEqualTo("gpt-4o-mini");
         assertThat(config.call()).isEqualTo(new CallSettings(true, 100, Duration.ofSeconds(120),
-                Duration.ofSeconds(60), Duration.ofSeconds(10), new CallSettings.RetrySettings(4, Duration.ofMillis(500),
-                        Duration.ofSeconds(30), 2.0)));
+                Duration.ofSeconds(60), Duration.ofSeconds(10), new RetrySettings(4, Duration.ofMillis(500),
+                        Duration.ofSeconds(30), 2.0, RetrySettings.RETRYABLE_KINDS, 2),
+                new BreakerSettings(0.5, 20, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                        BreakerSettings.WhenOpen.FALLBACK)));
         assertThat(config.job().parallelism()).isEqualTo(1);
         assertThat(config.job().bounded()).isFalse();
         assertThat(config.metrics().window()).isEqualTo(Duration.ofSeconds(10));

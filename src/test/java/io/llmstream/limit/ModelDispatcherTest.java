@@ -23,7 +23,7 @@ class ModelDispatcherTest {
         LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1",
                 "models: {m: {endpoint: mock, headroom: 0, " + model + "}}",
                 "endpoints: {mock: {api-keys: " + keys + "}}");
-        return new ModelDispatcher(config.model("m"), config.endpointOf("m"), timer);
+        return new ModelDispatcher(config.model("m"), config.endpointOf("m"), config.call().breaker(), timer);
     }
 
     private Ticket ticket(String name, int priority, long tokens) {

@@ -40,7 +40,7 @@ class ModelPacerTest {
     }
 
     private static LlmRequest request(String model) {
-        return new LlmRequest("r", model, 0, "{}", null, 10, 10, "{}", 0);
+        return new LlmRequest("r", model, 0, "{}", null, 10, 10, "{}", 0, null);
     }
 
     /** Spends budget the way the call stage does: through the model's dispatcher in this JVM. */
@@ -86,7 +86,7 @@ class ModelPacerTest {
             JobID job = harness.getEnvironment().getJobID();
             spend(job, "m1", 15);
             harness.processElement(request("m1"), T0);
-            assertThat(harness.numKeyedStateEntries()).isEqualTo(1);
+            assertThat(harness.numKeyedStateEntries()).as("the group's budgets and its cleanup timer").isEqualTo(2);
             assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
 
             long fullAtMillis = dispatcherState(job, "m1").fullAtMicros() / 1000;
@@ -148,7 +148,8 @@ class ModelPacerTest {
                         owned.add(model);
                     }
                 }
-                assertThat(harness.numKeyedStateEntries()).as("subtask " + subtask).isEqualTo(owned.size());
+                assertThat(harness.numKeyedStateEntries()).as("subtask " + subtask + ": budgets and timer per group")
+                        .isEqualTo(2 * owned.size());
                 owners.addAll(owned);
             }
         }

@@ -98,6 +98,7 @@ final class MockCounters {
         private long admitted;
         private long rateLimited;
         private long tokens;
+        private long lastAdmittedNanos;
         private final PeakWindow perSecond = new PeakWindow(ONE_SECOND);
         private final PeakWindow perMinute = new PeakWindow(ONE_MINUTE);
 
@@ -119,13 +120,15 @@ final class MockCounters {
             long now = nanoClock.getAsLong();
             admitted++;
             tokens += chargedTokens;
+            lastAdmittedNanos = now;
             perSecond.add(now, chargedTokens);
             perMinute.add(now, chargedTokens);
         }
 
         synchronized MockStats.KeyModel snapshot() {
             return new MockStats.KeyModel(keyFingerprint, model, requests, admitted, rateLimited, tokens,
-                    perSecond.peakRequests, perMinute.peakRequests, perSecond.peakTokens, perMinute.peakTokens);
+                    perSecond.peakRequests, perMinute.peakRequests, perSecond.peakTokens, perMinute.peakTokens,
+                    lastAdmittedNanos);
         }
     }
 

@@ -40,10 +40,12 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
      * @param rateLimited requests the rate limiter refused
      * @param tokens tokens charged to the limit for admitted requests: prompt plus {@code max_tokens},
      *     or plus the completion when no {@code max_tokens} was given
+     * @param lastAdmittedNanos the server's {@link System#nanoTime()} at the latest admission, 0 if none:
+     *     the rate between two snapshots is exact when measured between their latest admissions
      */
     public record KeyModel(String keyFingerprint, String model, long requests, long admitted, long rateLimited,
                            long tokens, long peakRequests1s, long peakRequests60s, long peakTokens1s,
-                           long peakTokens60s) {}
+                           long peakTokens60s, long lastAdmittedNanos) {}
 
     /** Responses sent with this status. */
     public long status(int status) {
@@ -54,7 +56,7 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
     public KeyModel keyModel(String apiKey, String model) {
         String fingerprint = MockAuth.fingerprint(apiKey);
         KeyModel found = byKeyModel.get(fingerprint + "@" + model);
-        return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0);
+        return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /** One line for a console: totals, statuses and fault counts. */

@@ -1,0 +1,42 @@
+package io.llmstream.config;
+
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * The circuit breaker of each endpoint and model: it opens when too many attempts fail within a window,
+ * lets one probe through after a while, and closes when the probe succeeds.
+ */
+public record BreakerSettings(
+        double failureRate,
+        int minimumCalls,
+        Duration window,
+        Duration openFor,
+        WhenOpen whenOpen) implements Serializable {
+
+    public static final Option<Double> FAILURE_RATE = Option.key("failure-rate").doubleType().defaultValue(0.5)
+            .mustBe(v -> v > 0 && v <= 1, "> 0 and <= 1")
+            .withDescription("Share of failed attempts (5xx, timeouts, connection errors, malformed answers) "
+                    + "within the window that opens the circuit.");
+    public static final Option<Integer> MINIMUM_CALLS = Option.key("minimum-calls").intType().defaultValue(20)
+            .mustBe(v -> v > 0, "> 0")
+            .withDescription("Attempts within the window before the failure rate counts.");
+    public static final Option<Duration> WINDOW = Option.key("window").durationType()
+            .defaultValue(Duration.ofSeconds(10)).mustBe(v -> v.toMillis() >= 100, ">= 100ms")
+            .withDescription("How far back the failure rate looks.");
+    public static final Option<Duration> OPEN_FOR = Option.key("open-for").durationType()
+            .defaultValue(Duration.ofSeconds(5)).mustBe(v -> v.toMillis() >= 10, ">= 10ms")
+            .withDescription("How long the circuit stays open before one probe request may go.");
+    public static final Option<WhenOpen> WHEN_OPEN = Option.key("when-open").enumType(WhenOpen.class)
+            .defaultValue(WhenOpen.FALLBACK)
+            .withDescription("fallback: requests go to the model's fallbacks while its circuit is open (and wait "
+                    + "when it has none); wait: requests wait for the circuit to close.");
+
+    /** What requests do while a model's circuit is open. */
+    public enum WhenOpen { FALLBACK, WAIT }
+
+    static BreakerSettings read(ConfigSection section) {
+        return new BreakerSettings(section.get(FAILURE_RATE), section.get(MINIMUM_CALLS), section.get(WINDOW),
+                section.get(OPEN_FOR), section.get(WHEN_OPEN));
+    }
+}

@@ -1,0 +1,123 @@
+package io.llmstream.local.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.LlmStreamJob;
+import io.llmstream.config.ConfigLoader;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.local.TopicReader;
+import io.llmstream.local.TopicWriter;
+import io.llmstream.local.kafka.EmbeddedKafkaBroker;
+import io.llmstream.local.mock.MockLlmServer;
+import io.llmstream.local.mock.MockStats;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one scenario: an embedded broker, the mock with the scenario's real limits, and the job on an
+ * embedded Flink, saturated by a backlog for the scenario's duration; the mock's own counters are the
+ * ground truth of what reached the "provider" and when.
+ */
+final class BenchRunner {
+    /** The first seconds (burst, JIT, connections) are left out of the steady part. */
+    static final Duration WARM_UP = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PrintStream out;
+
+    BenchRunner(PrintStream out) {
+        this.out = out;
+    }
+
+    BenchResult run(BenchScenario scenario) throws Exception {
+        out.printf("%n== %s: %s (%d s)%n", scenario.name(), scenario.goal(), scenario.duration().toSeconds());
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                MockLlmServer mock = MockLlmServer.start(scenario.mockOptions())) {
+            for (String topic : List.of("prompts", "completions", "prompts-dlq", "llmstream-metrics")) {
+                kafka.createTopic(topic, topic.equals("prompts") ? 2 : 1);
+            }
+            long producing = System.nanoTime();
+            TopicWriter.write(kafka.bootstrapServers(), "prompts", scenario.prompts(), scenario.prompt());
+            out.printf("   produced %,d prompts in %.1f s%n", scenario.prompts(), (System.nanoTime() - producing) / 1e9);
+
+            JobClient job = submit(config(scenario, kafka.bootstrapServers(), mock.baseUrl()));
+            List<BenchResult.Sample> samples = new ArrayList<>();
+            List<Long> heapMb = new ArrayList<>();
+            long started = System.nanoTime();
+            long end = started + scenario.duration().toNanos();
+            long nextHeap = started + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < end) {
+                TimeUnit.MILLISECONDS.sleep(1000);
+                samples.add(new BenchResult.Sample((System.nanoTime() - started) / 1e9, mock.stats()));
+                if (scenario.heapSamples() && System.nanoTime() >= nextHeap) {
+                    heapMb.add(usedHeapMbAfterGc());
+                    out.printf("   %4.0f s: heap %d MB after GC, %,d requests admitted%n",
+                            (System.nanoTime() - started) / 1e9, heapMb.get(heapMb.size() - 1), admitted(mock.stats()));
+                    nextHeap += Duration.ofSeconds(30).toNanos();
+                }
+            }
+            job.cancel().get(30, TimeUnit.SECONDS);
+            BenchResult result = new BenchResult(scenario, samples, completions(kafka.bootstrapServers()), heapMb);
+            result.print(out);
+            return result;
+        }
+    }
+
+    private static long admitted(MockStats stats) {
+        return stats.byKeyModel().values().stream().mapToLong(MockStats.KeyModel::admitted).sum();
+    }
+
+    private static String config(BenchScenario scenario, String bootstrapServers, String mockUrl) {
+        return String.join("\n",
+                "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}",
+                "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: " + scenario.keysYaml() + "}}",
+                "models: {" + scenario.model() + ": {endpoint: mock, " + scenario.modelYaml() + "}}",
+                "job: {name: llmstream-bench-" + scenario.name() + ", parallelism: 1}");
+    }
+
+    private static JobClient submit(String yaml) throws Exception {
+        LlmStreamConfig config = new ConfigLoader(name -> null).loadYaml(yaml);
+        Configuration local = new Configuration();
+        local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
+        LlmStreamJob job = new LlmStreamJob(config);
+        job.configure(env);
+        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
+                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
+        return env.executeAsync(config.job().name());
+    }
+
+    /** Every completion the run wrote: latency, budget wait and priority. */
+    private static List<BenchResult.Completed> completions(String bootstrapServers) throws Exception {
+        List<BenchResult.Completed> completed = new ArrayList<>();
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of("completions"), false)) {
+            while (true) {
+                List<ConsumerRecord<String, String>> records = reader.poll(Duration.ofSeconds(2));
+                if (records.isEmpty()) {
+                    return completed;
+                }
+                for (ConsumerRecord<String, String> record : records) {
+                    JsonNode value = JSON.readTree(record.value());
+                    completed.add(new BenchResult.Completed(value.path("latency_ms").asLong(),
+                            value.path("wait_ms").asLong(), value.path("metadata").path("priority").asInt()));
+                }
+            }
+        }
+    }
+
+    private static long usedHeapMbAfterGc() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024 * 1024);
+    }
+}

@@ -1,0 +1,44 @@
+package io.llmstream.local.bench;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Runs the chosen scenarios one after another and prints a summary table. */
+public final class Benchmarks {
+    /** The scenario names, for usage texts. */
+    public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
+            .map(BenchScenario::name).collect(Collectors.joining("|"));
+
+    private final PrintStream out;
+
+    public Benchmarks(PrintStream out) {
+        this.out = out;
+    }
+
+    /** Runs {@code which} ("all" or a scenario name); returns the exit code. */
+    public int run(String which, Duration duration, Duration backlogDuration) throws Exception {
+        List<BenchScenario> chosen = new ArrayList<>();
+        for (BenchScenario scenario : BenchScenarios.all(duration, backlogDuration)) {
+            if (which.equals("all") || which.equals(scenario.name())) {
+                chosen.add(scenario);
+            }
+        }
+        if (chosen.isEmpty()) {
+            throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
+        }
+        List<BenchResult> results = new ArrayList<>();
+        for (BenchScenario scenario : chosen) {
+            results.add(new BenchRunner(out).run(scenario));
+        }
+        out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors());
+        for (BenchResult result : results) {
+            out.printf("  %-11s %s%n               goal: %s%n", result.scenario().name(), result.verdict(),
+                    result.scenario().goal());
+        }
+        return 0;
+    }
+}
