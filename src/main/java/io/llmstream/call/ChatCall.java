@@ -134,9 +134,10 @@ final class ChatCall implements Ticket.Admission {
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
         Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
                 key == null ? null : key.secret(), attemptTimeout);
-        http.execute(request).whenComplete((response, failure) -> {
+        long[] sentAtMicros = {System.currentTimeMillis() * 1000};
+        http.execute(request, sentAt -> sentAtMicros[0] = sentAt).whenComplete((response, failure) -> {
             try {
-                onOutcome(current, keyIndex, response != null
+                onOutcome(current, keyIndex, sentAtMicros[0], response != null
                         ? ResponseClassifier.classify(response, Instant.now())
                         : ResponseClassifier.classify(failure));
             } catch (RuntimeException e) {
@@ -145,8 +146,8 @@ final class ChatCall implements Ticket.Admission {
         });
     }
 
-    private void onOutcome(Route current, int keyIndex, AttemptOutcome outcome) {
-        current.dispatcher().observe(keyIndex, outcome.limits());
+    private void onOutcome(Route current, int keyIndex, long sentAtMicros, AttemptOutcome outcome) {
+        current.dispatcher().observe(keyIndex, outcome.limits(), sentAtMicros);
         if (outcome.succeeded()) {
             current.dispatcher().succeeded(keyIndex);
             succeed(outcome.answer());

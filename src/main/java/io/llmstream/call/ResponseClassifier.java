@@ -89,13 +89,22 @@ final class ResponseClassifier {
                 promptTokens, completionTokens, totalTokens), ProviderLimits.NONE);
     }
 
-    /** OpenAI's and Azure's {@code x-ratelimit-*} headers: the limits and the time to a full budget. */
+    /**
+     * OpenAI's and Azure's {@code x-ratelimit-*} headers (the limits and the time to a full budget) and
+     * {@code openai-processing-ms}, which dates them.
+     */
     static ProviderLimits providerLimits(Response response) {
         return new ProviderLimits(
                 number(response.getHeader("x-ratelimit-limit-requests")),
                 number(response.getHeader("x-ratelimit-limit-tokens")),
                 RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-requests")).orElse(null),
-                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-tokens")).orElse(null));
+                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-tokens")).orElse(null),
+                millis(response.getHeader("openai-processing-ms")));
+    }
+
+    private static Duration millis(String header) {
+        long millis = number(header);
+        return millis < 0 ? null : Duration.ofMillis(millis);
     }
 
     private static long number(String header) {

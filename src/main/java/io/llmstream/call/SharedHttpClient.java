@@ -1,11 +1,13 @@
 package io.llmstream.call;
 
 import io.llmstream.config.HttpSettings;
+import org.asynchttpclient.AsyncCompletionHandlerBase;
 import org.asynchttpclient.AsyncHttpClient;
 import org.asynchttpclient.DefaultAsyncHttpClientConfig;
 import org.asynchttpclient.Dsl;
 import org.asynchttpclient.Request;
 import org.asynchttpclient.Response;
+import org.asynchttpclient.netty.request.NettyRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongConsumer;
 
 /**
  * One non-blocking HTTP client per TaskManager (per job class loader), shared by
@@ -53,12 +56,21 @@ public final class SharedHttpClient {
         /**
          * Sends a request once a connection is free. The pool's own limit would block the calling thread
          * while it waits, so requests beyond {@code http.max-connections} queue here instead, without a thread.
+         *
+         * @param onSent called with the epoch microseconds at which the request goes on the wire, after any
+         *     connection set-up: the instant the provider's rate limiter sees it
          */
-        public CompletableFuture<Response> execute(Request request) {
+        public CompletableFuture<Response> execute(Request request, LongConsumer onSent) {
             CompletableFuture<Response> response = new CompletableFuture<>();
+            AsyncCompletionHandlerBase handler = new AsyncCompletionHandlerBase() {
+                @Override
+                public void onRequestSend(NettyRequest sent) {
+                    onSent.accept(System.currentTimeMillis() * 1000);
+                }
+            };
             shared.gate.submit(() -> {
                 try {
-                    shared.client.executeRequest(request).toCompletableFuture().whenComplete((result, failure) -> {
+                    shared.client.executeRequest(request, handler).toCompletableFuture().whenComplete((result, failure) -> {
                         shared.gate.release();
                         if (failure != null) {
                             response.completeExceptionally(failure);

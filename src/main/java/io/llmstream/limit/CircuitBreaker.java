@@ -5,8 +5,9 @@ import io.llmstream.config.BreakerSettings;
 import java.util.ArrayDeque;
 
 /**
- * The circuit breaker of one endpoint and model. Closed, it counts attempts and failures within a
- * sliding window and opens when enough attempts fail. Open, it lets nothing through until
+ * The circuit breaker of one endpoint and model. Closed, it keeps the outcomes of the latest attempts
+ * (at most {@code window-calls} of them, none older than {@code window}) and opens when enough of them
+ * failed. Open, it lets nothing through until
  * {@code open-for} has passed; then, half-open, it lets one probe through, closes if the probe succeeds
  * and opens again if it fails. Not thread-safe: its {@link ModelDispatcher} guards it.
  */
@@ -65,7 +66,8 @@ final class CircuitBreaker {
         outcomes.addLast(new long[] {nowMicros, failed ? 1 : 0});
         failuresInWindow += failed ? 1 : 0;
         long windowStart = nowMicros - settings.window().toNanos() / 1000;
-        while (!outcomes.isEmpty() && outcomes.peekFirst()[0] < windowStart) {
+        while (!outcomes.isEmpty()
+                && (outcomes.peekFirst()[0] < windowStart || outcomes.size() > settings.windowCalls())) {
             failuresInWindow -= (int) outcomes.pollFirst()[1];
         }
         if (outcomes.size() >= settings.minimumCalls()
@@ -77,8 +79,7 @@ final class CircuitBreaker {
 
     /** Failures and attempts in the current window, for the log line when it opens. */
     String windowSummary() {
-        return failuresInWindow + " of " + outcomes.size() + " attempts failed within " + settings.window().toSeconds()
-                + "s";
+        return failuresInWindow + " of the last " + outcomes.size() + " attempts failed";
     }
 
     private void open(long nowMicros) {

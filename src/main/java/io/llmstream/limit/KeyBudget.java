@@ -111,8 +111,12 @@ final class KeyBudget {
         return Math.max(MIN_SCALE, provider * Math.min(1, recovered));
     }
 
-    /** Adopts the limits a provider reports for this key, and accounts for others using it. */
-    void observe(ProviderLimits reported, long nowMicros) {
+    /**
+     * Adopts the limits a provider reports for this key, and accounts for others using it.
+     *
+     * @param asOfMicros the instant the report describes: when the request was sent
+     */
+    void observe(ProviderLimits reported, long asOfMicros) {
         if (reported.requestLimit() > 0 && limits[RPM] > 0) {
             providerRequestScale = Math.min(1, reported.requestLimit() / limits[RPM]);
         }
@@ -121,10 +125,10 @@ final class KeyBudget {
         }
         // The provider's time to a full bucket beyond ours is budget someone else spent on this key.
         if (reported.requestReset() != null && limits[RPM] > 0) {
-            tats[RPM] = Math.max(tats[RPM], nowMicros + reported.requestReset().toNanos() / 1000);
+            tats[RPM] = Math.max(tats[RPM], asOfMicros + reported.requestReset().toNanos() / 1000);
         }
         if (reported.tokenReset() != null && limits[TPM] > 0) {
-            tats[TPM] = Math.max(tats[TPM], nowMicros + reported.tokenReset().toNanos() / 1000);
+            tats[TPM] = Math.max(tats[TPM], asOfMicros + reported.tokenReset().toNanos() / 1000);
         }
     }
 

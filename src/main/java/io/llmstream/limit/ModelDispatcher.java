@@ -148,11 +148,20 @@ public final class ModelDispatcher {
         decided.forEach(Runnable::run);
     }
 
-    /** A response came on a key: adopt what it says about the provider's limits. */
-    public synchronized void observe(int keyIndex, ProviderLimits reported) {
+    /**
+     * A response came on a key: adopt what it says about the provider's limits. Providers state their
+     * budget as of the request's arrival, not as of the answer (after the model's latency): the later of
+     * the send time and the answer's arrival less the provider's processing time, so that a request that
+     * took long to reach the provider (a new connection, a slow network) is dated late rather than early.
+     */
+    public synchronized void observe(int keyIndex, ProviderLimits reported, long sentAtMicros) {
         if (!reported.isEmpty()) {
             providerReportsLimits = true;
-            keys.get(keyIndex).observe(reported, timer.nowMicros());
+            long asOfMicros = sentAtMicros;
+            if (reported.processing() != null) {
+                asOfMicros = Math.max(asOfMicros, timer.nowMicros() - reported.processing().toNanos() / 1000);
+            }
+            keys.get(keyIndex).observe(reported, asOfMicros);
         }
     }
 
@@ -200,9 +209,9 @@ public final class ModelDispatcher {
             key = keys.get(keyIndex);
             degraded = key.failed();
             failures = key.consecutiveFailures();
-            window = breaker.windowSummary();
             boolean wasClosed = breaker.state() == CircuitBreaker.State.CLOSED;
             opened = breaker.record(timer.nowMicros(), true) == CircuitBreaker.State.OPEN && wasClosed;
+            window = breaker.windowSummary();
             if (opened && fallBackWhenOpen) {
                 moving = new ArrayList<>(ready);
                 moving.addAll(delayed);

@@ -10,11 +10,14 @@ import java.time.Duration;
  * @param tokenLimit the per-minute token limit the provider enforces
  * @param requestReset how long until the provider's request budget is full again
  * @param tokenReset how long until the provider's token budget is full again
+ * @param processing how long the provider worked on the request after admitting it
+ *     ({@code openai-processing-ms}); null when not reported
  */
-public record ProviderLimits(long requestLimit, long tokenLimit, Duration requestReset, Duration tokenReset) {
+public record ProviderLimits(long requestLimit, long tokenLimit, Duration requestReset, Duration tokenReset,
+                             Duration processing) {
 
     /** Nothing known. */
-    public static final ProviderLimits NONE = new ProviderLimits(-1, -1, null, null);
+    public static final ProviderLimits NONE = new ProviderLimits(-1, -1, null, null, null);
 
     public boolean isEmpty() {
         return requestLimit < 0 && tokenLimit < 0 && requestReset == null && tokenReset == null;

@@ -18,9 +18,9 @@ public enum ErrorKind {
     QUOTA_EXCEEDED,
     /** Still rate limited (429) when the attempts or the deadline ran out. */
     RATE_LIMITED,
-    /** The API failed (5xx, 408, 409) on every attempt. */
+    /** The API failed (5xx, 409) on every attempt. */
     SERVER_ERROR,
-    /** The deadline passed before an answer arrived. */
+    /** The deadline passed before an answer arrived, or the API timed out itself (408) on every attempt. */
     TIMEOUT,
     /** Connecting or talking to the API failed (refused, reset, DNS). */
     CONNECTION,

@@ -25,6 +25,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -159,6 +162,88 @@ class ChatCompletionFunctionTest {
         assertThat(result.completion().attempts()).isEqualTo(2);
         assertThat(result.metric().rateLimitedResponses()).isEqualTo(1);
         assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(400);
+    }
+
+    @Test
+    void waitsWhatRetryAfterSecondsAsks() throws Exception {
+        String prompt = "[[mock:429(retry-after=1)]] throttled in seconds " + System.nanoTime();
+        long started = System.nanoTime();
+
+        CallResult result = call(config(mock.baseUrl(), ""), paced("e2", prompt)).get(0);
+
+        assertThat(result.completion().attempts()).isEqualTo(2);
+        assertThat(result.metric().rateLimitedResponses()).isEqualTo(1);
+        assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(1000);
+    }
+
+    @Test
+    void waitsUntilTheHttpDateThatRetryAfterNames() throws Exception {
+        String prompt = "[[mock:503(retry-after=date+2)]] back at a date " + System.nanoTime();
+        long started = System.nanoTime();
+
+        CallResult result = call(config(mock.baseUrl(), ""), paced("e3", prompt)).get(0);
+
+        assertThat(result.completion().attempts()).isEqualTo(2);
+        // The date is rounded up to a whole second by the mock and the wait is counted from the answer's
+        // arrival, so at least one full second passes (two at most, plus the call itself).
+        assertThat((System.nanoTime() - started) / 1_000_000).isGreaterThanOrEqualTo(1000);
+    }
+
+    /** Every error class: the attempts the client makes and the mock sees, and the dead letter's kind. */
+    @ParameterizedTest(name = "{0} -> {1} attempts, {2}")
+    @CsvSource({
+            "500x*, 3, SERVER_ERROR",
+            "502x*, 3, SERVER_ERROR",
+            "503x*, 3, SERVER_ERROR",
+            "504x*, 3, SERVER_ERROR",
+            "408x*, 3, TIMEOUT",
+            "409x*, 3, SERVER_ERROR",
+            "resetx*, 3, CONNECTION",
+            "400x*, 1, BAD_REQUEST",
+            "404x*, 1, NOT_FOUND",
+            "422x*, 1, BAD_REQUEST",
+            "context_length_exceededx*, 1, CONTEXT_LENGTH_EXCEEDED",
+            "insufficient_quotax*, 1, QUOTA_EXCEEDED",
+            "401x*, 1, AUTH",
+    })
+    void retriesOnlyTheRetryableErrorClasses(String steps, int attempts, ErrorKind kind) throws Exception {
+        String prompt = "[[mock:" + steps + "]] class " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        DeadLetter deadLetter = call(config(mock.baseUrl(), ""), paced("k", prompt)).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(kind);
+        assertThat(deadLetter.attempts()).isEqualTo(attempts);
+        assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(attempts);
+    }
+
+    @ParameterizedTest(name = "{0} then success")
+    @ValueSource(strings = {"500x2", "503x1,502x1", "resetx2", "408x1,409x1", "hangx1,500x1", "no_choicesx1,500x1"})
+    void succeedsAfterRetryableFailures(String steps) throws Exception {
+        String prompt = "[[mock:" + steps + "]] recovers " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        Completion completion = call(config(mock.baseUrl(), ""), paced("l", prompt)).get(0).completion();
+
+        assertThat(completion.attempts()).isEqualTo(3);
+        assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(3);
+    }
+
+    @Test
+    void deadLettersWhenTheDeadlineExpiresDuringRetries() throws Exception {
+        LlmStreamConfig patient = TestConfigs.withEndpoint(mock.baseUrl(), "models: {m1: {endpoint: mock}}",
+                "call: {timeout: 1s, attempt-timeout: 300ms, retry: {max-attempts: 100, initial-backoff: 100ms, "
+                        + "max-backoff: 200ms}}");
+        String prompt = "[[mock:503x*]] never better " + System.nanoTime();
+
+        DeadLetter deadLetter = call(patient, paced("m", prompt)).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.SERVER_ERROR);
+        // It gives up when the deadline passed, or as soon as the next backoff would end past it.
+        assertThat(deadLetter.message()).containsAnyOf("(gave up: call.timeout (1s) passed)",
+                "(gave up: the next attempt could go only after call.timeout)");
+        assertThat(deadLetter.attempts()).as("far fewer than max-attempts").isBetween(2, 20);
+        assertThat(deadLetter.elapsedMs()).as("the last attempt is cut to the deadline").isLessThan(1500);
     }
 
     @Test

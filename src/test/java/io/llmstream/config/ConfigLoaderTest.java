@@ -37,7 +37,7 @@ class ConfigLoaderTest {
         assertThat(config.call()).isEqualTo(new CallSettings(true, 100, Duration.ofSeconds(120),
                 Duration.ofSeconds(60), Duration.ofSeconds(10), new RetrySettings(4, Duration.ofMillis(500),
                         Duration.ofSeconds(30), 2.0, RetrySettings.RETRYABLE_KINDS, 2),
-                new BreakerSettings(0.5, 20, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                new BreakerSettings(0.5, 10, 20, Duration.ofSeconds(10), Duration.ofSeconds(5),
                         BreakerSettings.WhenOpen.FALLBACK)));
         assertThat(config.job().parallelism()).isEqualTo(1);
         assertThat(config.job().bounded()).isFalse();

@@ -7,6 +7,8 @@ import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaConnectors;
 import io.llmstream.local.TopicReader;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -25,6 +27,20 @@ final class KafkaJobRuns {
 
     /** Runs the job, bounded, reading the input topic from the earliest offset, until it ends. */
     static void runBounded(String bootstrapServers, String mockUrl, String... moreYaml) throws Exception {
+        run(bootstrapServers, mockUrl, false, moreYaml);
+    }
+
+    /**
+     * As {@link #runBounded}, with restart-strategy none: any failure of the job ends it with an exception
+     * instead of a silent restart.
+     */
+    static void runBoundedFailingOnError(String bootstrapServers, String mockUrl, String... moreYaml)
+            throws Exception {
+        run(bootstrapServers, mockUrl, true, moreYaml);
+    }
+
+    private static void run(String bootstrapServers, String mockUrl, boolean failOnError, String... moreYaml)
+            throws Exception {
         String[] documents = new String[moreYaml.length + 2];
         documents[0] = "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}";
         documents[1] = "job: {bounded: true, checkpoint-interval: 2s}";
@@ -33,6 +49,11 @@ final class KafkaJobRuns {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         LlmStreamJob job = new LlmStreamJob(config);
         job.configure(env);
+        if (failOnError) {
+            Configuration noRestarts = new Configuration();
+            noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            env.configure(noRestarts);
+        }
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
                 KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
         env.execute("llmstream-it");
@@ -54,6 +75,32 @@ final class KafkaJobRuns {
         }
         assertThat(byId).hasSize(expected);
         return byId;
+    }
+
+    /** Every record of a topic by id, checking keys and that no id appears twice. */
+    static Map<String, JsonNode> readAll(String bootstrapServers, String topic) throws Exception {
+        Map<String, JsonNode> byId = new HashMap<>();
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+            List<ConsumerRecord<String, String>> records;
+            do {
+                records = reader.poll(Duration.ofSeconds(2));
+                for (ConsumerRecord<String, String> record : records) {
+                    JsonNode value = JSON.readTree(record.value());
+                    assertThat(record.key()).isEqualTo(value.path("id").asText());
+                    assertThat(byId.put(record.key(), value)).as("duplicate " + record.key()).isNull();
+                }
+            } while (!records.isEmpty());
+        }
+        return byId;
+    }
+
+    /** The first record of a topic. */
+    static ConsumerRecord<String, String> first(String bootstrapServers, String topic) {
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+            List<ConsumerRecord<String, String>> records = reader.poll(Duration.ofSeconds(5));
+            assertThat(records).as("records in " + topic).isNotEmpty();
+            return records.get(0);
+        }
     }
 
     /** The sum of a numeric field over every record of a topic. */

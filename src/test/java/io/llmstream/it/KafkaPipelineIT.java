@@ -8,11 +8,14 @@ import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +81,21 @@ class KafkaPipelineIT {
         }
         assertThat(KafkaJobRuns.sum(kafka.bootstrapServers(), "llmstream-metrics", "requests"))
                 .isEqualTo(PROMPTS - invalid);
+
+        // A dead letter's facts also travel as headers, matching its body.
+        ConsumerRecord<String, String> deadLetter = KafkaJobRuns.first(kafka.bootstrapServers(), "prompts-dlq");
+        JsonNode body = deadLetters.get(deadLetter.key());
+        assertThat(header(deadLetter, "llmstream.error.kind")).isEqualTo("invalid_input");
+        assertThat(header(deadLetter, "llmstream.error.message")).isEqualTo(body.path("error").path("message").asText());
+        assertThat(header(deadLetter, "llmstream.error.topic")).isEqualTo("prompts");
+        assertThat(header(deadLetter, "llmstream.error.partition")).isEqualTo(body.path("source").path("partition").asText());
+        assertThat(header(deadLetter, "llmstream.error.offset")).isEqualTo(body.path("source").path("offset").asText());
+        assertThat(deadLetter.headers().lastHeader("llmstream.error.status")).as("no HTTP status").isNull();
         assertThat(mock.stats().status(429)).isZero();
+    }
+
+    private static String header(ConsumerRecord<String, String> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -153,25 +153,37 @@ class ModelDispatcherTest {
     @Test
     void adoptsALowerLimitThatTheProviderReports() {
         ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
-        dispatcher.observe(0, new ProviderLimits(300, -1, null, null));
+        dispatcher.observe(0, new ProviderLimits(300, -1, null, null, null), T0);
         for (int i = 0; i < 3; i++) {
             dispatcher.submit(ticket("r" + i, 0, 1));
         }
         timer.advanceBy(1_000_000);
         assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@200", "r2@k0@400");
 
-        dispatcher.observe(0, new ProviderLimits(600, -1, null, null));
+        dispatcher.observe(0, new ProviderLimits(600, -1, null, null, null), T0);
         assertThat(dispatcher.keyStatus().get("mock#1").scale()).isEqualTo(1.0);
     }
 
     @Test
     void waitsOutTheBudgetSomeoneElseSpentOnTheKey() {
         ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 500ms");
-        dispatcher.observe(0, new ProviderLimits(600, -1, Duration.ofMillis(900), null));
+        dispatcher.observe(0, new ProviderLimits(600, -1, Duration.ofMillis(900), null, null), T0);
         dispatcher.submit(ticket("r", 0, 1));
         timer.advanceBy(1_000_000);
 
         assertThat(admitted).containsExactly("r@k0@500");
+    }
+
+    @Test
+    void datesTheProviderReportByItsProcessingTimeWhenTheRequestReachedItLate() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        // Sent at T0, answered at T0 + 400 ms after 100 ms of processing: the provider decided at T0 + 300 ms.
+        timer.advanceBy(400_000);
+        dispatcher.observe(0, new ProviderLimits(600, -1, Duration.ofMillis(1000), null, Duration.ofMillis(100)), T0);
+        dispatcher.submit(ticket("r", 0, 1));
+        timer.advanceBy(2_000_000);
+
+        assertThat(admitted).containsExactly("r@k0@1300");
     }
 
     @Test
@@ -198,6 +210,32 @@ class ModelDispatcherTest {
 
         assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@100", "r2@k0@200");
         assertThat(dispatcher.waiting()).isEqualTo(1);
+    }
+
+    @Test
+    void holdsRequestsWhileTheCircuitIsOpenAndReleasesThemAfterTheProbe() {
+        LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1", "models: {m: {endpoint: mock}}",
+                "call: {breaker: {minimum-calls: 4, failure-rate: 0.5, open-for: 2s, when-open: wait}}");
+        ModelDispatcher dispatcher = new ModelDispatcher(config.model("m"), config.endpointOf("m"),
+                config.call().breaker(), timer);
+        for (int i = 0; i < 4; i++) {
+            dispatcher.failed(0);
+        }
+        assertThat(dispatcher.isCircuitOpen()).isTrue();
+
+        dispatcher.submit(ticket("probe", 0, 1));
+        dispatcher.submit(ticket("held", 0, 1));
+        timer.advanceBy(1_000_000);
+        assertThat(admitted).isEmpty();
+
+        timer.advanceBy(1_000_000);
+        assertThat(admitted).containsExactly("probe@k0@2000");
+
+        timer.advanceBy(500_000);
+        dispatcher.succeeded(0);
+        assertThat(admitted).containsExactly("probe@k0@2000", "held@k0@2500");
+        assertThat(dispatcher.isCircuitOpen()).isFalse();
+        assertThat(dispatcher.circuitOpenMillis()).isEqualTo(2500);
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockStats;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -51,7 +52,8 @@ final class BenchRunner {
             TopicWriter.write(kafka.bootstrapServers(), "prompts", scenario.prompts(), scenario.prompt());
             out.printf("   produced %,d prompts in %.1f s%n", scenario.prompts(), (System.nanoTime() - producing) / 1e9);
 
-            JobClient job = submit(config(scenario, kafka.bootstrapServers(), mock.baseUrl()));
+            JobClient job = submit(new ConfigLoader(name -> null).loadYaml(
+                    config(scenario, kafka.bootstrapServers(), mock.baseUrl())), false);
             List<BenchResult.Sample> samples = new ArrayList<>();
             List<Long> heapMb = new ArrayList<>();
             long started = System.nanoTime();
@@ -86,10 +88,17 @@ final class BenchRunner {
                 "job: {name: llmstream-bench-" + scenario.name() + ", parallelism: 1}");
     }
 
-    private static JobClient submit(String yaml) throws Exception {
-        LlmStreamConfig config = new ConfigLoader(name -> null).loadYaml(yaml);
+    /**
+     * Starts the job on an embedded Flink.
+     *
+     * @param failOnError with restart-strategy none, so a run that would have restarted ends FAILED instead
+     */
+    static JobClient submit(LlmStreamConfig config, boolean failOnError) throws Exception {
         Configuration local = new Configuration();
         local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
+        if (failOnError) {
+            local.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
         LlmStreamJob job = new LlmStreamJob(config);
         job.configure(env);

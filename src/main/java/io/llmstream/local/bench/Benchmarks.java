@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 public final class Benchmarks {
     /** The scenario names, for usage texts. */
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
-            .map(BenchScenario::name).collect(Collectors.joining("|"));
+            .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME;
 
     private final PrintStream out;
 
@@ -26,19 +26,24 @@ public final class Benchmarks {
                 chosen.add(scenario);
             }
         }
-        if (chosen.isEmpty()) {
+        boolean faults = which.equals("all") || which.equals(FaultBench.NAME);
+        if (chosen.isEmpty() && !faults) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
         for (BenchScenario scenario : chosen) {
             results.add(new BenchRunner(out).run(scenario));
         }
+        FaultResult faultResult = faults ? new FaultBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
             out.printf("  %-11s %s%n               goal: %s%n", result.scenario().name(), result.verdict(),
                     result.scenario().goal());
         }
-        return 0;
+        if (faultResult != null) {
+            out.printf("  %-11s %s%n               goal: %s%n", FaultBench.NAME, faultResult.verdict(), FaultBench.GOAL);
+        }
+        return faultResult == null || faultResult.passed() ? 0 : 1;
     }
 }

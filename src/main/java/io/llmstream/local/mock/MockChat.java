@@ -35,7 +35,7 @@ final class MockChat {
         }
     }
 
-    void handle(MockExchange ex, String keyFingerprint, JsonNode body) {
+    void handle(MockExchange ex, String keyFingerprint, JsonNode body, long arrivedNanos) {
         // Drawn for every request in arrival order, so the same seed repeats the same run.
         MockFaults.Fault fault = rt.faults.next();
         double baseLatencyMs = rt.latency.nextBaseMs();
@@ -71,14 +71,15 @@ final class MockChat {
             ex.error(MockErrors.contextLengthExceeded(window, answer.promptTokens(), maxTokens));
             return;
         }
-        MockRateLimiter.Decision decision = rt.limiter.acquire(keyFingerprint, model, answer.chargedTokens());
+        MockRateLimiter.Decision decision = rt.limiter.acquire(keyFingerprint, model, answer.chargedTokens(),
+                arrivedNanos);
         if (!decision.admitted()) {
             counters.rateLimited();
             rt.counters.rateLimited();
             ex.error(decision.error());
             return;
         }
-        counters.admitted(answer.chargedTokens());
+        counters.admitted(answer.chargedTokens(), arrivedNanos);
         long delayNanos = rt.latency.delayNanos(baseLatencyMs, answer.completionTokens());
         Map<String, String> headers = new LinkedHashMap<>(decision.headers());
         headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));

@@ -117,7 +117,11 @@ final class MockCounters {
         }
 
         synchronized void admitted(long chargedTokens) {
-            long now = nanoClock.getAsLong();
+            admitted(chargedTokens, nanoClock.getAsLong());
+        }
+
+        /** An admission decided as of {@code now}, the request's arrival. */
+        synchronized void admitted(long chargedTokens, long now) {
             admitted++;
             tokens += chargedTokens;
             lastAdmittedNanos = now;

@@ -76,13 +76,21 @@ final class MockRateLimiter {
 
     /** Admits or refuses one request of {@code tokenCost} tokens, taking from both buckets only if both admit. */
     Decision acquire(String keyFingerprint, String model, long tokenCost) {
+        return acquire(keyFingerprint, model, tokenCost, nanoClock.getAsLong());
+    }
+
+    /**
+     * As {@link #acquire(String, String, long)}, deciding as of {@code arrivedNanos}: a provider's limiter
+     * counts a request when it arrives, not when the server has finished reading and tokenizing it.
+     */
+    Decision acquire(String keyFingerprint, String model, long tokenCost, long arrivedNanos) {
         Buckets pair = buckets.computeIfAbsent(keyFingerprint + '\n' + model,
                 k -> new Buckets(limitsFor(keyFingerprint, model), windowNanos, nanoClock.getAsLong()));
         if (pair.limits.unlimited()) {
             return new Decision(true, model, null, null, null, 0, 0, 0);
         }
         synchronized (pair) {
-            long now = nanoClock.getAsLong();
+            long now = arrivedNanos;
             long waitRequests = 0;
             long waitTokens = 0;
             if (pair.requests != null) {

@@ -37,6 +37,7 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        long arrivedNanos = rt.nanoClock.getAsLong();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         String method = request.method().name();
         String path = new QueryStringDecoder(request.uri()).path();
@@ -69,19 +70,20 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             return;
         }
         try {
-            route(ex, method, path, auth.fingerprint(), request);
+            route(ex, method, path, auth.fingerprint(), request, arrivedNanos);
         } catch (RuntimeException e) {
             LOG.warn("mock-llm failed on {} {}; answering 500", method, path, e);
             ex.error(new MockErrors.Error(500, "mock-llm failed: " + e, "server_error", null, "server_error"));
         }
     }
 
-    private void route(MockExchange ex, String method, String path, String fingerprint, FullHttpRequest request) {
+    private void route(MockExchange ex, String method, String path, String fingerprint, FullHttpRequest request,
+            long arrivedNanos) {
         switch (path) {
             case "/v1/chat/completions" -> {
                 JsonNode body = post(ex, method, path, request);
                 if (body != null) {
-                    chat.handle(ex, fingerprint, body);
+                    chat.handle(ex, fingerprint, body, arrivedNanos);
                 }
             }
             case "/v1/embeddings" -> {
