@@ -43,6 +43,7 @@ final class ChatCall implements Ticket.Admission {
     private int malformedAnswers;
     private int rateLimitedResponses;
     private String lastKeyId;
+    private long lastAttemptMillis = -1;
     private AttemptOutcome lastFailure;
 
     ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
@@ -136,6 +137,7 @@ final class ChatCall implements Ticket.Admission {
                 key == null ? null : key.secret(), attemptTimeout);
         long[] sentAtMicros = {System.currentTimeMillis() * 1000};
         http.execute(request, sentAt -> sentAtMicros[0] = sentAt).whenComplete((response, failure) -> {
+            lastAttemptMillis = Math.max(0, System.currentTimeMillis() - sentAtMicros[0] / 1000);
             try {
                 onOutcome(current, keyIndex, sentAtMicros[0], response != null
                         ? ResponseClassifier.classify(response, Instant.now())
@@ -226,6 +228,6 @@ final class ChatCall implements Ticket.Admission {
 
     private MetricEvent metric(ErrorKind kind, long latencyMs, int promptTokens, int completionTokens) {
         return new MetricEvent(route.name(), lastKeyId, kind, attempts, latencyMs, waitedMillis, promptTokens,
-                completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0);
+                completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0, lastAttemptMillis);
     }
 }

@@ -4,6 +4,7 @@ import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.Dispatchers;
+import io.llmstream.metrics.CallStageGauges;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
@@ -33,6 +34,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Dispatchers.Lease dispatchers;
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
+    private transient CallStageGauges gauges;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -66,14 +68,20 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
         routes = new Routes(config, dispatchers);
         retryPolicy = new RetryPolicy(config.call().retry());
+        gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, dispatchers::forModel);
     }
 
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
+        String model = paced.request().model();
+        gauges.started(model);
         new ChatCall(paced, config.call(), routes, retryPolicy, http)
                 .start()
-                .whenComplete((result, failure) -> resultFuture.complete(Collections.singleton(
-                        result != null ? result : internalFailure(paced, failure))));
+                .whenComplete((result, failure) -> {
+                    gauges.finished(model);
+                    resultFuture.complete(Collections.singleton(result != null ? result : internalFailure(paced,
+                            failure)));
+                });
     }
 
     /** The operator's own timeout: a dead letter instead of a failed job. */
@@ -104,6 +112,6 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         return CallResult.failure(
                 new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input(),
                         request.source()),
-                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false));
+                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1));
     }
 }

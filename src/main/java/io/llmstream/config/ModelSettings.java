@@ -6,7 +6,11 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 
-/** A model that prompts may ask for, the endpoint that serves it and the limits it is paced to. */
+/**
+ * A model that prompts may ask for, the endpoint that serves it and the limits it is paced to.
+ *
+ * @param price what its tokens cost; null when not configured
+ */
 public record ModelSettings(
         String name,
         String endpoint,
@@ -20,7 +24,8 @@ public record ModelSettings(
         Duration burst,
         double headroom,
         List<String> fallbacks,
-        int contextWindow) implements Serializable {
+        int contextWindow,
+        PriceSettings price) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -85,7 +90,8 @@ public record ModelSettings(
                 section.get(BURST),
                 section.get(HEADROOM),
                 section.get(FALLBACKS),
-                contextWindowOrZero(section.get(CONTEXT_WINDOW)));
+                contextWindowOrZero(section.get(CONTEXT_WINDOW)),
+                PriceSettings.read(section.section("price")));
     }
 
     private static int contextWindowOrZero(Integer contextWindow) {

@@ -45,6 +45,8 @@ public final class ModelDispatcher {
     private long wakeUpAtMicros = Long.MAX_VALUE;
     private boolean providerReportsLimits;
     private int lastKeyIndex = -1;
+    private long admittedRequests;
+    private long admittedTokens;
 
     ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
             DispatchTimer timer) {
@@ -115,6 +117,8 @@ public final class ModelDispatcher {
             ready.poll();
             breaker.admitted();
             best.charge(now, head.tokens);
+            admittedRequests++;
+            admittedTokens += head.tokens;
             int keyIndex = best.index;
             lastKeyIndex = keyIndex;
             long waited = now - head.enqueuedMicros;
@@ -244,6 +248,28 @@ public final class ModelDispatcher {
     /** How long the circuit has been open in all, for metrics and benchmarks. */
     public synchronized long circuitOpenMillis() {
         return breaker.openMicrosTotal(timer.nowMicros()) / 1000;
+    }
+
+    /** The circuit's state for a gauge: 0 closed, 1 half-open, 2 open. */
+    public synchronized int circuitState() {
+        switch (breaker.state()) {
+            case OPEN:
+                return 2;
+            case HALF_OPEN:
+                return 1;
+            default:
+                return 0;
+        }
+    }
+
+    /** Requests let out since the dispatcher was made, retries included. */
+    public synchronized long admittedRequests() {
+        return admittedRequests;
+    }
+
+    /** Tokens charged for the requests let out since the dispatcher was made. */
+    public synchronized long admittedTokens() {
+        return admittedTokens;
     }
 
     /** How often the circuit opened. */

@@ -64,6 +64,32 @@ public final class LatencyHistogram {
         return max;
     }
 
+    /** The mean of the bucket midpoints; 0 for an empty histogram. */
+    public double mean() {
+        if (total == 0) {
+            return 0;
+        }
+        double sum = 0;
+        for (int i = 0; i < counts.length; i++) {
+            sum += (double) counts[i] * midpointOf(i);
+        }
+        return sum / total;
+    }
+
+    /** The standard deviation of the bucket midpoints; 0 for an empty histogram. */
+    public double stdDev() {
+        if (total == 0) {
+            return 0;
+        }
+        double mean = mean();
+        double squares = 0;
+        for (int i = 0; i < counts.length; i++) {
+            double deviation = midpointOf(i) - mean;
+            squares += counts[i] * deviation * deviation;
+        }
+        return Math.sqrt(squares / total);
+    }
+
     static int indexOf(long value) {
         if (value < EXACT_LIMIT) {
             return (int) value;

@@ -62,7 +62,10 @@ public final class WindowMetricsFunction
                 totals.latency.quantile(0.50), totals.latency.quantile(0.95), totals.latency.quantile(0.99),
                 totals.latency.max, totals.budgetWait.quantile(0.95),
                 totals.promptTokens, totals.completionTokens, totals.chargedTokens,
-                totals.requests / seconds, requestUtilization, tokenUtilization, keys);
+                totals.requests / seconds, requestUtilization, tokenUtilization,
+                limits == null || limits.price() == null
+                        ? -1 : limits.price().costOf(totals.promptTokens, totals.completionTokens),
+                keys);
     }
 
     private static double utilization(double perMinute, double limit) {

@@ -10,6 +10,7 @@ package io.llmstream.record;
  * @param chargedTokens the tokens the pacer charged against the TPM limit (prompt estimate + max_tokens)
  * @param rateLimitedResponses 429 answers seen on the way
  * @param fallback whether the request was answered (or failed) on a fallback model
+ * @param providerLatencyMs how long the last attempt took, from sending to its answer; -1 if none was made
  */
 public record MetricEvent(
         String model,
@@ -22,7 +23,8 @@ public record MetricEvent(
         int completionTokens,
         long chargedTokens,
         int rateLimitedResponses,
-        boolean fallback) {
+        boolean fallback,
+        long providerLatencyMs) {
 
     public boolean succeeded() {
         return errorKind == null;

@@ -93,6 +93,11 @@ public final class RecordJson {
         ObjectNode utilization = json.putObject("utilization");
         putFraction(utilization, "requests", metrics.requestUtilization());
         putFraction(utilization, "tokens", metrics.tokenUtilization());
+        if (metrics.costUsd() >= 0) {
+            json.put("cost_usd", Math.round(metrics.costUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("cost_usd");
+        }
         ObjectNode keys = json.putObject("keys");
         for (WindowMetrics.KeyWindow key : metrics.keys()) {
             ObjectNode keyJson = keys.putObject(key.keyId())

@@ -6,6 +6,8 @@ package io.llmstream.record;
  * @param errorsByKind failures by {@link ErrorKind#ordinal()}
  * @param requestUtilization requests per minute as a fraction of the rpm limit; -1 if not limited
  * @param tokenUtilization charged tokens per minute as a fraction of the tpm limit; -1 if not limited
+ * @param costUsd what the window's prompt and completion tokens cost at the model's configured price, in
+ *     US dollars; -1 when no price is configured
  * @param keys what each API key carried in the window
  */
 public record WindowMetrics(
@@ -29,6 +31,7 @@ public record WindowMetrics(
         double throughputPerSecond,
         double requestUtilization,
         double tokenUtilization,
+        double costUsd,
         KeyWindow[] keys) {
 
     /**

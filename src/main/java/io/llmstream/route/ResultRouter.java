@@ -1,5 +1,6 @@
 package io.llmstream.route;
 
+import io.llmstream.metrics.RouteMetrics;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -26,11 +27,13 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
 
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
+    private transient RouteMetrics metrics;
 
     @Override
     public void open(OpenContext openContext) {
         completionsWritten = getRuntimeContext().getLongCounter(COMPLETIONS_COUNTER);
         deadLettersWritten = getRuntimeContext().getLongCounter(DEAD_LETTERS_COUNTER);
+        metrics = new RouteMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -43,5 +46,6 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
             deadLettersWritten.add(1);
         }
         ctx.output(METRIC_EVENTS, result.metric());
+        metrics.record(result.metric());
     }
 }

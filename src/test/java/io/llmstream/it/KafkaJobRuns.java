@@ -7,6 +7,7 @@ import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaConnectors;
 import io.llmstream.local.TopicReader;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -26,20 +27,21 @@ final class KafkaJobRuns {
     private KafkaJobRuns() {}
 
     /** Runs the job, bounded, reading the input topic from the earliest offset, until it ends. */
-    static void runBounded(String bootstrapServers, String mockUrl, String... moreYaml) throws Exception {
-        run(bootstrapServers, mockUrl, false, moreYaml);
+    static JobExecutionResult runBounded(String bootstrapServers, String mockUrl, String... moreYaml)
+            throws Exception {
+        return run(bootstrapServers, mockUrl, false, moreYaml);
     }
 
     /**
      * As {@link #runBounded}, with restart-strategy none: any failure of the job ends it with an exception
      * instead of a silent restart.
      */
-    static void runBoundedFailingOnError(String bootstrapServers, String mockUrl, String... moreYaml)
+    static JobExecutionResult runBoundedFailingOnError(String bootstrapServers, String mockUrl, String... moreYaml)
             throws Exception {
-        run(bootstrapServers, mockUrl, true, moreYaml);
+        return run(bootstrapServers, mockUrl, true, moreYaml);
     }
 
-    private static void run(String bootstrapServers, String mockUrl, boolean failOnError, String... moreYaml)
+    private static JobExecutionResult run(String bootstrapServers, String mockUrl, boolean failOnError, String... moreYaml)
             throws Exception {
         String[] documents = new String[moreYaml.length + 2];
         documents[0] = "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}";
@@ -56,7 +58,7 @@ final class KafkaJobRuns {
         }
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
                 KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
-        env.execute("llmstream-it");
+        return env.execute("llmstream-it");
     }
 
     /** Reads a topic until it holds {@code expected} records, checking keys and that no id appears twice. */

@@ -1,0 +1,80 @@
+package io.llmstream.metrics;
+
+import java.util.List;
+
+/**
+ * The names of llmstream's Flink metrics. Each model's metrics live in a {@code model} group of the
+ * operator that registers them ({@code <operator>.model.<model name>.<metric>}), each API key's in a
+ * {@code key} group below it (by key id, never the key), and failures in an {@code errorKind} group
+ * below the model. With the Prometheus reporter the groups become labels:
+ * {@code flink_taskmanager_job_task_operator_model_requests{model="gpt-4o",...}}.
+ *
+ * <p>Registered by the route stage ({@code route-results}): the counters, meters and histograms of
+ * finished calls. Registered by the call stage ({@code call-llm-api}): the gauges of live state.
+ */
+public final class LlmMetrics {
+    /** The group of one model; its value is the model's name. */
+    public static final String MODEL_GROUP = "model";
+    /** The group of one API key below its model; its value is the key's id. */
+    public static final String KEY_GROUP = "key";
+    /** The group of one error kind below its model; its value is the kind, e.g. {@code server_error}. */
+    public static final String ERROR_KIND_GROUP = "errorKind";
+
+    /** Counter: prompts finished, as a completion or a dead letter after the call. */
+    public static final String REQUESTS = "requests";
+    /** Meter: prompts finished per second. */
+    public static final String REQUESTS_PER_SECOND = "requestsPerSecond";
+    /** Counter: prompts answered. */
+    public static final String SUCCESSES = "successes";
+    /** Counter: prompts dead-lettered after the call, in total and (in the errorKind group) by kind. */
+    public static final String FAILURES = "failures";
+    /** Meter: prompts dead-lettered per second. */
+    public static final String FAILURES_PER_SECOND = "failuresPerSecond";
+    /** Counter: attempts beyond the first. */
+    public static final String RETRIES = "retries";
+    /** Counter: 429 answers received. */
+    public static final String RATE_LIMITED = "rateLimited";
+    /** Counter: prompts answered (or failed) on a fallback model; counted under the model that answered. */
+    public static final String FALLBACKS = "fallbacks";
+    /** Counter: prompt tokens the provider reported. */
+    public static final String PROMPT_TOKENS = "promptTokens";
+    /** Counter: completion tokens the provider reported. */
+    public static final String COMPLETION_TOKENS = "completionTokens";
+    /** Meter: prompt plus completion tokens per second. */
+    public static final String TOKENS_PER_SECOND = "tokensPerSecond";
+    /** Histogram (ms): admission to final answer, retries included, over the last minute. */
+    public static final String LATENCY = "latency";
+    /** Histogram (ms): the provider's time for the last attempt, over the last minute. */
+    public static final String PROVIDER_LATENCY = "providerLatency";
+    /** Histogram (ms): time waiting for rate-limit budget before the first attempt, over the last minute. */
+    public static final String BUDGET_WAIT = "budgetWait";
+
+    /** Gauge: prompts in the call stage, waiting for budget or in flight. */
+    public static final String IN_FLIGHT = "inFlight";
+    /** Gauge: requests admitted per minute over the last seconds, as a share of the rpm limit; -1 if none. */
+    public static final String REQUEST_UTILIZATION = "requestUtilization";
+    /** Gauge: tokens admitted per minute over the last seconds, as a share of the tpm limit; -1 if none. */
+    public static final String TOKEN_UTILIZATION = "tokenUtilization";
+    /** Gauge: the model's circuit: 0 closed, 1 half-open, 2 open. */
+    public static final String CIRCUIT_STATE = "circuitState";
+    /** Gauge: requests waiting for budget in the model's dispatcher. */
+    public static final String WAITING_FOR_BUDGET = "waitingForBudget";
+    /** Gauge (key group): the key's health: 0 healthy, 1 degraded, 2 removed (refused by the provider). */
+    public static final String KEY_STATE = "keyState";
+
+    /** Every metric name registered in the model group by the route stage. */
+    public static final List<String> ROUTE_MODEL_METRICS = List.of(REQUESTS, REQUESTS_PER_SECOND, SUCCESSES, FAILURES,
+            FAILURES_PER_SECOND, RETRIES, RATE_LIMITED, FALLBACKS, PROMPT_TOKENS, COMPLETION_TOKENS,
+            TOKENS_PER_SECOND, LATENCY, PROVIDER_LATENCY, BUDGET_WAIT);
+    /** Every metric name registered in the key group by the route stage. */
+    public static final List<String> ROUTE_KEY_METRICS = List.of(REQUESTS, FAILURES, RATE_LIMITED);
+    /** Every metric name registered in the errorKind group by the route stage. */
+    public static final List<String> ROUTE_ERROR_KIND_METRICS = List.of(FAILURES);
+    /** Every metric name registered in the model group by the call stage. */
+    public static final List<String> CALL_MODEL_METRICS = List.of(IN_FLIGHT, REQUEST_UTILIZATION, TOKEN_UTILIZATION,
+            CIRCUIT_STATE, WAITING_FOR_BUDGET);
+    /** Every metric name registered in the key group by the call stage. */
+    public static final List<String> CALL_KEY_METRICS = List.of(KEY_STATE);
+
+    private LlmMetrics() {}
+}
