@@ -41,6 +41,8 @@ public final class Main {
         commands.put("kafka", new KafkaCommand());
         commands.put("produce", new ProduceCommand());
         commands.put("bench", new BenchCommand());
+        commands.put("stats", new StatsCommand());
+        commands.put("report", new ReportCommand());
         return commands;
     }
 
