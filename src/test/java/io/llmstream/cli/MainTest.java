@@ -2,23 +2,17 @@ package io.llmstream.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 class MainTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CapturedCli cli = new CapturedCli();
 
     private int execute(String... args) {
-        return Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return cli.execute(args);
     }
 
     private String err() {
-        return err.toString(StandardCharsets.UTF_8);
+        return cli.err();
     }
 
     @Test
@@ -54,6 +48,6 @@ class MainTest {
     @Test
     void printsACommandsUsageOnHelp() {
         assertThat(execute("produce", "--help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--sample N");
+        assertThat(cli.out()).contains("--sample N");
     }
 }

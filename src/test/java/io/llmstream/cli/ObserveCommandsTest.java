@@ -2,34 +2,28 @@ package io.llmstream.cli;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The command lines of {@code stats} and {@code report} that fail before any Kafka is needed. */
 class ObserveCommandsTest {
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+    private final CapturedCli cli = new CapturedCli();
 
     private int execute(String... args) {
-        return Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return cli.execute(args);
     }
 
     private String err() {
-        return err.toString(StandardCharsets.UTF_8);
+        return cli.err();
     }
 
     @Test
     void listsBothCommandsAndPrintsTheirUsage() {
         assertThat(execute("help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("  stats ", "  report ");
+        assertThat(cli.out()).contains("  stats ", "  report ");
 
         assertThat(execute("stats", "--help")).isZero();
         assertThat(execute("report", "--help")).isZero();
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--once", "--window-seconds", "--from T", "--out FILE");
+        assertThat(cli.out()).contains("--once", "--window-seconds", "--from T", "--out FILE");
     }
 
     @Test
