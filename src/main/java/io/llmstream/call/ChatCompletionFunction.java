@@ -4,7 +4,6 @@ import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.Dispatchers;
-import io.llmstream.metrics.CallStageGauges;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;

@@ -1,5 +1,6 @@
 package io.llmstream.metrics;
 
+import io.llmstream.measure.LatencyHistogram;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.MetricEvent;
 

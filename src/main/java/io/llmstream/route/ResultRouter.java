@@ -1,6 +1,5 @@
 package io.llmstream.route;
 
-import io.llmstream.metrics.RouteMetrics;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;

@@ -5,7 +5,7 @@ import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import io.llmstream.local.mock.MockStats;
-import io.llmstream.metrics.LlmMetrics;
+import io.llmstream.measure.LlmMetrics;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;

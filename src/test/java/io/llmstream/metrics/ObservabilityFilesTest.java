@@ -1,5 +1,6 @@
 package io.llmstream.metrics;
 
+import io.llmstream.measure.LlmMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;

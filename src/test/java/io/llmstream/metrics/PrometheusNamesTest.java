@@ -1,5 +1,6 @@
 package io.llmstream.metrics;
 
+import io.llmstream.measure.LlmMetrics;
 import org.apache.flink.metrics.CharacterFilter;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.groups.AbstractMetricGroup;

@@ -1,5 +1,7 @@
-package io.llmstream.metrics;
+package io.llmstream.call;
 
+import io.llmstream.measure.RecentUtilization;
+import io.llmstream.measure.LlmMetrics;
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;

@@ -1,5 +1,7 @@
-package io.llmstream.metrics;
+package io.llmstream.route;
 
+import io.llmstream.measure.RollingHistogram;
+import io.llmstream.measure.LlmMetrics;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.MetricEvent;
 import org.apache.flink.metrics.Counter;

@@ -1,4 +1,4 @@
-package io.llmstream.metrics;
+package io.llmstream.measure;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,4 +1,4 @@
-package io.llmstream.metrics;
+package io.llmstream.measure;
 
 import org.junit.jupiter.api.Test;
 
