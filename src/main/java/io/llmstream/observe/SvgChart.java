@@ -21,7 +21,7 @@ final class SvgChart {
     /** At most one point per pixel, about. */
     static final int MAX_POINTS = WIDTH;
     private static final int LEFT = 62;
-    private static final int RIGHT = 14;
+    private static final int RIGHT = 30;
     private static final int TOP = 12;
     private static final int BOTTOM = 28;
     private static final long[] X_STEPS_SECONDS = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
