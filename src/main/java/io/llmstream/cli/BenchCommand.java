@@ -19,7 +19,7 @@ final class BenchCommand implements Main.Command {
 
     @Override
     public String summary() {
-        return "benchmark the rate limits against the mock (about 22 minutes for all scenarios)";
+        return "benchmark the rate limits against the mock and the faults (about 30 minutes for all scenarios)";
     }
 
     @Override

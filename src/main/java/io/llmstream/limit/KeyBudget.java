@@ -26,6 +26,9 @@ final class KeyBudget {
     private static final double MIN_SCALE = 0.05;
     /** Recovery after a 429: this much of the configured rate per second. */
     private static final double RECOVERY_PER_SECOND = 0.01;
+    /** Near the pace of the last 429 (within 5% either way), recovery is this many times slower. */
+    private static final double NEAR_CEILING_SLOWDOWN = 10;
+    private static final double NEAR_CEILING = 0.05;
 
     final int index;
     final String id;
@@ -41,6 +44,8 @@ final class KeyBudget {
     private double providerTokenScale = 1;
     private double backoffScale = 1;
     private long backoffAtMicros;
+    /** The pace (as a scale) at which the last 429 without limit headers came; infinite before any. */
+    private double ceilingScale = Double.POSITIVE_INFINITY;
     private long holdUntilMicros;
     private int consecutiveFailures;
     private boolean degraded;
@@ -107,8 +112,32 @@ final class KeyBudget {
             return 1;
         }
         double provider = limit == RPM ? providerRequestScale : providerTokenScale;
-        double recovered = backoffScale + RECOVERY_PER_SECOND * (nowMicros - backoffAtMicros) / 1e6;
-        return Math.max(MIN_SCALE, provider * Math.min(1, recovered));
+        return Math.max(MIN_SCALE, provider * Math.min(1, recovered(nowMicros)));
+    }
+
+    /**
+     * The pace after a 429 without limit headers, as a scale of the configured limits: it recovers at
+     * {@link #RECOVERY_PER_SECOND}, but ten times slower within 5% of the pace that earned the last 429,
+     * so the key lingers just under the limit it found instead of running into it again every few seconds,
+     * and still finds a limit that was raised.
+     */
+    private double recovered(long nowMicros) {
+        double seconds = Math.max(0, nowMicros - backoffAtMicros) / 1e6;
+        double scale = backoffScale;
+        double[] bounds = {ceilingScale * (1 - NEAR_CEILING), ceilingScale * (1 + NEAR_CEILING), Double.MAX_VALUE};
+        double[] rates = {RECOVERY_PER_SECOND, RECOVERY_PER_SECOND / NEAR_CEILING_SLOWDOWN, RECOVERY_PER_SECOND};
+        for (int zone = 0; zone < bounds.length && seconds > 0; zone++) {
+            if (scale >= bounds[zone]) {
+                continue;
+            }
+            double toBound = (bounds[zone] - scale) / rates[zone];
+            if (seconds <= toBound) {
+                return scale + seconds * rates[zone];
+            }
+            scale = bounds[zone];
+            seconds -= toBound;
+        }
+        return scale;
     }
 
     /**
@@ -139,8 +168,9 @@ final class KeyBudget {
     void rateLimited(long waitMicros, boolean providerReportsLimits, long nowMicros) {
         holdUntilMicros = Math.max(holdUntilMicros, nowMicros + waitMicros);
         if (!providerReportsLimits && nowMicros - backoffAtMicros > 1_000_000) {
-            backoffScale = Math.max(MIN_SCALE, Math.min(1, backoffScale + RECOVERY_PER_SECOND
-                    * (nowMicros - backoffAtMicros) / 1e6) * BACKOFF_FACTOR);
+            double current = Math.min(1, recovered(nowMicros));
+            ceilingScale = current;
+            backoffScale = Math.max(MIN_SCALE, current * BACKOFF_FACTOR);
             backoffAtMicros = nowMicros;
         }
     }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** Admission at send time, with time moved by hand: exact instants, priorities, keys and feedback. */
 class ModelDispatcherTest {
@@ -198,6 +199,24 @@ class ModelDispatcherTest {
         // The pace dropped to 80% at the 429 and recovered 1% a second since: 100 ms / 0.82.
         assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@2000", "r2@k0@2121");
         assertThat(dispatcher.keyStatus().get("mock#1").scale()).isBetween(0.8, 0.85);
+    }
+
+    @Test
+    void recoversQuicklyToJustUnderThePaceOfTheLast429ThenSlowly() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        dispatcher.rateLimited(0, 0);
+
+        timer.advanceBy(10_000_000);
+        assertThat(dispatcher.keyStatus().get("mock#1").scale()).as("0.8 + 10 s at 1%/s").isCloseTo(0.9, within(1e-6));
+        timer.advanceBy(15_000_000);
+        // 0.95 (5% under the 429's pace) after 15 s, then 0.1%/s.
+        assertThat(dispatcher.keyStatus().get("mock#1").scale()).isCloseTo(0.96, within(1e-6));
+
+        // A second 429 at 0.965: down to 0.772, at 0.91675 (5% under 0.965) after 14.475 s, then 0.1%/s.
+        timer.advanceBy(5_000_000);
+        dispatcher.rateLimited(0, 0);
+        timer.advanceBy(20_000_000);
+        assertThat(dispatcher.keyStatus().get("mock#1").scale()).isCloseTo(0.91675 + 5.525 * 0.001, within(1e-6));
     }
 
     @Test

@@ -107,6 +107,7 @@ final class BenchResult {
                         100 * b, 100 * (a * 600 + b * 300) / 900, rateLimited);
             }
             case "half-limit":
+            case "half-silent":
                 return String.format("%.1f%% of the real 300 RPM; %s", 100 * steadyShare("bench-key", false),
                         rateLimited);
             case "priorities":

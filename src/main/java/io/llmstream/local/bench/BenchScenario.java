@@ -29,10 +29,13 @@ record BenchScenario(
         IntFunction<String> prompt,
         boolean heapSamples) {
 
-    /** The mock: the scenario's real limits per key, a little latency, no faults. */
+    /**
+     * The mock: the scenario's real limits per key, a little latency, no faults; a scenario whose name
+     * ends in {@code -silent} gets no {@code x-ratelimit-*} headers.
+     */
     MockOptions mockOptions() {
         MockOptions.Builder builder = MockOptions.builder().port(0).seed(11).latencyMs(80).latencySigma(0.3)
-                .apiKeys(keys);
+                .apiKeys(keys).limitHeaders(!name.endsWith("-silent"));
         for (int i = 0; i < keys.size(); i++) {
             builder.limit(keys.get(i), model, realLimits.get(i)[0], realLimits.get(i)[1]);
         }

@@ -17,7 +17,7 @@ final class BenchScenarios {
 
     static List<BenchScenario> all(Duration duration, Duration backlogDuration) {
         return List.of(rpmBound(duration), tpmBound(duration), twoKeys(duration), halfLimit(duration),
-                priorities(duration), backlog(backlogDuration));
+                halfLimitSilent(duration), priorities(duration), backlog(backlogDuration));
     }
 
     static BenchScenario rpmBound(Duration duration) {
@@ -44,6 +44,14 @@ final class BenchScenarios {
                 duration, MODEL, List.of("bench-key"), List.of(new long[] {300, 10_000_000}),
                 "rpm: 600, tpm: 10000000", "[bench-key]",
                 5_000, i -> prompt(i, "Name an animal, item " + i + ".", 16, 0), false);
+    }
+
+    /** As {@link #halfLimit}, from a provider that sends no limit headers: only its 429s teach the job. */
+    static BenchScenario halfLimitSilent(Duration duration) {
+        return new BenchScenario("half-silent", "real limit 300 RPM (configured 600), no x-ratelimit-* headers: "
+                + "429s <= 5%, >= 90% of 300", duration, MODEL, List.of("bench-key"), List.of(new long[] {300, 10_000_000}),
+                "rpm: 600, tpm: 10000000", "[bench-key]",
+                5_000, i -> prompt(i, "Name a mountain, item " + i + ".", 16, 0), false);
     }
 
     static BenchScenario priorities(Duration duration) {

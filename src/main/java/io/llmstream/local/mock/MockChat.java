@@ -76,12 +76,12 @@ final class MockChat {
         if (!decision.admitted()) {
             counters.rateLimited();
             rt.counters.rateLimited();
-            ex.error(decision.error());
+            ex.error(decision.error(rt.options.limitHeaders()));
             return;
         }
         counters.admitted(answer.chargedTokens(), arrivedNanos);
         long delayNanos = rt.latency.delayNanos(baseLatencyMs, answer.completionTokens());
-        Map<String, String> headers = new LinkedHashMap<>(decision.headers());
+        Map<String, String> headers = new LinkedHashMap<>(decision.headers(rt.options.limitHeaders()));
         headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));
         ObjectNode completion = completion(ex, answer);
         ex.later(delayNanos, () -> {

@@ -76,7 +76,7 @@ final class MockEndpoints {
         if (!decision.admitted()) {
             counters.rateLimited();
             rt.counters.rateLimited();
-            ex.error(decision.error());
+            ex.error(decision.error(rt.options.limitHeaders()));
             return;
         }
         counters.admitted(tokens);
@@ -109,7 +109,7 @@ final class MockEndpoints {
         ex.later(rt.latency.delayNanos(baseLatencyMs, 0), () -> {
             if (ex.isOpen()) {
                 rt.counters.tokens(promptTokens, 0);
-                ex.json(200, root, decision.headers());
+                ex.json(200, root, decision.headers(rt.options.limitHeaders()));
             }
         });
     }

@@ -63,6 +63,9 @@ final class MockFlags {
         add("--limit-window", "DURATION", "1s",
                 "period over which per-minute limits are enforced (bucket capacity = limit x window / 1m)",
                 (b, v) -> b.limitWindow(duration("--limit-window", v)));
+        add("--no-limit-headers", "", "off",
+                "send no x-ratelimit-* headers: only a 429 and its retry-after tell of the limits (like DashScope)",
+                (b, v) -> b.limitHeaders(false));
         add("--context-window", "N|MODEL=N", "0, unlimited",
                 "max prompt + max_tokens, for every model or one model (repeatable)",
                 MockFlags::contextWindow);

@@ -44,6 +44,8 @@ import java.util.Set;
  * @param malformedRate the share of admitted requests answered 200 with a broken body
  * @param outageStart when the outage begins, measured from server start
  * @param outageDuration how long the outage lasts; zero means no outage
+ * @param limitHeaders whether answers carry OpenAI's {@code x-ratelimit-*} headers; without them only a
+ *     429 and its {@code retry-after} tell a client about the limits, as with DashScope
  * @param helpRequested whether {@code --help} was given; the caller prints {@link #usage()} instead of starting
  */
 public record MockOptions(String host, int port, List<String> models, Set<String> apiKeys, Set<String> revokedKeys,
@@ -51,7 +53,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                           String encoding, long rpm, long tpm, List<RateLimit> limits, Duration limitWindow,
                           int contextWindow, Map<String, Integer> contextWindows, double errorRate,
                           double resetRate, double hangRate, double malformedRate, Duration outageStart,
-                          Duration outageDuration, boolean helpRequested) {
+                          Duration outageDuration, boolean limitHeaders, boolean helpRequested) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8089;
@@ -147,7 +149,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         return "MockOptions{host=" + host + ", port=" + port + ", models=" + models
                 + ", apiKeys=" + apiKeys.size() + " configured, revokedKeys=" + revokedKeys.size()
                 + " configured, rpm=" + rpm + ", tpm=" + tpm + ", limits=" + limits
-                + ", limitWindow=" + text(limitWindow) + ", latencyMs=" + latencyMs + ", seed=" + seed + "}";
+                + ", limitWindow=" + text(limitWindow) + (limitHeaders ? "" : ", limitHeaders=false") + ", latencyMs=" + latencyMs + ", seed=" + seed + "}";
     }
 
     private static String text(Duration duration) {
@@ -200,6 +202,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         private long tpm;
         private final List<RateLimit> limits = new ArrayList<>();
         private Duration limitWindow = DEFAULT_LIMIT_WINDOW;
+        private boolean limitHeaders = true;
         private int contextWindow;
         private final Map<String, Integer> contextWindows = new LinkedHashMap<>();
         private double errorRate;
@@ -335,6 +338,11 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return this;
         }
 
+        public Builder limitHeaders(boolean send) {
+            this.limitHeaders = send;
+            return this;
+        }
+
         public Builder helpRequested(boolean help) {
             this.helpRequested = help;
             return this;
@@ -344,7 +352,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         public MockOptions build() {
             return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
                     latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
-                    errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, helpRequested);
+                    errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, limitHeaders,
+                    helpRequested);
         }
     }
 }

@@ -143,10 +143,18 @@ final class MockRateLimiter {
 
         /** The {@code retry-after*} headers (when refused) and the {@code x-ratelimit-*} headers. */
         Map<String, String> headers() {
+            return headers(true);
+        }
+
+        /** The {@code retry-after*} headers (when refused) and, if {@code withLimits}, the {@code x-ratelimit-*} ones. */
+        Map<String, String> headers(boolean withLimits) {
             Map<String, String> headers = new LinkedHashMap<>();
             if (!admitted) {
                 headers.put("retry-after", String.valueOf(Math.max(1, ceilDiv(retryAfterNanos, 1_000_000_000))));
                 headers.put("retry-after-ms", String.valueOf(retryAfterMillis()));
+            }
+            if (!withLimits) {
+                return headers;
             }
             if (requests != null) {
                 headers.put("x-ratelimit-limit-requests", String.valueOf(requests.limit()));
@@ -171,13 +179,18 @@ final class MockRateLimiter {
 
         /** The 429 answer, worded as OpenAI words it. */
         MockErrors.Error error() {
+            return error(true);
+        }
+
+        /** The 429 answer, worded as OpenAI words it, with or without the {@code x-ratelimit-*} headers. */
+        MockErrors.Error error(boolean withLimits) {
             boolean byTokens = "tokens".equals(refusedBy);
             BucketState refusing = byTokens ? tokens : requests;
             String message = "Rate limit reached for " + model + " in organization " + ORGANIZATION + " on "
                     + (byTokens ? "tokens per min (TPM)" : "requests per min (RPM)") + ": Limit " + refusing.limit()
                     + ", Used " + used + ", Requested " + requested + ". Please try again in "
                     + goDuration(retryAfterMillis()) + ".";
-            return new MockErrors.Error(429, message, refusedBy, null, "rate_limit_exceeded", headers());
+            return new MockErrors.Error(429, message, refusedBy, null, "rate_limit_exceeded", headers(withLimits));
         }
     }
 

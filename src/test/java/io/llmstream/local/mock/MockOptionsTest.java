@@ -32,6 +32,7 @@ class MockOptionsTest {
         assertThat(options.limitWindow()).isEqualTo(Duration.ofSeconds(1));
         assertThat(options.embeddingDims()).isEqualTo(16);
         assertThat(options.outageDuration()).isZero();
+        assertThat(options.limitHeaders()).isTrue();
         assertThat(options.helpRequested()).isFalse();
     }
 
@@ -44,7 +45,7 @@ class MockOptionsTest {
                 "--limit", "k1@gpt-4o=500/30000", "--limit=*@gpt-4o-mini=5000/200000", "--limit-window", "500ms",
                 "--context-window", "16000", "--context-window", "gpt-4o=8000", "--embedding-dims", "8",
                 "--error-rate", "0.1", "--reset-rate", "0.05", "--hang-rate", "0.01", "--malformed-rate", "0.02",
-                "--outage-start", "30s", "--outage-duration", "1.5s"));
+                "--outage-start", "30s", "--outage-duration", "1.5s", "--no-limit-headers"));
 
         assertThat(options.host()).isEqualTo("0.0.0.0");
         assertThat(options.port()).isZero();
@@ -71,6 +72,7 @@ class MockOptionsTest {
         assertThat(options.malformedRate()).isEqualTo(0.02);
         assertThat(options.outageStart()).isEqualTo(Duration.ofSeconds(30));
         assertThat(options.outageDuration()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(options.limitHeaders()).isFalse();
     }
 
     @Test
@@ -156,11 +158,11 @@ class MockOptionsTest {
         for (String flag : List.of("--host", "--port", "--models", "--api-keys", "--revoked-keys", "--seed",
                 "--latency-ms", "--latency-sigma", "--ms-per-token", "--encoding", "--rpm", "--tpm", "--limit ",
                 "--limit-window", "--context-window", "--embedding-dims", "--error-rate", "--reset-rate",
-                "--hang-rate", "--malformed-rate", "--outage-start", "--outage-duration", "--help")) {
+                "--hang-rate", "--malformed-rate", "--outage-start", "--outage-duration", "--no-limit-headers", "--help")) {
             assertThat(usage).contains("  " + flag);
         }
         assertThat(usage.lines().filter(line -> line.startsWith("  --")))
-                .hasSize(23)
+                .hasSize(24)
                 .allSatisfy(line -> assertThat(line.contains("(default: ") || line.startsWith("  --help")).isTrue());
         assertThat(usage).contains("(default: 127.0.0.1)", "(default: 8089)", "(default: 1s)", "(default: 0.3)",
                 "(default: o200k_base)", "(default: 16)");

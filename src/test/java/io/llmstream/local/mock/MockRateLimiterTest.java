@@ -89,6 +89,19 @@ class MockRateLimiterTest {
     }
 
     @Test
+    void withoutLimitHeadersOnlyARefusalSaysAnythingAndOnlyWhenToRetry() {
+        MockRateLimiter limiter = limiter(MockOptions.builder().rpm(600).limitHeaders(false));
+        MockRateLimiter.Decision admitted = limiter.acquire(KEY, "gpt-4o", 10);
+        for (int i = 0; i < 9; i++) {
+            limiter.acquire(KEY, "gpt-4o", 10);
+        }
+        MockRateLimiter.Decision refused = limiter.acquire(KEY, "gpt-4o", 10);
+
+        assertThat(admitted.headers(false)).isEmpty();
+        assertThat(refused.error(false).headers()).containsOnlyKeys("retry-after", "retry-after-ms");
+    }
+
+    @Test
     void aRequestLargerThanTheBucketGetsInWhenFullThenPaysWithAWait() {
         // 600 TPM over 1 s: 10 tokens of capacity, 10 more per second.
         MockRateLimiter limiter = limiter(MockOptions.builder().tpm(600));
