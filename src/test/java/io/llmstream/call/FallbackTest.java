@@ -132,10 +132,11 @@ class FallbackTest {
                 assertThat(result.completion().model()).isEqualTo("m2");
                 assertThat(result.completion().fallbackReason()).isEqualTo("circuit_open");
             });
-            // Ten first attempts, and at most one retry for each of the two failures recorded before the
-            // third opened the circuit: nothing more reaches the primary once it is open.
+            // At least the three failures that open the circuit; at most the ten first attempts and one retry
+            // for each of the two failures recorded before the third opened it. Without the breaker, the
+            // primary would see three attempts for each of the ten prompts.
             assertThat(broken.stats().requests()).as("the primary got no more once its circuit opened")
-                    .isBetween(10L, 12L);
+                    .isBetween(3L, 12L);
         }
     }
 }
