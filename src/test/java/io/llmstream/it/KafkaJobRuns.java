@@ -9,6 +9,7 @@ import io.llmstream.kafka.KafkaConnectors;
 import io.llmstream.local.TopicReader;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -41,8 +42,18 @@ final class KafkaJobRuns {
         return run(bootstrapServers, mockUrl, true, moreYaml);
     }
 
+    /** As {@link #runBounded}, returning once the job is submitted. */
+    static JobClient startBounded(String bootstrapServers, String mockUrl, String... moreYaml) throws Exception {
+        return prepare(bootstrapServers, mockUrl, false, moreYaml).executeAsync("llmstream-it");
+    }
+
     private static JobExecutionResult run(String bootstrapServers, String mockUrl, boolean failOnError, String... moreYaml)
             throws Exception {
+        return prepare(bootstrapServers, mockUrl, failOnError, moreYaml).execute("llmstream-it");
+    }
+
+    private static StreamExecutionEnvironment prepare(String bootstrapServers, String mockUrl, boolean failOnError,
+            String... moreYaml) {
         String[] documents = new String[moreYaml.length + 2];
         documents[0] = "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}";
         documents[1] = "job: {bounded: true, checkpoint-interval: 2s}";
@@ -58,14 +69,20 @@ final class KafkaJobRuns {
         }
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
                 KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
-        return env.execute("llmstream-it");
+        return env;
     }
 
     /** Reads a topic until it holds {@code expected} records, checking keys and that no id appears twice. */
     static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected) throws Exception {
+        return readById(bootstrapServers, topic, expected, false);
+    }
+
+    /** As {@link #readById(String, String, int)}, reading only committed transactions if {@code readCommitted}. */
+    static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected, boolean readCommitted)
+            throws Exception {
         Map<String, JsonNode> byId = new HashMap<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), readCommitted)) {
             while (byId.size() < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(500))) {
                     JsonNode value = JSON.readTree(record.value());
