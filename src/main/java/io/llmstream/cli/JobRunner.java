@@ -1,14 +1,12 @@
 package io.llmstream.cli;
 
-import io.llmstream.LlmStreamJob;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.kafka.KafkaJob;
 import io.llmstream.parse.ParseFunction;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintStream;
@@ -30,16 +28,7 @@ public final class JobRunner {
         }
         LlmStreamConfig config = new ConfigLoader()
                 .load(configFiles.stream().map(Path::of).collect(Collectors.toList()));
-        Configuration local = new Configuration();
-        local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
-
-        LlmStreamJob job = new LlmStreamJob(config);
-        job.configure(env);
-        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(
-                KafkaConnectors.completionSink(config),
-                KafkaConnectors.deadLetterSink(config),
-                KafkaConnectors.metricsSink(config)));
+        StreamExecutionEnvironment env = KafkaJob.environment(config, new Configuration());
         out.printf("llmstream: reading %s from %s, models %s%s%n", config.kafka().topics().input(),
                 config.kafka().bootstrapServers(), config.models().keySet(),
                 config.job().bounded() ? " (bounded: stops at the topic's current end)" : "");

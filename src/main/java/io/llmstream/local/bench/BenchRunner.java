@@ -2,10 +2,9 @@ package io.llmstream.local.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.llmstream.LlmStreamJob;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.kafka.KafkaJob;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
@@ -13,9 +12,7 @@ import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockStats;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.io.PrintStream;
@@ -94,17 +91,11 @@ final class BenchRunner {
      * @param failOnError with restart-strategy none, so a run that would have restarted ends FAILED instead
      */
     static JobClient submit(LlmStreamConfig config, boolean failOnError) throws Exception {
-        Configuration local = new Configuration();
-        local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
+        Configuration settings = new Configuration();
         if (failOnError) {
-            local.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+            settings.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
-        LlmStreamJob job = new LlmStreamJob(config);
-        job.configure(env);
-        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
-                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
-        return env.executeAsync(config.job().name());
+        return KafkaJob.environment(config, settings).executeAsync(config.job().name());
     }
 
     /** Every completion the run wrote: latency, budget wait and priority. */

@@ -1,18 +1,15 @@
 package io.llmstream.local.demo;
 
-import io.llmstream.LlmStreamJob;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.kafka.KafkaConnectors;
+import io.llmstream.kafka.KafkaJob;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -108,14 +105,7 @@ public final class DemoRunner {
     }
 
     private static JobClient submit(LlmStreamConfig config) throws Exception {
-        Configuration local = new Configuration();
-        local.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
-        LlmStreamJob job = new LlmStreamJob(config);
-        job.configure(env);
-        job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
-                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
-        return env.executeAsync(config.job().name());
+        return KafkaJob.environment(config, new Configuration()).executeAsync(config.job().name());
     }
 
     /** Reads the job's topics and shows progress until every prompt is accounted for or the job is done. */
