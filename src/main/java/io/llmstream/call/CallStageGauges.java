@@ -1,12 +1,12 @@
 package io.llmstream.call;
 
-import io.llmstream.measure.RecentUtilization;
-import io.llmstream.measure.LlmMetrics;
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.ModelDispatcher;
+import io.llmstream.measure.LlmMetrics;
+import io.llmstream.measure.RecentUtilization;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 

@@ -1,6 +1,7 @@
 package io.llmstream.metrics;
 
 import io.llmstream.measure.LlmMetrics;
+
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.LlmRequest;

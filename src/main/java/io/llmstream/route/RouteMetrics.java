@@ -1,7 +1,7 @@
 package io.llmstream.route;
 
-import io.llmstream.measure.RollingHistogram;
 import io.llmstream.measure.LlmMetrics;
+import io.llmstream.measure.RollingHistogram;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.MetricEvent;
 import org.apache.flink.metrics.Counter;

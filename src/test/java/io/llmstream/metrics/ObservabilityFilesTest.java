@@ -1,9 +1,9 @@
 package io.llmstream.metrics;
 
-import io.llmstream.measure.LlmMetrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.llmstream.measure.LlmMetrics;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -3,7 +3,7 @@ package io.llmstream.local.mock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 
 import java.time.Instant;
 import java.util.Arrays;

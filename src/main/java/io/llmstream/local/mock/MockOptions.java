@@ -1,6 +1,6 @@
 package io.llmstream.local.mock;
 
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package io.llmstream.local.mock;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;

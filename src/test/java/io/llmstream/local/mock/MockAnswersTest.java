@@ -1,6 +1,6 @@
 package io.llmstream.local.mock;
 
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,7 @@ package io.llmstream.local.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.llmstream.limit.TokenEstimator;
+import io.llmstream.measure.TokenEstimator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

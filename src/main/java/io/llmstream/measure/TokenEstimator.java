@@ -1,4 +1,4 @@
-package io.llmstream.limit;
+package io.llmstream.measure;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.knuddels.jtokkit.Encodings;
