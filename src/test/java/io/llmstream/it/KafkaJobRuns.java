@@ -85,9 +85,7 @@ final class KafkaJobRuns {
         try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), readCommitted)) {
             while (byId.size() < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(500))) {
-                    JsonNode value = JSON.readTree(record.value());
-                    assertThat(record.key()).isEqualTo(value.path("id").asText());
-                    assertThat(byId.put(record.key(), value)).as("duplicate " + record.key()).isNull();
+                    putChecked(byId, record);
                 }
             }
             assertThat(reader.poll(Duration.ofMillis(500))).as("records beyond the expected " + expected).isEmpty();
@@ -104,13 +102,19 @@ final class KafkaJobRuns {
             do {
                 records = reader.poll(Duration.ofSeconds(2));
                 for (ConsumerRecord<String, String> record : records) {
-                    JsonNode value = JSON.readTree(record.value());
-                    assertThat(record.key()).isEqualTo(value.path("id").asText());
-                    assertThat(byId.put(record.key(), value)).as("duplicate " + record.key()).isNull();
+                    putChecked(byId, record);
                 }
             } while (!records.isEmpty());
         }
         return byId;
+    }
+
+    /** Adds a record by its id, checking that its key is the id and that the id is new. */
+    private static void putChecked(Map<String, JsonNode> byId, ConsumerRecord<String, String> record)
+            throws Exception {
+        JsonNode value = JSON.readTree(record.value());
+        assertThat(record.key()).isEqualTo(value.path("id").asText());
+        assertThat(byId.put(record.key(), value)).as("duplicate " + record.key()).isNull();
     }
 
     /** The first record of a topic. */
