@@ -1,7 +1,9 @@
 package io.llmstream;
 
 import io.llmstream.call.ChatCompletionFunction;
+import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.config.RestartSettings;
 import io.llmstream.limit.ModelGroups;
 import io.llmstream.limit.ModelPacer;
 import io.llmstream.metrics.WallClockWatermarks;
@@ -22,6 +24,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -55,9 +58,36 @@ public final class LlmStreamJob {
         Configuration settings = new Configuration();
         settings.set(PipelineOptions.GENERIC_TYPES, false);
         settings.set(PipelineOptions.OBJECT_REUSE, true);
+        restartStrategy(config.job().restart(), settings);
         env.configure(settings);
         env.setParallelism(config.job().parallelism());
         env.enableCheckpointing(config.job().checkpointInterval().toMillis());
+        env.getCheckpointConfig().setCheckpointTimeout(config.job().checkpointTimeout().toMillis());
+    }
+
+    /** Sets Flink's restart strategy from {@code job.restart}; see {@link RestartSettings}. */
+    static void restartStrategy(RestartSettings restart, Configuration settings) {
+        switch (restart.strategy()) {
+            case NONE:
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+                break;
+            case FIXED_DELAY:
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, restart.attemptsOrUnlimited());
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, restart.initialDelay());
+                break;
+            default:
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+                        restart.initialDelay());
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, restart.maxDelay());
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+                        Duration.ofHours(1));
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+                settings.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                        restart.attemptsOrUnlimited());
+        }
     }
 
     /** Adds the pipeline, reading from a source, to the environment. */
@@ -107,7 +137,7 @@ public final class LlmStreamJob {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
         long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
         int capacity = config.call().capacity();
-        return config.call().ordered()
+        return config.call().order() == CallSettings.Order.INPUT
                 ? AsyncDataStream.orderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity)
                 : AsyncDataStream.unorderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity);
     }

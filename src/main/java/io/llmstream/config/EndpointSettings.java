@@ -19,7 +19,8 @@ public record EndpointSettings(
         Map<String, String> headers,
         Map<String, String> query,
         int degradeAfter,
-        double degradedRps) implements Serializable {
+        double degradedRps,
+        boolean stream) implements Serializable {
 
     public static final Option<String> BASE_URL = Option.key("base-url").stringType().required()
             .mustBe(url -> url.startsWith("http://") || url.startsWith("https://"), "an http:// or https:// URL")
@@ -43,6 +44,12 @@ public record EndpointSettings(
             .mustBe(v -> v > 0, "> 0")
             .withDescription("Requests per second a degraded key may still send, until it succeeds again.");
 
+    public static final Option<Boolean> STREAM = Option.key("stream").booleanType().defaultValue(true)
+            .withDescription("Ask for streamed answers (server-sent events), so a hung request is noticed at "
+                    + "its first token instead of at the attempt timeout. Servers that answer a streamed "
+                    + "request with a plain body still work; one that refuses streaming with a 400 is asked "
+                    + "without it from then on. false never asks.");
+
     /** How the key is sent. */
     public enum AuthStyle { BEARER, API_KEY }
 
@@ -60,7 +67,8 @@ public record EndpointSettings(
             keys.add(key);
         }
         return new EndpointSettings(name, stripTrailingSlash(baseUrl), List.copyOf(keys), section.get(AUTH),
-                section.get(HEADERS), section.get(QUERY), section.get(DEGRADE_AFTER), section.get(DEGRADED_RPS));
+                section.get(HEADERS), section.get(QUERY), section.get(DEGRADE_AFTER), section.get(DEGRADED_RPS),
+                section.get(STREAM));
     }
 
     private static String stripTrailingSlash(String url) {

@@ -11,9 +11,11 @@ public record HttpSettings(
         int ioThreads) implements Serializable {
 
     public static final Option<Integer> MAX_CONNECTIONS = Option.key("max-connections").intType()
-            .defaultValue(100).mustBe(v -> v > 0, "> 0")
+            .noDefaultValue().mustBe(v -> v > 0, "> 0")
             .withDescription("Requests in flight at once per TaskManager, each on its own keep-alive "
-                    + "connection; more wait for a free one without holding a thread.");
+                    + "connection; more wait for a free one without holding a thread. Absent (the default): "
+                    + "call.capacity for every parallel instance of the call stage in the TaskManager, so "
+                    + "the capacity is never capped by the pool.");
     public static final Option<Duration> CONNECT_TIMEOUT = Option.key("connect-timeout").durationType()
             .defaultValue(Duration.ofSeconds(5)).mustBe(v -> v.toMillis() > 0, "> 0")
             .withDescription("TCP and TLS connect timeout.");
@@ -24,8 +26,17 @@ public record HttpSettings(
             .mustBe(v -> v > 0 && v <= 64, "between 1 and 64")
             .withDescription("Event-loop threads of the shared client.");
 
+    /** {@link #maxConnections()} when the pool follows the call stage's capacity. */
+    public static final int FOLLOW_CAPACITY = 0;
+
+    /** Whether the pool is sized by the call stages that use it rather than by a fixed number. */
+    public boolean followsCapacity() {
+        return maxConnections == FOLLOW_CAPACITY;
+    }
+
     static HttpSettings read(ConfigSection section) {
-        return new HttpSettings(section.get(MAX_CONNECTIONS),
+        Integer maxConnections = section.get(MAX_CONNECTIONS);
+        return new HttpSettings(maxConnections == null ? FOLLOW_CAPACITY : maxConnections,
                 section.get(CONNECT_TIMEOUT), section.get(POOLED_IDLE_TIMEOUT), section.get(IO_THREADS));
     }
 }

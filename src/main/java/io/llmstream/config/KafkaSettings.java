@@ -1,6 +1,7 @@
 package io.llmstream.config;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.Map;
 
 /** Where prompts come from and where completions, dead letters and metrics go. */
@@ -11,7 +12,16 @@ public record KafkaSettings(
         Topics topics,
         DeliveryGuarantee deliveryGuarantee,
         String transactionalIdPrefix,
+        Duration transactionTimeout,
+        Duration startupTimeout,
         Map<String, String> properties) implements Serializable {
+
+    /** Kafka producers' own default {@code max.request.size}. */
+    public static final int DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+    /** The producer setting that bounds every record the job writes. */
+    public static final String MAX_REQUEST_SIZE = "max.request.size";
+    /** The producer setting {@link #TRANSACTION_TIMEOUT} sets; not accepted in {@link #PROPERTIES}. */
+    public static final String TRANSACTION_TIMEOUT_MS = "transaction.timeout.ms";
 
     public static final Option<String> BOOTSTRAP_SERVERS = Option.key("bootstrap-servers").stringType()
             .defaultValue("127.0.0.1:9092")
@@ -30,6 +40,17 @@ public record KafkaSettings(
     public static final Option<String> TRANSACTIONAL_ID_PREFIX = Option.key("transactional-id-prefix")
             .stringType().defaultValue("llmstream")
             .withDescription("Prefix of the sinks' transactional ids with exactly-once; unique per job.");
+    public static final Option<Duration> TRANSACTION_TIMEOUT = Option.key("transaction-timeout").durationType()
+            .defaultValue(Duration.ofMinutes(15))
+            .mustBe(v -> v.toMillis() >= 1000 && v.toMillis() <= Integer.MAX_VALUE, "between 1s and 24d")
+            .withDescription("Timeout of the sinks' Kafka transactions with exactly-once. It must not exceed "
+                    + "the brokers' transaction.max.timeout.ms (15 minutes by default) and must outlast a "
+                    + "checkpoint interval plus a checkpoint: job.checkpoint-interval + job.checkpoint-timeout.");
+    public static final Option<Duration> STARTUP_TIMEOUT = Option.key("startup-timeout").durationType()
+            .defaultValue(Duration.ofSeconds(30)).mustBe(v -> !v.isNegative(), ">= 0")
+            .withDescription("How long the start waits for the brokers to answer its checks (reachable, "
+                    + "topics exist, transaction timeout allowed) before it fails naming the address; 0 "
+                    + "skips the checks.");
     public static final Option<Map<String, String>> PROPERTIES = Option.key("properties")
             .type(ValueType.STRING_MAP).defaultValue(Map.of())
             .withDescription("Passed to every Kafka client: security.protocol, sasl.*, ssl.* ...");
@@ -66,7 +87,49 @@ public record KafkaSettings(
                 Topics.read(section.section("topics")),
                 section.get(DELIVERY_GUARANTEE),
                 section.get(TRANSACTIONAL_ID_PREFIX),
-                section.get(PROPERTIES));
+                section.get(TRANSACTION_TIMEOUT),
+                section.get(STARTUP_TIMEOUT),
+                checkedProperties(section));
+    }
+
+    private static Map<String, String> checkedProperties(ConfigSection section) {
+        Map<String, String> properties = section.get(PROPERTIES);
+        String prefix = section.pathOf(PROPERTIES.key()) + ".";
+        if (properties.containsKey(TRANSACTION_TIMEOUT_MS)) {
+            throw new ConfigException(prefix + TRANSACTION_TIMEOUT_MS + " is set by "
+                    + section.pathOf(TRANSACTION_TIMEOUT.key()) + "; use that key instead, was "
+                    + properties.get(TRANSACTION_TIMEOUT_MS));
+        }
+        String maxRequestSize = properties.get(MAX_REQUEST_SIZE);
+        if (maxRequestSize != null) {
+            int value;
+            try {
+                value = Integer.parseInt(maxRequestSize.trim());
+            } catch (NumberFormatException e) {
+                value = -1;
+            }
+            if (value < MIN_MAX_REQUEST_SIZE) {
+                throw new ConfigException(prefix + MAX_REQUEST_SIZE + " must be an integer >= "
+                        + MIN_MAX_REQUEST_SIZE + " (bytes), was " + maxRequestSize);
+            }
+        }
+        return properties;
+    }
+
+    /** A record must hold at least its headers and a short dead letter. */
+    private static final int MIN_MAX_REQUEST_SIZE = 16 * 1024;
+
+    /**
+     * The largest record the producers send: {@code max.request.size} from {@link #properties()}, or Kafka's
+     * default. Every record the job writes is kept within it.
+     */
+    public int maxRequestSize() {
+        String value = properties.get(MAX_REQUEST_SIZE);
+        return value == null ? DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(value.trim());
+    }
+
+    public boolean exactlyOnce() {
+        return deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE;
     }
 
     /** Shows property names only: their values may hold passwords (sasl.jaas.config). */
@@ -74,6 +137,7 @@ public record KafkaSettings(
     public String toString() {
         return "KafkaSettings[bootstrapServers=" + bootstrapServers + ", groupId=" + groupId
                 + ", startingOffsets=" + startingOffsets + ", topics=" + topics
-                + ", deliveryGuarantee=" + deliveryGuarantee + ", properties=" + properties.keySet() + "]";
+                + ", deliveryGuarantee=" + deliveryGuarantee + ", transactionTimeout=" + transactionTimeout
+                + ", startupTimeout=" + startupTimeout + ", properties=" + properties.keySet() + "]";
     }
 }

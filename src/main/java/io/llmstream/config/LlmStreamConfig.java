@@ -52,6 +52,7 @@ public record LlmStreamConfig(
                 }
             }
         }
+        checkTransactionTimeout(kafka, job);
         if (defaultModel == null) {
             defaultModel = models.keySet().iterator().next();
         } else if (!models.containsKey(defaultModel)) {
@@ -60,6 +61,38 @@ public record LlmStreamConfig(
         }
         return new LlmStreamConfig(kafka, Collections.unmodifiableMap(endpoints), Collections.unmodifiableMap(models),
                 defaultModel, call, http, metrics, job);
+    }
+
+    /**
+     * A transaction stays open from one checkpoint until the next one completes; a broker aborts it after
+     * the transaction timeout, and its records would be lost.
+     */
+    private static void checkTransactionTimeout(KafkaSettings kafka, JobSettings job) {
+        if (!kafka.exactlyOnce()) {
+            return;
+        }
+        java.time.Duration needed = job.checkpointInterval().plus(job.checkpointTimeout());
+        if (kafka.transactionTimeout().compareTo(needed) <= 0) {
+            throw new ConfigException("kafka." + KafkaSettings.TRANSACTION_TIMEOUT.key() + " must be longer than job."
+                    + JobSettings.CHECKPOINT_INTERVAL.key() + " + job." + JobSettings.CHECKPOINT_TIMEOUT.key() + " ("
+                    + Durations.format(job.checkpointInterval()) + " + " + Durations.format(job.checkpointTimeout())
+                    + "): a transaction stays open from one checkpoint until the next completes; was "
+                    + Durations.format(kafka.transactionTimeout()));
+        }
+    }
+
+    /**
+     * Settings that work but are probably not what the user wants, one sentence each naming the keys;
+     * printed and logged at start.
+     */
+    public java.util.List<String> warnings() {
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        if (!http.followsCapacity() && http.maxConnections() < call.capacity()) {
+            warnings.add("http.max-connections (" + http.maxConnections() + ") is below call.capacity ("
+                    + call.capacity() + "): at most " + http.maxConnections() + " requests are in flight per "
+                    + "TaskManager, whatever the capacity; leave http.max-connections unset to follow the capacity");
+        }
+        return warnings;
     }
 
     /** The model's settings; the model must be configured. */

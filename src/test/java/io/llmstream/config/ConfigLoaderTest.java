@@ -34,14 +34,106 @@ class ConfigLoaderTest {
         assertThat(config.model("gpt-4o-mini").tpm()).isEqualTo(200000);
         assertThat(config.model("gpt-4o-mini").encoding()).isEqualTo("o200k_base");
         assertThat(config.defaultModel()).isEqualTo("gpt-4o-mini");
-        assertThat(config.call()).isEqualTo(new CallSettings(true, 100, Duration.ofSeconds(120),
-                Duration.ofSeconds(60), Duration.ofSeconds(10), new RetrySettings(4, Duration.ofMillis(500),
+        assertThat(config.call()).isEqualTo(new CallSettings(CallSettings.Order.PER_ID, 100, Duration.ofMinutes(15),
+                Duration.ofMinutes(10), Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(10),
+                new RetrySettings(4, Duration.ofMillis(500),
                         Duration.ofSeconds(30), 2.0, RetrySettings.RETRYABLE_KINDS, 2),
                 new BreakerSettings(0.5, 10, 20, Duration.ofSeconds(10), Duration.ofSeconds(5),
                         BreakerSettings.WhenOpen.FALLBACK)));
         assertThat(config.job().parallelism()).isEqualTo(1);
         assertThat(config.job().bounded()).isFalse();
+        assertThat(config.job().checkpointTimeout()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.job().restart()).isEqualTo(new RestartSettings(RestartSettings.Strategy.EXPONENTIAL_DELAY,
+                Duration.ofSeconds(1), Duration.ofMinutes(1), 0, 5));
+        assertThat(config.kafka().transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(config.kafka().startupTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.kafka().maxRequestSize()).isEqualTo(1_048_576);
+        assertThat(config.http().followsCapacity()).isTrue();
+        assertThat(config.endpoints().get("openai").stream()).isTrue();
+        assertThat(config.warnings()).isEmpty();
         assertThat(config.metrics().window()).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void theShippedDefaultsAreTheOptionDefaults() {
+        LlmStreamConfig shipped = loader.load(List.of(SHIPPED));
+        LlmStreamConfig minimal = loader.loadYaml(MINIMAL);
+
+        assertThat(minimal.call()).isEqualTo(shipped.call());
+        assertThat(minimal.job()).isEqualTo(shipped.job());
+        assertThat(minimal.http()).isEqualTo(shipped.http());
+        assertThat(minimal.kafka()).isEqualTo(shipped.kafka());
+    }
+
+    @Test
+    void exactlyOnceNeedsATransactionTimeoutThatOutlastsACheckpoint() {
+        LlmStreamConfig config = loader.loadYaml(MINIMAL, "kafka: {delivery-guarantee: exactly-once}");
+        assertThat(config.kafka().transactionTimeout()).isEqualTo(Duration.ofMinutes(15));
+
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL,
+                "kafka: {delivery-guarantee: exactly-once, transaction-timeout: 5m}",
+                "job: {checkpoint-interval: 1m, checkpoint-timeout: 4m}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("kafka.transaction-timeout must be longer than job.checkpoint-interval + "
+                        + "job.checkpoint-timeout (1m + 4m): a transaction stays open from one checkpoint until the "
+                        + "next completes; was 5m");
+        assertThat(loader.loadYaml(MINIMAL, "kafka: {transaction-timeout: 5m}",
+                "job: {checkpoint-interval: 1m, checkpoint-timeout: 4m}").kafka().exactlyOnce())
+                .as("at-least-once has no transactions to check").isFalse();
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL,
+                "kafka: {properties: {transaction.timeout.ms: '60000'}}"))
+                .hasMessage("kafka.properties.transaction.timeout.ms is set by kafka.transaction-timeout; use that "
+                        + "key instead, was 60000");
+    }
+
+    @Test
+    void boundsRecordsByTheProducersMaxRequestSize() {
+        assertThat(loader.loadYaml(MINIMAL, "kafka: {properties: {max.request.size: '4194304'}}")
+                .kafka().maxRequestSize()).isEqualTo(4_194_304);
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "kafka: {properties: {max.request.size: big}}"))
+                .hasMessage("kafka.properties.max.request.size must be an integer >= 16384 (bytes), was big");
+    }
+
+    @Test
+    void readsTheRestartStrategy() {
+        RestartSettings restart = loader.loadYaml(MINIMAL,
+                "job: {restart: {strategy: fixed-delay, initial-delay: 5s, max-attempts: 3, give-up-after: 2}}")
+                .job().restart();
+
+        assertThat(restart).isEqualTo(new RestartSettings(RestartSettings.Strategy.FIXED_DELAY, Duration.ofSeconds(5),
+                Duration.ofMinutes(1), 3, 2));
+        assertThat(restart.attemptsOrUnlimited()).isEqualTo(3);
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "job: {restart: {strategy: sometimes}}"))
+                .hasMessage("job.restart.strategy must be one of exponential-delay | fixed-delay | none, was 'sometimes'");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "job: {restart: {initial-delay: 10s, max-delay: 2s}}"))
+                .hasMessage("job.restart.max-delay must be >= job.restart.initial-delay (10s), was 2s");
+    }
+
+    @Test
+    void readsTheOrderAndItsDeprecatedBooleanForm() {
+        assertThat(loader.loadYaml(MINIMAL, "call: {order: input}").call().order()).isEqualTo(CallSettings.Order.INPUT);
+        assertThat(loader.loadYaml(MINIMAL, "call: {ordered: true}").call().order())
+                .isEqualTo(CallSettings.Order.PER_ID);
+        assertThat(loader.loadYaml(MINIMAL, "call: {ordered: false}").call().order()).isEqualTo(CallSettings.Order.NONE);
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {ordered: false, order: input}"))
+                .hasMessage("give either call.order or call.ordered, not both; call.ordered is the deprecated form, "
+                        + "was false");
+    }
+
+    @Test
+    void aShortDeadlineShortensTheDefaultAttemptTimeout() {
+        CallSettings call = loader.loadYaml(MINIMAL, "call: {timeout: 30s}").call();
+
+        assertThat(call.attemptTimeout()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void warnsWhenTheConnectionPoolCapsTheCapacity() {
+        LlmStreamConfig config = loader.loadYaml(MINIMAL, "http: {max-connections: 50}", "call: {capacity: 256}");
+
+        assertThat(config.warnings()).containsExactly("http.max-connections (50) is below call.capacity (256): at "
+                + "most 50 requests are in flight per TaskManager, whatever the capacity; leave http.max-connections "
+                + "unset to follow the capacity");
     }
 
     @Test
