@@ -13,7 +13,6 @@ import io.llmstream.record.PacedRequest;
 import org.asynchttpclient.Request;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -44,10 +43,17 @@ final class ChatCall implements Ticket.Admission {
     private int rateLimitedResponses;
     private String lastKeyId;
     private long lastAttemptMillis = -1;
+    private long firstTokenMillis = -1;
     private AttemptOutcome lastFailure;
+    private volatile boolean cancelled;
+    private volatile Ticket waitingTicket;
+    private volatile Route waitingRoute;
+    private volatile AttemptExchange currentExchange;
 
     ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
             SharedHttpClient.Lease http) {
+        // The routes of one call stage instance: each keeps its model's first-token times and its
+        // endpoint's streaming switch.
         this.paced = paced;
         this.settings = settings;
         this.routes = routes;
@@ -57,8 +63,14 @@ final class ChatCall implements Ticket.Admission {
         this.enqueuedMicros = System.currentTimeMillis() * 1000;
     }
 
-    /** Starts the call; the future completes exactly once with a completion or a dead letter. */
+    /**
+     * Starts the call; the future completes exactly once with a completion or a dead letter, unless the
+     * call is {@linkplain #cancel() withdrawn} first.
+     */
     CompletableFuture<CallResult> start() {
+        if (cancelled) {
+            return result;
+        }
         int window = route.model().contextWindow();
         if (window > 0 && neededTokens() > window) {
             fallBack(Routes.Reason.CONTEXT_LENGTH_EXCEEDED);
@@ -67,12 +79,35 @@ final class ChatCall implements Ticket.Admission {
         return result;
     }
 
+    /**
+     * Withdraws the call: its answer was given otherwise (the async operator's timeout). It leaves its
+     * model's queue, an attempt in flight is aborted, and nothing is sent after this returns.
+     */
+    void cancel() {
+        cancelled = true;
+        Ticket ticket = waitingTicket;
+        Route waitingOn = waitingRoute;
+        if (ticket != null && waitingOn != null) {
+            waitingOn.dispatcher().withdraw(ticket);
+        }
+        AttemptExchange exchange = currentExchange;
+        if (exchange != null) {
+            exchange.cancel();
+        }
+    }
+
     private void askForTurn(long notBeforeMicros) {
+        if (cancelled) {
+            return;
+        }
         if (route.dispatcher().isCircuitOpen() && routes.fallBackWhenOpen()) {
             fallBack(Routes.Reason.CIRCUIT_OPEN);
         }
-        route.dispatcher().submit(new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
-                settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this));
+        Ticket ticket = new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
+                settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this);
+        waitingRoute = route;
+        waitingTicket = ticket;
+        route.dispatcher().submit(ticket);
     }
 
     /** Moves to the next fallback that suits the reason; returns false (staying put) if there is none. */
@@ -100,6 +135,10 @@ final class ChatCall implements Ticket.Admission {
 
     @Override
     public void admitted(int keyIndex, long waitedMicros) {
+        waitingTicket = null;
+        if (cancelled) {
+            return;
+        }
         try {
             if (attempts == 0) {
                 startMillis = System.currentTimeMillis();
@@ -114,6 +153,7 @@ final class ChatCall implements Ticket.Admission {
 
     @Override
     public void refused(String reason) {
+        waitingTicket = null;
         fail(lastFailure != null && lastFailure.isKeyRefused()
                 ? lastFailure.withMessage(lastFailure.message() + " (" + reason + ")")
                 : AttemptOutcome.failure(ErrorKind.AUTH, 0, null, reason, false, null));
@@ -132,20 +172,44 @@ final class ChatCall implements Ticket.Admission {
         routeAttempts++;
         lastKeyId = current.dispatcher().keyId(keyIndex);
         Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
+        boolean stream = current.stream().isOn();
+        Duration firstTokenWait = min(stream ? current.firstTokenWait().current() : settings.firstTokenTimeout(),
+                attemptTimeout);
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
         Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
-                key == null ? null : key.secret(), attemptTimeout);
-        long[] sentAtMicros = {System.currentTimeMillis() * 1000};
-        http.execute(request, sentAt -> sentAtMicros[0] = sentAt).whenComplete((response, failure) -> {
-            lastAttemptMillis = Math.max(0, System.currentTimeMillis() - sentAtMicros[0] / 1000);
+                key == null ? null : key.secret(), attemptTimeout, stream);
+        AttemptExchange exchange = new AttemptExchange(stream, firstTokenWait, settings.idleTimeout(), http.timer());
+        currentExchange = exchange;
+        long startedMillis = System.currentTimeMillis();
+        exchange.outcome().whenComplete((outcome, failure) -> {
+            if (cancelled) {
+                return;
+            }
+            long sentAtMicros = exchange.sentAtMicros() > 0 ? exchange.sentAtMicros() : startedMillis * 1000;
+            lastAttemptMillis = Math.max(0, System.currentTimeMillis() - sentAtMicros / 1000);
+            firstTokenMillis = exchange.firstTokenMillis();
             try {
-                onOutcome(current, keyIndex, sentAtMicros[0], response != null
-                        ? ResponseClassifier.classify(response, Instant.now())
+                if (firstTokenMillis >= 0 && outcome != null && outcome.succeeded()) {
+                    current.firstTokenWait().record(firstTokenMillis);
+                }
+                if (stream && outcome != null && current.stream().refusedStreaming(
+                        outcome.withMessage(current.scrubber().scrub(outcome.message())))) {
+                    // Not the prompt's fault: ask again at once, without streaming and without spending an attempt.
+                    routeAttempts--;
+                    askForTurn(0);
+                    return;
+                }
+                onOutcome(current, keyIndex, sentAtMicros, outcome != null ? outcome
                         : ResponseClassifier.classify(failure));
             } catch (RuntimeException e) {
                 failInternally(e);
             }
         });
+        http.send(request, exchange);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     private void onOutcome(Route current, int keyIndex, long sentAtMicros, AttemptOutcome outcome) {
@@ -209,7 +273,8 @@ final class ChatCall implements Ticket.Admission {
         boolean fellBack = chainPosition >= 0;
         Completion completion = new Completion(request.id(), route.name(), answer.content(), answer.finishReason(),
                 answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
-                fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null, request.metadata());
+                firstTokenMillis, fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null,
+                request.metadata());
         result.complete(CallResult.success(completion, metric(null, latency, promptTokens, completionTokens)));
     }
 
@@ -228,6 +293,7 @@ final class ChatCall implements Ticket.Admission {
 
     private MetricEvent metric(ErrorKind kind, long latencyMs, int promptTokens, int completionTokens) {
         return new MetricEvent(route.name(), lastKeyId, kind, attempts, latencyMs, waitedMillis, promptTokens,
-                completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0, lastAttemptMillis);
+                completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0, lastAttemptMillis,
+                kind == null ? firstTokenMillis : -1);
     }
 }

@@ -16,6 +16,10 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import java.time.Duration;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The call stage: sends each paced request to its model's endpoint when the model's dispatcher gives
@@ -34,6 +38,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
     private transient CallStageGauges gauges;
+    /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
+    private transient Map<PacedRequest, InFlight> calls;
+    /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
+    private transient Map<String, CompletableFuture<Void>> lastById;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -63,40 +71,107 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     @Override
     public void open(OpenContext openContext) {
-        http = SharedHttpClient.acquire(config.http());
+        http = SharedHttpClient.acquire(config.http(), config.call().capacity());
         dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
         routes = new Routes(config, dispatchers);
         retryPolicy = new RetryPolicy(config.call().retry());
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, dispatchers::forModel);
+        calls = Collections.synchronizedMap(new IdentityHashMap<>());
+        lastById = new HashMap<>();
     }
 
+    /**
+     * Starts the request's call, or, with {@code call.order: per-id}, queues it behind the unanswered
+     * request of the same id, so that records sharing an id are answered in input order while the others
+     * go on.
+     */
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        String model = paced.request().model();
-        gauges.started(model);
-        new ChatCall(paced, config.call(), routes, retryPolicy, http)
-                .start()
-                .whenComplete((result, failure) -> {
-                    gauges.finished(model);
-                    resultFuture.complete(Collections.singleton(result != null ? result : internalFailure(paced,
-                            failure)));
-                });
+        InFlight call = new InFlight(paced, resultFuture,
+                new ChatCall(paced, config.call(), routes, retryPolicy, http));
+        gauges.started(call.model());
+        calls.put(paced, call);
+        CompletableFuture<Void> previous = null;
+        if (config.call().order() == CallSettings.Order.PER_ID) {
+            synchronized (lastById) {
+                previous = lastById.put(paced.request().id(), call.done);
+            }
+        }
+        if (previous == null) {
+            start(call);
+        } else {
+            previous.whenComplete((ignored, failure) -> start(call));
+        }
     }
 
-    /** The operator's own timeout: a dead letter instead of a failed job. */
+    private void start(InFlight call) {
+        call.chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
+                : internalFailure(call.paced, failure)));
+    }
+
+    /** Answers a call once: whichever of its own end and the operator's timeout comes first. */
+    private void finish(InFlight call, CallResult result) {
+        if (calls.remove(call.paced) == null) {
+            return;
+        }
+        gauges.finished(call.model());
+        call.resultFuture.complete(Collections.singleton(result));
+        call.done.complete(null);
+        synchronized (lastById) {
+            lastById.remove(call.paced.request().id(), call.done);
+        }
+    }
+
+    /**
+     * The operator's own timeout: the request is withdrawn (it leaves its model's queue and an attempt in
+     * flight is aborted, so nothing is sent after this answer) and becomes a dead letter instead of a failed
+     * job.
+     */
     @Override
     public void timeout(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        resultFuture.complete(Collections.singleton(deadLetter(paced, ErrorKind.TIMEOUT,
-                "no result within the async operator's timeout of " + operatorTimeout(config).toSeconds() + "s")));
+        InFlight call = calls.get(paced);
+        if (call == null) {
+            resultFuture.complete(Collections.singleton(deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage())));
+            return;
+        }
+        call.chat.cancel();
+        finish(call, deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage()));
+    }
+
+    private String timeoutMessage() {
+        return "no result within the async operator's timeout of " + operatorTimeout(config).toSeconds() + "s";
     }
 
     @Override
     public void close() {
+        if (calls != null) {
+            synchronized (calls) {
+                calls.values().forEach(call -> call.chat.cancel());
+            }
+        }
         if (http != null) {
             http.close();
         }
         if (dispatchers != null) {
             dispatchers.close();
+        }
+    }
+
+    /** A request in the stage: its call, where its answer goes, and a future the next one of its id waits for. */
+    private static final class InFlight {
+        final PacedRequest paced;
+        final ResultFuture<CallResult> resultFuture;
+        final ChatCall chat;
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+
+        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture, ChatCall chat) {
+            this.paced = paced;
+            this.resultFuture = resultFuture;
+            this.chat = chat;
+        }
+
+        String model() {
+            return paced.request().model();
         }
     }
 
@@ -111,6 +186,6 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         return CallResult.failure(
                 new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input(),
                         request.source()),
-                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1));
+                new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1, -1));
     }
 }

@@ -27,13 +27,15 @@ final class ChatRequestFactory {
      * A request for the model's provider name with the prompt's body.
      *
      * @param key the API key to send; null for endpoints without keys
+     * @param timeout the whole attempt's timeout
+     * @param stream whether to ask for a streamed answer with its usage in the last chunk
      */
-    Request build(String providerModel, String body, Secret key, Duration timeout) {
+    Request build(String providerModel, String body, Secret key, Duration timeout, boolean stream) {
         RequestBuilder request = new RequestBuilder("POST")
                 .setUrl(url)
                 .setHeader("Content-Type", "application/json")
-                .setHeader("Accept", "application/json")
-                .setBody(bodyWithModel(providerModel, body))
+                .setHeader("Accept", stream ? "text/event-stream, application/json" : "application/json")
+                .setBody(bodyWithModel(providerModel, body, stream))
                 .setRequestTimeout(timeout)
                 .setReadTimeout(timeout);
         for (Map.Entry<String, String> header : endpoint.headers().entrySet()) {
@@ -52,11 +54,15 @@ final class ChatRequestFactory {
         return request.build();
     }
 
-    /** The prompt's body with {@code model} set first. */
-    static byte[] bodyWithModel(String providerModel, String body) {
+    /** The prompt's body with {@code model} set first, and the stream options when streaming. */
+    static byte[] bodyWithModel(String providerModel, String body, boolean stream) {
         try {
             ObjectNode json = JSON.createObjectNode().put("model", providerModel);
             json.setAll((ObjectNode) JSON.readTree(body));
+            if (stream) {
+                json.put("stream", true);
+                json.putObject("stream_options").put("include_usage", true);
+            }
             return JSON.writeValueAsBytes(json);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the parse stage produced a body that is not JSON", e);

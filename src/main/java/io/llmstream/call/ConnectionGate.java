@@ -1,15 +1,18 @@
 package io.llmstream.call;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 
 /**
  * Admits at most {@code permits} tasks at a time and queues the rest, without blocking: a task runs on
- * the thread that submits it or on the thread that releases the permit it waited for.
+ * the thread that submits it or on the thread that releases the permit it waited for. Permits may grow
+ * and shrink as call-stage instances come and go.
  */
 final class ConnectionGate {
-    private final int permits;
     private final Queue<Runnable> waiting = new ArrayDeque<>();
+    private int permits;
     private int inUse;
 
     ConnectionGate(int permits) {
@@ -32,13 +35,29 @@ final class ConnectionGate {
     void release() {
         Runnable next;
         synchronized (this) {
-            next = waiting.poll();
-            if (next == null) {
+            if (inUse > permits || (next = waiting.poll()) == null) {
                 inUse--;
                 return;
             }
         }
         next.run();
+    }
+
+    /** Adds permits (or takes them away, when negative); waiting tasks take the new ones at once. */
+    void addPermits(int delta) {
+        List<Runnable> starting = new ArrayList<>();
+        synchronized (this) {
+            permits += delta;
+            while (inUse < permits && !waiting.isEmpty()) {
+                inUse++;
+                starting.add(waiting.poll());
+            }
+        }
+        starting.forEach(Runnable::run);
+    }
+
+    synchronized int permits() {
+        return permits;
     }
 
     synchronized int inUse() {

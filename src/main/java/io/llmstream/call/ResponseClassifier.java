@@ -94,12 +94,17 @@ final class ResponseClassifier {
      * {@code openai-processing-ms}, which dates them.
      */
     static ProviderLimits providerLimits(Response response) {
+        return providerLimits(response::getHeader);
+    }
+
+    /** As {@link #providerLimits(Response)}, from a header lookup (case-insensitive; null if absent). */
+    static ProviderLimits providerLimits(java.util.function.Function<String, String> header) {
         return new ProviderLimits(
-                number(response.getHeader("x-ratelimit-limit-requests")),
-                number(response.getHeader("x-ratelimit-limit-tokens")),
-                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-requests")).orElse(null),
-                RetryAfter.parseGoDuration(response.getHeader("x-ratelimit-reset-tokens")).orElse(null),
-                millis(response.getHeader("openai-processing-ms")));
+                number(header.apply("x-ratelimit-limit-requests")),
+                number(header.apply("x-ratelimit-limit-tokens")),
+                RetryAfter.parseGoDuration(header.apply("x-ratelimit-reset-requests")).orElse(null),
+                RetryAfter.parseGoDuration(header.apply("x-ratelimit-reset-tokens")).orElse(null),
+                millis(header.apply("openai-processing-ms")));
     }
 
     private static Duration millis(String header) {

@@ -4,13 +4,18 @@ import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.ModelDispatcher;
 
-/** Where a request goes: a model, its endpoint and keys, its budget, and how to build its requests. */
+/**
+ * Where a request goes: a model, its endpoint and keys, its budget, how to build its requests, whether
+ * the endpoint streams, and how long the model's first token may take.
+ */
 record Route(
         ModelSettings model,
         EndpointSettings endpoint,
         ModelDispatcher dispatcher,
         ChatRequestFactory requests,
-        SecretScrubber scrubber) {
+        SecretScrubber scrubber,
+        StreamSwitch stream,
+        FirstTokenWait firstTokenWait) {
 
     String name() {
         return model.name();

@@ -33,14 +33,17 @@ final class Routes {
         this.fallBackWhenOpen = config.call().breaker().whenOpen() == BreakerSettings.WhenOpen.FALLBACK;
         Map<String, ChatRequestFactory> factories = new HashMap<>();
         Map<String, SecretScrubber> scrubbers = new HashMap<>();
+        Map<String, StreamSwitch> streams = new HashMap<>();
         for (EndpointSettings endpoint : config.endpoints().values()) {
             factories.put(endpoint.name(), new ChatRequestFactory(endpoint));
             scrubbers.put(endpoint.name(), new SecretScrubber(endpoint));
+            streams.put(endpoint.name(), new StreamSwitch(endpoint.name(), endpoint.stream()));
         }
         for (ModelSettings model : config.models().values()) {
             EndpointSettings endpoint = config.endpointOf(model.name());
             byModel.put(model.name(), new Route(model, endpoint, dispatchers.forModel(model.name()),
-                    factories.get(endpoint.name()), scrubbers.get(endpoint.name())));
+                    factories.get(endpoint.name()), scrubbers.get(endpoint.name()), streams.get(endpoint.name()),
+                    new FirstTokenWait(config.call().firstTokenTimeout())));
         }
     }
 

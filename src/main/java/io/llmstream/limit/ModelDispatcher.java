@@ -79,6 +79,14 @@ public final class ModelDispatcher {
         decided.forEach(Runnable::run);
     }
 
+    /**
+     * Takes a waiting ticket out of the queue: its request was answered otherwise (the async operator's
+     * timeout) and must not be sent. Returns whether it was still waiting.
+     */
+    public synchronized boolean withdraw(Ticket ticket) {
+        return ready.remove(ticket) || delayed.remove(ticket);
+    }
+
     /** Lets out every ticket whose turn has come and arms the timer for the next one. */
     private List<Runnable> dispatch() {
         long now = timer.nowMicros();

@@ -48,6 +48,8 @@ public final class LlmMetrics {
     public static final String PROVIDER_LATENCY = "providerLatency";
     /** Histogram (ms): time waiting for rate-limit budget before the first attempt, over the last minute. */
     public static final String BUDGET_WAIT = "budgetWait";
+    /** Histogram (ms): sending to the first chunk of streamed successful answers, over the last minute. */
+    public static final String TIME_TO_FIRST_TOKEN = "timeToFirstToken";
 
     /** Gauge: prompts in the call stage, waiting for budget or in flight. */
     public static final String IN_FLIGHT = "inFlight";
@@ -65,7 +67,7 @@ public final class LlmMetrics {
     /** Every metric name registered in the model group by the route stage. */
     public static final List<String> ROUTE_MODEL_METRICS = List.of(REQUESTS, REQUESTS_PER_SECOND, SUCCESSES, FAILURES,
             FAILURES_PER_SECOND, RETRIES, RATE_LIMITED, FALLBACKS, PROMPT_TOKENS, COMPLETION_TOKENS,
-            TOKENS_PER_SECOND, LATENCY, PROVIDER_LATENCY, BUDGET_WAIT);
+            TOKENS_PER_SECOND, LATENCY, PROVIDER_LATENCY, BUDGET_WAIT, TIME_TO_FIRST_TOKEN);
     /** Every metric name registered in the key group by the route stage. */
     public static final List<String> ROUTE_KEY_METRICS = List.of(REQUESTS, FAILURES, RATE_LIMITED);
     /** Every metric name registered in the errorKind group by the route stage. */

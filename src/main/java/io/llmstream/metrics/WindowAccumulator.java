@@ -22,6 +22,8 @@ public final class WindowAccumulator {
     public long chargedTokens;
     public LatencyHistogram latency = new LatencyHistogram();
     public LatencyHistogram budgetWait = new LatencyHistogram();
+    /** Time to first token of streamed successful answers. */
+    public LatencyHistogram firstToken = new LatencyHistogram();
     /** Per API key: its id, and what it carried. A model's endpoint has a handful of keys. */
     public String[] keyIds = new String[0];
     public long[] keyRequests = new long[0];
@@ -46,6 +48,9 @@ public final class WindowAccumulator {
         chargedTokens += event.chargedTokens();
         latency.record(event.latencyMs());
         budgetWait.record(event.waitMs());
+        if (event.firstTokenMs() >= 0) {
+            firstToken.record(event.firstTokenMs());
+        }
         if (event.keyId() != null) {
             addForKey(event.keyId(), 1, event.chargedTokens(), event.rateLimitedResponses());
         }
@@ -82,6 +87,7 @@ public final class WindowAccumulator {
         chargedTokens += other.chargedTokens;
         latency.merge(other.latency);
         budgetWait.merge(other.budgetWait);
+        firstToken.merge(other.firstToken);
         for (int i = 0; i < other.keyIds.length; i++) {
             addForKey(other.keyIds[i], other.keyRequests[i], other.keyChargedTokens[i], other.keyRateLimited[i]);
         }

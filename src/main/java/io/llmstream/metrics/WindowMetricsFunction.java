@@ -61,11 +61,16 @@ public final class WindowMetricsFunction
                 totals.errorsByKind.clone(), totals.attempts, totals.rateLimitedResponses,
                 totals.latency.quantile(0.50), totals.latency.quantile(0.95), totals.latency.quantile(0.99),
                 totals.latency.max, totals.budgetWait.quantile(0.95),
+                firstToken(totals, 0.50), firstToken(totals, 0.95), firstToken(totals, 0.99),
                 totals.promptTokens, totals.completionTokens, totals.chargedTokens,
                 totals.requests / seconds, requestUtilization, tokenUtilization,
                 limits == null || limits.price() == null
                         ? -1 : limits.price().costOf(totals.promptTokens, totals.completionTokens),
                 keys);
+    }
+
+    private static long firstToken(WindowAccumulator totals, double quantile) {
+        return totals.firstToken.total == 0 ? -1 : totals.firstToken.quantile(quantile);
     }
 
     private static double utilization(double perMinute, double limit) {

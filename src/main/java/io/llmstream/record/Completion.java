@@ -7,6 +7,7 @@ package io.llmstream.record;
  * @param metadata the input's metadata as raw JSON; null if none
  * @param latencyMs from admission to the final response, retries included
  * @param waitMs time waiting for rate-limit budget before the first attempt
+ * @param firstTokenMs from sending the answering attempt to its first streamed chunk; -1 if not streamed
  * @param fallbackFrom the model the prompt asked for, when a fallback answered; null otherwise
  * @param fallbackReason why it fell back (circuit_open, quota_exceeded, context_length_exceeded); null otherwise
  */
@@ -22,6 +23,7 @@ public record Completion(
         int attempts,
         long latencyMs,
         long waitMs,
+        long firstTokenMs,
         String fallbackFrom,
         String fallbackReason,
         String metadata) {}

@@ -11,6 +11,7 @@ package io.llmstream.record;
  * @param rateLimitedResponses 429 answers seen on the way
  * @param fallback whether the request was answered (or failed) on a fallback model
  * @param providerLatencyMs how long the last attempt took, from sending to its answer; -1 if none was made
+ * @param firstTokenMs time to the first token of a streamed successful answer; -1 otherwise
  */
 public record MetricEvent(
         String model,
@@ -24,7 +25,8 @@ public record MetricEvent(
         long chargedTokens,
         int rateLimitedResponses,
         boolean fallback,
-        long providerLatencyMs) {
+        long providerLatencyMs,
+        long firstTokenMs) {
 
     public boolean succeeded() {
         return errorKind == null;

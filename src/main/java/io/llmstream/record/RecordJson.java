@@ -32,6 +32,9 @@ public final class RecordJson {
         json.put("attempts", completion.attempts())
                 .put("latency_ms", completion.latencyMs())
                 .put("wait_ms", completion.waitMs());
+        if (completion.firstTokenMs() >= 0) {
+            json.put("first_token_ms", completion.firstTokenMs());
+        }
         if (completion.fallbackFrom() != null) {
             json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
         }
@@ -83,6 +86,14 @@ public final class RecordJson {
                 .put("p99", metrics.latencyP99Ms())
                 .put("max", metrics.latencyMaxMs());
         json.put("budget_wait_p95_ms", metrics.budgetWaitP95Ms());
+        if (metrics.firstTokenP50Ms() >= 0) {
+            json.putObject("first_token_ms")
+                    .put("p50", metrics.firstTokenP50Ms())
+                    .put("p95", metrics.firstTokenP95Ms())
+                    .put("p99", metrics.firstTokenP99Ms());
+        } else {
+            json.putNull("first_token_ms");
+        }
         json.putObject("tokens")
                 .put("prompt", metrics.promptTokens())
                 .put("completion", metrics.completionTokens())

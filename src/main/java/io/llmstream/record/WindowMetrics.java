@@ -4,6 +4,7 @@ package io.llmstream.record;
  * One model's aggregates over one window, as written to the metrics topic.
  *
  * @param errorsByKind failures by {@link ErrorKind#ordinal()}
+ * @param firstTokenP50Ms time to first token of streamed answers, median; -1 when no answer was streamed
  * @param requestUtilization requests per minute as a fraction of the rpm limit; -1 if not limited
  * @param tokenUtilization charged tokens per minute as a fraction of the tpm limit; -1 if not limited
  * @param costUsd what the window's prompt and completion tokens cost at the model's configured price, in
@@ -25,6 +26,9 @@ public record WindowMetrics(
         long latencyP99Ms,
         long latencyMaxMs,
         long budgetWaitP95Ms,
+        long firstTokenP50Ms,
+        long firstTokenP95Ms,
+        long firstTokenP99Ms,
         long promptTokens,
         long completionTokens,
         long chargedTokens,

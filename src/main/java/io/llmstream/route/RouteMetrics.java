@@ -47,6 +47,7 @@ public final class RouteMetrics {
         private final RollingHistogram latency;
         private final RollingHistogram providerLatency;
         private final RollingHistogram budgetWait;
+        private final RollingHistogram timeToFirstToken;
         private final Map<ErrorKind, Counter> failuresByKind = new EnumMap<>(ErrorKind.class);
         private final Map<String, KeyMetrics> byKey = new HashMap<>();
 
@@ -67,6 +68,7 @@ public final class RouteMetrics {
             latency = group.histogram(LlmMetrics.LATENCY, new RollingHistogram());
             providerLatency = group.histogram(LlmMetrics.PROVIDER_LATENCY, new RollingHistogram());
             budgetWait = group.histogram(LlmMetrics.BUDGET_WAIT, new RollingHistogram());
+            timeToFirstToken = group.histogram(LlmMetrics.TIME_TO_FIRST_TOKEN, new RollingHistogram());
         }
 
         void record(MetricEvent event) {
@@ -92,6 +94,9 @@ public final class RouteMetrics {
             }
             if (event.attempts() > 0) {
                 budgetWait.update(event.waitMs());
+            }
+            if (event.firstTokenMs() >= 0) {
+                timeToFirstToken.update(event.firstTokenMs());
             }
             if (event.keyId() != null) {
                 byKey.computeIfAbsent(event.keyId(), key -> new KeyMetrics(group.addGroup(LlmMetrics.KEY_GROUP, key)))

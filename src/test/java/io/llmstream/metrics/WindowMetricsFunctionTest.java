@@ -23,7 +23,7 @@ class WindowMetricsFunctionTest {
 
     private static MetricEvent event(long latencyMs, ErrorKind kind, int promptTokens, int completionTokens) {
         return new MetricEvent("m1", "mock#1", kind, 1, latencyMs, 3, promptTokens, completionTokens,
-                promptTokens + 100, 0, false, latencyMs);
+                promptTokens + 100, 0, false, latencyMs, -1);
     }
 
     private static long exactQuantile(List<Long> values, double quantile) {
