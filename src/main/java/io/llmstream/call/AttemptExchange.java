@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One HTTP attempt as it happens. A streamed answer ({@code text/event-stream}) is read event by event
@@ -29,8 +30,11 @@ import java.util.concurrent.TimeUnit;
  * its connection, and ends as a retryable {@code timeout}.
  */
 final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
+    /** While no token has come, the wait is looked at again this often: the model's wait may have dropped. */
+    private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final boolean streamRequested;
-    private final long firstTokenWaitNanos;
+    private final Supplier<Duration> firstTokenWait;
     private final long idleTimeoutNanos;
     private final Timer timer;
     private final CompletableFuture<AttemptOutcome> outcome = new CompletableFuture<>();
@@ -51,12 +55,13 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
 
     /**
      * @param streamRequested whether the request asked for a stream
-     * @param firstTokenWait the longest wait from sending to the first token
+     * @param firstTokenWait the longest wait from sending to the first token; asked again while waiting, as
+     *     the model's answers may lower it meanwhile
      * @param idleTimeout the longest pause between two pieces of a stream
      */
-    AttemptExchange(boolean streamRequested, Duration firstTokenWait, Duration idleTimeout, Timer timer) {
+    AttemptExchange(boolean streamRequested, Supplier<Duration> firstTokenWait, Duration idleTimeout, Timer timer) {
         this.streamRequested = streamRequested;
-        this.firstTokenWaitNanos = firstTokenWait.toNanos();
+        this.firstTokenWait = firstTokenWait;
         this.idleTimeoutNanos = idleTimeout.toNanos();
         this.timer = timer;
     }
@@ -111,7 +116,8 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         lastActivityNanos = now;
         sentAtMicros = System.currentTimeMillis() * 1000;
         if (watchdog == null) {
-            watchdog = timer.newTimeout(this::check, firstTokenWaitNanos, TimeUnit.NANOSECONDS);
+            watchdog = timer.newTimeout(this::check, Math.min(RECHECK_NANOS, firstTokenWait.get().toNanos()),
+                    TimeUnit.NANOSECONDS);
         }
     }
 
@@ -205,8 +211,14 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         }
         long now = System.nanoTime();
         if (firstTokenNanos < 0) {
-            abort(new AttemptTimeoutException("no first token within " + millis(firstTokenWaitNanos)
-                    + " (call.first-token-timeout, adapted to the model's recent answers)"));
+            long waitNanos = firstTokenWait.get().toNanos();
+            long deadline = sentAtNanos + waitNanos;
+            if (now >= deadline) {
+                abort(new AttemptTimeoutException("no first token within " + millis(waitNanos)
+                        + " (call.first-token-timeout, adapted to the model's recent answers)"));
+            } else {
+                watchdog = timer.newTimeout(this::check, Math.min(RECHECK_NANOS, deadline - now), TimeUnit.NANOSECONDS);
+            }
             return;
         }
         if (!streaming) {

@@ -14,6 +14,7 @@ import org.asynchttpclient.Request;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * One prompt's way through the API: ask its model's dispatcher for a turn, attempt on the key it gives,
@@ -173,8 +174,9 @@ final class ChatCall implements Ticket.Admission {
         lastKeyId = current.dispatcher().keyId(keyIndex);
         Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
         boolean stream = current.stream().isOn();
-        Duration firstTokenWait = min(stream ? current.firstTokenWait().current() : settings.firstTokenTimeout(),
-                attemptTimeout);
+        Duration plainWait = min(settings.firstTokenTimeout(), attemptTimeout);
+        Supplier<Duration> firstTokenWait = stream
+                ? () -> min(current.firstTokenWait().current(), attemptTimeout) : () -> plainWait;
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
         Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
                 key == null ? null : key.secret(), attemptTimeout, stream);

@@ -10,7 +10,10 @@ import java.util.stream.Collectors;
 public final class Benchmarks {
     /** The scenario names, for usage texts. */
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
-            .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME;
+            .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
+            + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME;
+    /** How long the capacity scenario measures its steady part. */
+    private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
     private final PrintStream out;
 
@@ -18,7 +21,7 @@ public final class Benchmarks {
         this.out = out;
     }
 
-    /** Runs {@code which} ("all" or a scenario name); returns the exit code. */
+    /** Runs {@code which} ("all" or a scenario name); returns the exit code: 0 if every goal was met. */
     public int run(String which, Duration duration, Duration backlogDuration) throws Exception {
         List<BenchScenario> chosen = new ArrayList<>();
         for (BenchScenario scenario : BenchScenarios.all(duration, backlogDuration)) {
@@ -26,24 +29,43 @@ public final class Benchmarks {
                 chosen.add(scenario);
             }
         }
-        boolean faults = which.equals("all") || which.equals(FaultBench.NAME);
-        if (chosen.isEmpty() && !faults) {
+        List<FaultBench.Scenario> faults = new ArrayList<>();
+        for (FaultBench.Scenario scenario : List.of(FaultBench.tuned(), FaultBench.defaults())) {
+            if (which.equals("all") || which.equals(scenario.name())) {
+                faults.add(scenario);
+            }
+        }
+        boolean throughput = which.equals("all") || which.equals(ThroughputBench.NAME);
+        if (chosen.isEmpty() && faults.isEmpty() && !throughput) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
         for (BenchScenario scenario : chosen) {
             results.add(new BenchRunner(out).run(scenario));
         }
-        FaultResult faultResult = faults ? new FaultBench(out).run() : null;
+        List<FaultResult> faultResults = new ArrayList<>();
+        for (FaultBench.Scenario scenario : faults) {
+            faultResults.add(new FaultBench(out, scenario).run());
+        }
+        ThroughputBench.Result throughputResult = throughput
+                ? new ThroughputBench(out, THROUGHPUT_DURATION).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
-            out.printf("  %-11s %s%n               goal: %s%n", result.scenario().name(), result.verdict(),
+            out.printf("  %-14s %s%n                 goal: %s%n", result.scenario().name(), result.verdict(),
                     result.scenario().goal());
         }
-        if (faultResult != null) {
-            out.printf("  %-11s %s%n               goal: %s%n", FaultBench.NAME, faultResult.verdict(), FaultBench.GOAL);
+        boolean passed = true;
+        for (int i = 0; i < faults.size(); i++) {
+            out.printf("  %-14s %s%n                 goal: %s%n", faults.get(i).name(), faultResults.get(i).verdict(),
+                    faults.get(i).goal());
+            passed &= faultResults.get(i).passed();
         }
-        return faultResult == null || faultResult.passed() ? 0 : 1;
+        if (throughputResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", ThroughputBench.NAME, throughputResult.verdict(),
+                    ThroughputBench.GOAL);
+            passed &= throughputResult.passed();
+        }
+        return passed ? 0 : 1;
     }
 }

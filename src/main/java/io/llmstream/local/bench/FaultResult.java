@@ -32,6 +32,8 @@ final class FaultResult {
     private final JobStatus jobStatus;
     private final double seconds;
     private final MockStats mock;
+    private final double maxAttemptsPerRequest;
+    private final java.time.Duration maxSeconds;
 
     private FaultResult(Builder builder) {
         this.prompts = builder.prompts;
@@ -47,6 +49,8 @@ final class FaultResult {
         this.jobStatus = builder.jobStatus;
         this.seconds = builder.seconds;
         this.mock = builder.mock;
+        this.maxAttemptsPerRequest = builder.maxAttemptsPerRequest;
+        this.maxSeconds = builder.maxSeconds;
     }
 
     long accounted() {
@@ -79,12 +83,14 @@ final class FaultResult {
     /** Whether the run met every goal of the scenario. */
     boolean passed() {
         return nothingLost() && jobStatus == JobStatus.RUNNING && successShare() >= 0.99
-                && attemptsPerRequestOutsideOutage() <= 1.2;
+                && attemptsPerRequestOutsideOutage() <= maxAttemptsPerRequest
+                && (maxSeconds == null || seconds <= maxSeconds.toSeconds());
     }
 
     String verdict() {
-        return String.format("%s: %,d completions + %,d dead letters = %,d of %,d (%,d duplicates); job %s "
-                        + "after %.0f s (restart-strategy none: 0 restarts); %.2f%% succeeded; %.3f attempts per "
+        return String.format("%s: %,d completions + %,d dead letters = %,d of %,d (%,d duplicates); job %s, "
+                        + "all accounted for in %.1f s (restart-strategy none: 0 restarts); %.2f%% succeeded; %.3f "
+                        + "attempts per "
                         + "request outside the outage (%,d requests); latency p50/p95/p99 %,d/%,d/%,d ms; "
                         + "breaker open %.1f s in %d opening(s)",
                 passed() ? "PASS" : "FAIL", completed.size(), deadLettered.size(), accounted(), prompts, duplicates,
@@ -117,8 +123,18 @@ final class FaultResult {
         private double seconds;
         private MockStats mock;
 
-        Builder(int prompts, long outageStartMillis, long outageEndMillis) {
+        private final double maxAttemptsPerRequest;
+        private final java.time.Duration maxSeconds;
+
+        /**
+         * @param maxAttemptsPerRequest the most attempts per request outside the outage that pass
+         * @param maxSeconds the longest the run may take to account for every prompt; null for no bound
+         */
+        Builder(int prompts, long outageStartMillis, long outageEndMillis, double maxAttemptsPerRequest,
+                java.time.Duration maxSeconds) {
             this.prompts = prompts;
+            this.maxAttemptsPerRequest = maxAttemptsPerRequest;
+            this.maxSeconds = maxSeconds;
             this.outageStartMillis = outageStartMillis;
             this.outageEndMillis = outageEndMillis;
         }

@@ -96,9 +96,8 @@ public final class DemoRunner {
                 "  " + SMALL_MODEL + ": {endpoint: mock, rpm: " + SMALL_RPM + ", tpm: " + SMALL_TPM + "}",
                 "  " + BIG_MODEL + ": {endpoint: mock, rpm: " + BIG_RPM + ", tpm: " + BIG_TPM + "}",
                 "default-model: " + SMALL_MODEL,
-                // Unordered: a hung request (3 s attempt timeout) should not hold back the answers behind it.
-                "call: {ordered: false, capacity: 200, timeout: 30s, attempt-timeout: 3s,"
-                        + " retry: {max-attempts: 5, initial-backoff: 200ms}}",
+                // The default order and timeouts: a hung request costs a few first-token times, not minutes.
+                "call: {capacity: 200, retry: {max-attempts: 5, initial-backoff: 200ms}}",
                 "metrics: {window: 5s}",
                 "job: {name: llmstream-demo, parallelism: 2, bounded: true, checkpoint-interval: 5s}");
         return new ConfigLoader(name -> null).loadYaml(yaml);
