@@ -60,8 +60,10 @@ final class MockChat {
         MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
         MockCompletion answer = MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
                 text, action == MockDirectives.Action.LONG ? step.chars() : null);
+        boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
+        boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
         if (step != null && !step.charged()) {
-            playStep(ex, step, answer);
+            playStep(ex, step, answer, stream, includeUsage);
             return;
         }
         int window = rt.contextWindowFor(model);
@@ -81,10 +83,8 @@ final class MockChat {
         counters.admitted(answer.chargedTokens(), arrivedNanos);
         long pauseMs = action == MockDirectives.Action.PAUSE ? step.ms() : 0;
         long slowMs = action == MockDirectives.Action.SLOW ? step.ms() : 0;
-        boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
-        Reply reply = new Reply(answer, stream, body.path("stream_options").path("include_usage").asBoolean(false),
-                new MockPacing(baseLatencyMs, rt.options.msPerToken(), pauseMs, slowMs),
-                decision.headers(rt.options.limitHeaders()));
+        MockPacing pacing = new MockPacing(baseLatencyMs, rt.options.msPerToken(), pauseMs, slowMs);
+        Reply reply = new Reply(answer, stream, includeUsage, pacing, decision.headers(rt.options.limitHeaders()));
         switch (action) {
             case HANG -> {
                 ex.hang();
@@ -97,7 +97,9 @@ final class MockChat {
 
     private void answerOrFault(MockExchange ex, Reply reply, MockFaults.Fault fault) {
         MockPacing pacing = reply.pacing();
-        long faultAt = reply.stream() ? pacing.firstNanos() : pacing.wholeNanos(reply.completion().completionTokens());
+        long faultAt = reply.stream()
+                ? pacing.firstNanos()
+                : pacing.wholeNanos(reply.completion().completionTokens());
         switch (fault.kind()) {
             case ERROR -> ex.later(faultAt, () -> ex.error(MockErrors.forStatus(fault.status(),
                     reply.completion().model())));
@@ -111,8 +113,7 @@ final class MockChat {
             }
             case MALFORMED -> {
                 if (reply.stream()) {
-                    MockStream.Ending ending = fault.variant() == 0 ? MockStream.Ending.BREAK : MockStream.Ending.BAD_JSON;
-                    stream(ex, reply, ending, 0);
+                    stream(ex, reply, fault.variant() == 0 ? MockStream.Ending.BREAK : MockStream.Ending.BAD_JSON, 0);
                 } else {
                     ObjectNode body = reply.completion().body(rt.json);
                     Map<String, String> headers = wholeHeaders(reply, faultAt);
@@ -172,7 +173,8 @@ final class MockChat {
         return headers;
     }
 
-    private void playStep(MockExchange ex, MockDirectives.Step step, MockCompletion answer) {
+    private void playStep(MockExchange ex, MockDirectives.Step step, MockCompletion answer, boolean stream,
+                          boolean includeUsage) {
         Map<String, String> retryHeaders = step.headers(Instant.now());
         switch (step.action()) {
             case STATUS -> ex.error(MockErrors.forStatus(step.status(), answer.model()).withHeaders(retryHeaders));
@@ -185,7 +187,15 @@ final class MockChat {
             }
             case RESET -> ex.reset();
             case HANG -> ex.hang();
-            case MALFORMED -> sendMalformed(ex, answer.body(rt.json), 0, Map.of());
+            case MALFORMED -> {
+                if (stream) {
+                    // At once, like every refusal: a stream whose middle chunk is cut off in its JSON.
+                    new MockStream(rt, ex, answer, new MockPacing(0, 0, 0, 0), includeUsage,
+                            MockStream.Ending.BAD_JSON, Map.of()).start(0);
+                } else {
+                    sendMalformed(ex, answer.body(rt.json), 0, Map.of());
+                }
+            }
             case NO_CHOICES -> sendMalformed(ex, answer.body(rt.json), 1, Map.of());
             default -> throw new IllegalStateException(step.action() + " is an answer, not a refusal");
         }

@@ -28,8 +28,9 @@ import java.util.regex.Pattern;
  *            | "reset"                       the connection is aborted with a TCP RST
  *            | "hang"                        no answer; the connection stays open
  *            | "hang(ms=N)"                  not a byte for N ms, then the normal answer
- *            | "malformed"                   200 with a body cut off in the middle of the JSON
- *            | "no_choices"                  200 with valid JSON that has no "choices"
+ *            | "malformed"                   200 with a body cut off in the middle of the JSON; to a
+ *                                            streamed request, a stream whose middle chunk is cut off
+ *            | "no_choices"                  200 with valid JSON that has no "choices", streamed or not
  *            | "context_length_exceeded"     400 with code context_length_exceeded
  *            | "insufficient_quota"          429 with type and code insufficient_quota
  *            | "break"                       a stream that stops after about half of its chunks and closes
