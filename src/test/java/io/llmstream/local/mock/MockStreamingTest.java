@@ -211,9 +211,11 @@ class MockStreamingTest {
             JsonNode usage = reply.chunks().get(reply.chunks().size() - 1).get("usage");
             long tokens = usage.get("completion_tokens").asLong();
             long firstPieceTokens = tokens / content.size();
+            long generatingMs = (tokens - firstPieceTokens) * 20;
+            assertThat(reply.msUntil(content.get(content.size() - 1))).isGreaterThanOrEqualTo(300 + generatingMs);
             long spreadMs = (content.get(content.size() - 1).atNanos() - content.get(0).atNanos()) / 1_000_000;
             assertThat(spreadMs).as("%s tokens in %s pieces", tokens, content.size())
-                    .isGreaterThanOrEqualTo((tokens - firstPieceTokens) * 20 * 8 / 10);
+                    .isGreaterThanOrEqualTo(generatingMs * 3 / 4);
         }
     }
 }
