@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
  * faults and latency, in that order, then a deterministic answer in OpenAI's format, whole or
  * streamed ({@link MockStream}).
  *
- * <p>Refusing directive steps and refusals (400, 404, 429) answer at once; admitted requests wait for
- * their latency before the answer or the injected fault. A streamed answer sends its headers at once
+ * <p>Refusals (400, 404, 429) and the refusal steps of a directive answer at once; admitted requests
+ * wait for their latency before the answer or the injected fault. A streamed answer sends its headers at once
  * and its first token after the base latency; an error or a reset instead of a stream comes at that
  * first token, a hang sends nothing at all.
  */
@@ -113,7 +113,9 @@ final class MockChat {
             }
             case MALFORMED -> {
                 if (reply.stream()) {
-                    stream(ex, reply, fault.variant() == 0 ? MockStream.Ending.BREAK : MockStream.Ending.BAD_JSON, 0);
+                    MockStream.Ending ending = fault.variant() == 0 ? MockStream.Ending.BREAK
+                            : MockStream.Ending.BAD_JSON;
+                    stream(ex, reply, ending, 0);
                 } else {
                     ObjectNode body = reply.completion().body(rt.json);
                     Map<String, String> headers = wholeHeaders(reply, faultAt);
