@@ -48,7 +48,8 @@ final class MockFlags {
         add("--latency-sigma", "X", String.valueOf(MockOptions.DEFAULT_LATENCY_SIGMA),
                 "sigma of the log-normal base latency",
                 (b, v) -> b.latencySigma(number("--latency-sigma", v)));
-        add("--ms-per-token", "X", "0", "milliseconds added per completion token",
+        add("--ms-per-token", "X", "0",
+                "milliseconds per completion token: added to a whole answer, spread between a stream's chunks",
                 (b, v) -> b.msPerToken(number("--ms-per-token", v)));
         add("--encoding", "NAME", MockOptions.DEFAULT_ENCODING,
                 "token encoding of usage and limits; 'auto' picks each model's own",
@@ -63,9 +64,6 @@ final class MockFlags {
         add("--limit-window", "DURATION", "1s",
                 "period over which per-minute limits are enforced (bucket capacity = limit x window / 1m)",
                 (b, v) -> b.limitWindow(duration("--limit-window", v)));
-        add("--stream", "MODE", "sse",
-                "answer \"stream\": true with server-sent events (sse), the ordinary JSON (ignore) or 400 (reject)",
-                MockFlags::stream);
         add("--no-limit-headers", "", "off",
                 "send no x-ratelimit-* headers: only a 429 and its retry-after tell of the limits (like DashScope)",
                 (b, v) -> b.limitHeaders(false));
@@ -75,6 +73,9 @@ final class MockFlags {
         add("--embedding-dims", "N", String.valueOf(MockOptions.DEFAULT_EMBEDDING_DIMS), "length of embedding vectors",
                 (b, v) -> b.embeddingDims((int) integer("--embedding-dims", v, 1, MockOptions.MAX_EMBEDDING_DIMS,
                         "an integer between 1 and " + MockOptions.MAX_EMBEDDING_DIMS)));
+        add("--stream", "MODE", "sse",
+                "answer \"stream\": true with server-sent events (sse), the ordinary JSON (ignore) or 400 (reject)",
+                MockFlags::stream);
         add("--error-rate", "X", "0", "share of admitted requests answered 500, 502 or 503",
                 (b, v) -> b.errorRate(rate("--error-rate", v)));
         add("--reset-rate", "X", "0", "share of admitted requests whose connection is reset (TCP RST)",
