@@ -21,6 +21,9 @@ public final class MockAnswers {
     /** How much of the prompt a completion repeats. */
     public static final int MAX_ECHOED_CODE_POINTS = 120;
 
+    /** What a {@code long(chars=N)} answer repeats after the usual completion: plain words, cheap to count. */
+    static final String FILLER = " lorem ipsum dolor sit amet.";
+
     private static final TokenEstimator DEFAULT_ESTIMATOR = TokenEstimator.forEncoding(MockOptions.DEFAULT_ENCODING);
 
     private MockAnswers() {}
@@ -33,6 +36,33 @@ public final class MockAnswers {
                 ? text
                 : text.substring(0, text.offsetByCodePoints(0, MAX_ECHOED_CODE_POINTS));
         return "Echo[" + hash + "]: " + echoed;
+    }
+
+    /**
+     * The completion of a {@code [[mock:long(chars=N)]]} prompt: exactly {@code chars} UTF-16 characters,
+     * the usual completion followed by {@value #FILLER} repeated (and cut), or the usual completion cut
+     * to {@code chars} when it is longer. Still starts with {@code Echo[H]: }, so outputs stay
+     * traceable to their inputs.
+     */
+    public static String longContentFor(String lastUserText, int chars) {
+        if (chars < 0) {
+            throw new IllegalArgumentException("chars must be >= 0, was " + chars);
+        }
+        String head = contentFor(lastUserText);
+        StringBuilder out = new StringBuilder(chars);
+        if (chars <= head.length()) {
+            out.append(head, 0, chars);
+            if (chars > 0 && Character.isHighSurrogate(out.charAt(chars - 1))) {
+                // Never end in half a character: the filler's first character takes its place.
+                out.setCharAt(chars - 1, FILLER.charAt(0));
+            }
+            return out.toString();
+        }
+        out.append(head);
+        while (out.length() < chars) {
+            out.append(FILLER, 0, Math.min(FILLER.length(), chars - out.length()));
+        }
+        return out.toString();
     }
 
     /**

@@ -1,22 +1,24 @@
 package io.llmstream.local.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.llmstream.measure.TokenEstimator;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code POST /v1/chat/completions}: validation, directives, context window, rate limits, random
- * faults and latency, in that order, then a deterministic answer in OpenAI's format.
+ * faults and latency, in that order, then a deterministic answer in OpenAI's format, whole or
+ * streamed ({@link MockStream}).
  *
- * <p>Directive steps and refusals (400, 404, 429) answer at once; admitted requests wait for their
- * latency before the answer or the injected fault.
+ * <p>Refusals (400, 404, 429) and the refusal steps of a directive answer at once; admitted requests
+ * wait for their latency before the answer or the injected fault. A streamed answer sends its headers at once
+ * and its first token after the base latency; an error or a reset instead of a stream comes at that
+ * first token, a hang sends nothing at all.
  */
 final class MockChat {
 
@@ -26,21 +28,16 @@ final class MockChat {
         this.rt = rt;
     }
 
-    /** What a valid request would get: its token counts and its possibly cut answer. */
-    private record Answer(String model, String content, String finishReason, int promptTokens, int completionTokens,
-                          Integer maxTokens) {
-
-        long chargedTokens() {
-            return promptTokens + (long) (maxTokens != null ? maxTokens : completionTokens);
-        }
-    }
+    /** How an admitted request is answered: whole or streamed, when, and with which headers. */
+    private record Reply(MockCompletion completion, boolean stream, boolean includeUsage, MockPacing pacing,
+                         Map<String, String> limitHeaders) {}
 
     void handle(MockExchange ex, String keyFingerprint, JsonNode body, long arrivedNanos) {
         // Drawn for every request in arrival order, so the same seed repeats the same run.
         MockFaults.Fault fault = rt.faults.next();
         double baseLatencyMs = rt.latency.nextBaseMs();
 
-        MockErrors.Error invalid = validate(body);
+        MockErrors.Error invalid = validate(body, rt.options.stream());
         if (invalid != null) {
             ex.error(invalid);
             return;
@@ -51,18 +48,22 @@ final class MockChat {
             return;
         }
         String text = lastUserText(body.get("messages"));
-        Optional<MockDirectives.Step> step;
+        MockDirectives.Step step;
         try {
-            step = rt.directives.next(text);
+            step = rt.directives.next(text).orElse(null);
         } catch (IllegalArgumentException e) {
             ex.error(MockErrors.invalidRequest(e.getMessage(), "messages"));
             return;
         }
         MockCounters.KeyModelCounters counters = rt.counters.keyModel(keyFingerprint, model);
         counters.request();
-        Answer answer = answer(body, model, text);
-        if (step.isPresent() && step.get().action() != MockDirectives.Action.OK) {
-            playStep(ex, step.get(), answer);
+        MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
+        MockCompletion answer = MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
+                text, action == MockDirectives.Action.LONG ? step.chars() : null);
+        boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
+        boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        if (step != null && !step.charged()) {
+            playStep(ex, step, answer, stream, includeUsage);
             return;
         }
         int window = rt.contextWindowFor(model);
@@ -80,27 +81,102 @@ final class MockChat {
             return;
         }
         counters.admitted(answer.chargedTokens(), arrivedNanos);
-        long delayNanos = rt.latency.delayNanos(baseLatencyMs, answer.completionTokens());
-        Map<String, String> headers = new LinkedHashMap<>(decision.headers(rt.options.limitHeaders()));
-        headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));
-        ObjectNode completion = completion(ex, answer);
-        ex.later(delayNanos, () -> {
-            switch (fault.kind()) {
-                case ERROR -> ex.error(MockErrors.forStatus(fault.status(), model));
-                case RESET -> ex.reset();
-                case HANG -> ex.hang();
-                case MALFORMED -> sendMalformed(ex, completion, fault.variant(), headers);
-                case NONE -> {
-                    if (ex.isOpen()) {
-                        rt.counters.tokens(answer.promptTokens(), answer.completionTokens());
-                        ex.json(200, completion, headers);
-                    }
+        long pauseMs = action == MockDirectives.Action.PAUSE ? step.ms() : 0;
+        long slowMs = action == MockDirectives.Action.SLOW ? step.ms() : 0;
+        MockPacing pacing = new MockPacing(baseLatencyMs, rt.options.msPerToken(), pauseMs, slowMs);
+        Reply reply = new Reply(answer, stream, includeUsage, pacing, decision.headers(rt.options.limitHeaders()));
+        switch (action) {
+            case HANG -> {
+                ex.hang();
+                answer(ex, reply, TimeUnit.MILLISECONDS.toNanos(step.ms()));
+            }
+            case BREAK -> sendBroken(ex, reply);
+            default -> answerOrFault(ex, reply, fault);
+        }
+    }
+
+    private void answerOrFault(MockExchange ex, Reply reply, MockFaults.Fault fault) {
+        MockPacing pacing = reply.pacing();
+        long faultAt = reply.stream()
+                ? pacing.firstNanos()
+                : pacing.wholeNanos(reply.completion().completionTokens());
+        switch (fault.kind()) {
+            case ERROR -> ex.later(faultAt, () -> ex.error(MockErrors.forStatus(fault.status(),
+                    reply.completion().model())));
+            case RESET -> ex.later(faultAt, ex::reset);
+            case HANG -> {
+                ex.hang();
+                Duration hangFor = rt.options.hangFor();
+                if (!hangFor.isZero()) {
+                    answer(ex, reply, hangFor.toNanos());
                 }
+            }
+            case MALFORMED -> {
+                if (reply.stream()) {
+                    MockStream.Ending ending = fault.variant() == 0 ? MockStream.Ending.BREAK
+                            : MockStream.Ending.BAD_JSON;
+                    stream(ex, reply, ending, 0);
+                } else {
+                    ObjectNode body = reply.completion().body(rt.json);
+                    Map<String, String> headers = wholeHeaders(reply, faultAt);
+                    ex.later(faultAt, () -> sendMalformed(ex, body, fault.variant(), headers));
+                }
+            }
+            case NONE -> answer(ex, reply, 0);
+        }
+    }
+
+    /** The normal answer, whole or streamed, starting after {@code startNanos} (a hang that ends). */
+    private void answer(MockExchange ex, Reply reply, long startNanos) {
+        if (reply.stream()) {
+            stream(ex, reply, MockStream.Ending.COMPLETE, startNanos);
+            return;
+        }
+        MockCompletion completion = reply.completion();
+        long delayNanos = startNanos + reply.pacing().wholeNanos(completion.completionTokens());
+        ObjectNode body = completion.body(rt.json);
+        Map<String, String> headers = wholeHeaders(reply, delayNanos);
+        ex.later(delayNanos, () -> {
+            if (ex.isOpen()) {
+                rt.counters.tokens(completion.promptTokens(), completion.completionTokens());
+                ex.json(200, body, headers);
             }
         });
     }
 
-    private void playStep(MockExchange ex, MockDirectives.Step step, Answer answer) {
+    private void stream(MockExchange ex, Reply reply, MockStream.Ending ending, long startNanos) {
+        Map<String, String> headers = new LinkedHashMap<>(reply.limitHeaders());
+        headers.put("openai-processing-ms", String.valueOf(startNanos / 1_000_000));
+        new MockStream(rt, ex, reply.completion(), reply.pacing(), reply.includeUsage(), ending, headers)
+                .start(startNanos);
+    }
+
+    /** The {@code break} step: a stream cut after half its chunks, or a whole body cut after half its bytes. */
+    private void sendBroken(MockExchange ex, Reply reply) {
+        if (reply.stream()) {
+            stream(ex, reply, MockStream.Ending.BREAK, 0);
+            return;
+        }
+        long delayNanos = reply.pacing().wholeNanos(reply.completion().completionTokens());
+        byte[] body = ex.bytes(reply.completion().body(rt.json));
+        Map<String, String> headers = wholeHeaders(reply, delayNanos);
+        ex.later(delayNanos, () -> {
+            if (ex.isOpen()) {
+                rt.counters.malformed();
+                ex.truncated(200, body, body.length / 2, MockExchange.APPLICATION_JSON, headers);
+            }
+        });
+    }
+
+    /** The headers of an unstreamed 200: the limits and the processing time, the delay until it goes. */
+    private static Map<String, String> wholeHeaders(Reply reply, long delayNanos) {
+        Map<String, String> headers = new LinkedHashMap<>(reply.limitHeaders());
+        headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));
+        return headers;
+    }
+
+    private void playStep(MockExchange ex, MockDirectives.Step step, MockCompletion answer, boolean stream,
+                          boolean includeUsage) {
         Map<String, String> retryHeaders = step.headers(Instant.now());
         switch (step.action()) {
             case STATUS -> ex.error(MockErrors.forStatus(step.status(), answer.model()).withHeaders(retryHeaders));
@@ -113,9 +189,17 @@ final class MockChat {
             }
             case RESET -> ex.reset();
             case HANG -> ex.hang();
-            case MALFORMED -> sendMalformed(ex, completion(ex, answer), 0, Map.of());
-            case NO_CHOICES -> sendMalformed(ex, completion(ex, answer), 1, Map.of());
-            case OK -> throw new IllegalStateException("an ok step is answered normally");
+            case MALFORMED -> {
+                if (stream) {
+                    // At once, like every refusal: a stream whose middle chunk is cut off in its JSON.
+                    new MockStream(rt, ex, answer, new MockPacing(0, 0, 0, 0), includeUsage,
+                            MockStream.Ending.BAD_JSON, Map.of()).start(0);
+                } else {
+                    sendMalformed(ex, answer.body(rt.json), 0, Map.of());
+                }
+            }
+            case NO_CHOICES -> sendMalformed(ex, answer.body(rt.json), 1, Map.of());
+            default -> throw new IllegalStateException(step.action() + " is an answer, not a refusal");
         }
     }
 
@@ -136,41 +220,8 @@ final class MockChat {
         }
     }
 
-    private Answer answer(JsonNode body, String model, String text) {
-        TokenEstimator estimator = rt.estimatorFor(model);
-        int promptTokens = estimator.estimatePrompt(body);
-        Integer maxTokens = maxTokens(body);
-        String full = MockAnswers.contentFor(text);
-        String content = maxTokens == null ? full : estimator.truncate(full, maxTokens);
-        String finishReason = content.length() < full.length() ? "length" : "stop";
-        return new Answer(model, content, finishReason, promptTokens, estimator.countText(content), maxTokens);
-    }
-
-    private ObjectNode completion(MockExchange ex, Answer answer) {
-        ObjectNode root = ex.json().createObjectNode();
-        root.put("id", "chatcmpl-" + ex.requestId());
-        root.put("object", "chat.completion");
-        root.put("created", Instant.now().getEpochSecond());
-        root.put("model", answer.model());
-        ArrayNode choices = root.putArray("choices");
-        ObjectNode choice = choices.addObject();
-        choice.put("index", 0);
-        ObjectNode message = choice.putObject("message");
-        message.put("role", "assistant");
-        message.put("content", answer.content());
-        message.putNull("refusal");
-        choice.putNull("logprobs");
-        choice.put("finish_reason", answer.finishReason());
-        ObjectNode usage = root.putObject("usage");
-        usage.put("prompt_tokens", answer.promptTokens());
-        usage.put("completion_tokens", answer.completionTokens());
-        usage.put("total_tokens", answer.promptTokens() + answer.completionTokens());
-        root.put("system_fingerprint", "fp_mock");
-        return root;
-    }
-
-    /** The error for an invalid body, or null when it is valid. */
-    static MockErrors.Error validate(JsonNode body) {
+    /** The error for an invalid body, or null when it is valid; {@code mode} says whether streams are refused. */
+    static MockErrors.Error validate(JsonNode body, MockOptions.StreamMode mode) {
         if (!body.isObject()) {
             return MockErrors.invalidRequest("The request body must be a JSON object.", null);
         }
@@ -189,15 +240,9 @@ final class MockChat {
                         "messages[" + i + "].role");
             }
         }
-        JsonNode stream = body.get("stream");
-        if (stream != null && !stream.isNull()) {
-            if (!stream.isBoolean()) {
-                return MockErrors.invalidRequest("'stream' must be a boolean, was " + stream, "stream");
-            }
-            if (stream.asBoolean()) {
-                return MockErrors.invalidRequest("mock-llm does not stream; leave 'stream' out or set it to false",
-                        "stream", "unsupported_value");
-            }
+        MockErrors.Error streamError = validateStream(body, mode);
+        if (streamError != null) {
+            return streamError;
         }
         JsonNode n = body.get("n");
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
@@ -209,6 +254,39 @@ final class MockChat {
                     && !(value.isIntegralNumber() && value.canConvertToInt() && value.asInt() >= 1)) {
                 return MockErrors.invalidRequest("'" + field + "' must be an integer >= 1, was " + value, field);
             }
+        }
+        return null;
+    }
+
+    private static MockErrors.Error validateStream(JsonNode body, MockOptions.StreamMode mode) {
+        JsonNode stream = body.get("stream");
+        boolean streaming = false;
+        if (stream != null && !stream.isNull()) {
+            if (!stream.isBoolean()) {
+                return MockErrors.invalidRequest("'stream' must be a boolean, was " + stream, "stream");
+            }
+            streaming = stream.asBoolean();
+            if (streaming && mode == MockOptions.StreamMode.REJECT) {
+                return MockErrors.invalidRequest("mock-llm does not stream (--stream reject); leave 'stream' out or"
+                        + " set it to false", "stream", "unsupported_value");
+            }
+        }
+        JsonNode options = body.get("stream_options");
+        if (options == null || options.isNull()) {
+            return null;
+        }
+        if (!streaming) {
+            // OpenAI's own words.
+            return MockErrors.invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is"
+                    + " enabled.", "stream_options");
+        }
+        if (!options.isObject()) {
+            return MockErrors.invalidRequest("'stream_options' must be an object, was " + options, "stream_options");
+        }
+        JsonNode includeUsage = options.get("include_usage");
+        if (includeUsage != null && !includeUsage.isNull() && !includeUsage.isBoolean()) {
+            return MockErrors.invalidRequest("'stream_options.include_usage' must be a boolean, was " + includeUsage,
+                    "stream_options.include_usage");
         }
         return null;
     }

@@ -4,12 +4,14 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * The live counters behind {@link MockStats}: lock-free adders for the totals and one small
- * synchronized record per key and model, which also tracks the sliding-window peaks.
+ * The live counters behind {@link MockStats}: lock-free adders for the totals, a gauge of the
+ * requests in flight with its peak, and one small synchronized record per key and model, which also
+ * tracks the sliding-window peaks.
  */
 final class MockCounters {
 
@@ -26,6 +28,9 @@ final class MockCounters {
     private final LongAdder outageRefusals = new LongAdder();
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
+    private final LongAdder streamed = new LongAdder();
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong maxInFlight = new AtomicLong();
     private final ConcurrentHashMap<String, KeyModelCounters> byKeyModel = new ConcurrentHashMap<>();
 
     MockCounters(LongSupplier nanoClock) {
@@ -65,17 +70,34 @@ final class MockCounters {
         completionTokens.add(completion);
     }
 
+    void streamed() {
+        streamed.increment();
+    }
+
+    void enterFlight() {
+        long now = inFlight.incrementAndGet();
+        maxInFlight.accumulateAndGet(now, Math::max);
+    }
+
+    void leaveFlight() {
+        inFlight.decrementAndGet();
+    }
+
     KeyModelCounters keyModel(String keyFingerprint, String model) {
         return byKeyModel.computeIfAbsent(keyFingerprint + "@" + model,
                 k -> new KeyModelCounters(keyFingerprint, model, nanoClock));
     }
 
-    /** Zeroes every counter; requests in flight may still land in the fresh ones. */
+    /**
+     * Zeroes every counter; requests in flight may still land in the fresh ones. The in-flight gauge
+     * is kept, being a state, not a count, and its peak starts again from it.
+     */
     void clear() {
         for (LongAdder adder : new LongAdder[] {requests, rateLimited, resets, hangs, malformed, outageRefusals,
-                promptTokens, completionTokens}) {
+                promptTokens, completionTokens, streamed}) {
             adder.reset();
         }
+        maxInFlight.set(inFlight.get());
         byStatus.clear();
         byKeyModel.clear();
     }
@@ -86,7 +108,8 @@ final class MockCounters {
         Map<String, MockStats.KeyModel> keyModels = new HashMap<>();
         byKeyModel.forEach((id, counters) -> keyModels.put(id, counters.snapshot()));
         return new MockStats(requests.sum(), statuses, rateLimited.sum(), resets.sum(), hangs.sum(),
-                malformed.sum(), outageRefusals.sum(), promptTokens.sum(), completionTokens.sum(), keyModels);
+                malformed.sum(), outageRefusals.sum(), promptTokens.sum(), completionTokens.sum(), streamed.sum(),
+                inFlight.get(), Math.max(maxInFlight.get(), inFlight.get()), keyModels);
     }
 
     /** The counters of one key and model. */

@@ -24,13 +24,23 @@ import java.util.regex.Pattern;
  * directive := "[[mock:" step ("," step)* "]]"
  * step      := action [ "x" count ] [ "(" param (";" param)* ")" ]
  * action    := a status from 400 to 599      an error answer with OpenAI's body for that status
- *            | "ok"                          a normal answer (still subject to the rate limits)
+ *            | "ok"                          a normal answer
  *            | "reset"                       the connection is aborted with a TCP RST
  *            | "hang"                        no answer; the connection stays open
- *            | "malformed"                   200 with a body cut off in the middle of the JSON
- *            | "no_choices"                  200 with valid JSON that has no "choices"
+ *            | "hang(ms=N)"                  not a byte for N ms, then the normal answer
+ *            | "malformed"                   200 with a body cut off in the middle of the JSON; to a
+ *                                            streamed request, a stream whose middle chunk is cut off
+ *            | "no_choices"                  200 with valid JSON that has no "choices", streamed or not
  *            | "context_length_exceeded"     400 with code context_length_exceeded
  *            | "insufficient_quota"          429 with type and code insufficient_quota
+ *            | "break"                       a stream that stops after about half of its chunks and closes
+ *                                            the connection; unstreamed, half the JSON, then the close
+ *            | "pause(ms=N)"                 a stream that sends its first chunk, pauses N ms, then the rest;
+ *                                            unstreamed, the answer N ms later than usual
+ *            | "slow(ms=N)"                  a healthy but long generation: the chunks spread evenly over
+ *                                            N ms, at least every min(N/10, 200) ms; unstreamed, after N ms
+ *            | "long(chars=N)"               a normal answer of exactly N characters: the usual answer,
+ *                                            then filler ({@link MockAnswers#longContentFor})
  * count     := a positive integer (default 1) | "*" (this step for every later request)
  * param     := "retry-after=" seconds              retry-after: N
  *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer
@@ -39,13 +49,21 @@ import java.util.regex.Pattern;
  *
  * <p>For example {@code [[mock:500x2]]}: the first two requests with this prompt get 500, the third
  * succeeds; {@code [[mock:429x1(retry-after=2),500x1]]}: a 429 with {@code retry-after: 2}, a 500,
- * then success. Parameters apply to status steps and {@code insufficient_quota}; without them no
- * {@code retry-after} header is sent, so a client's own backoff is exercised. The params may also
- * stand before the count ({@code 429(retry-after-ms=300)x3}). Only the first directive of a text
- * counts, and only valid requests advance a script. A scripted step answers at once and is not
- * charged to the rate limits; an {@code ok} step and every request after the script go the normal
- * way. Progress is kept per exact text for the life of the server (it survives a stats reset); a
- * malformed directive gets a 400 that says what is wrong.
+ * then success. The retry parameters apply to status steps and {@code insufficient_quota}; without
+ * them no {@code retry-after} header is sent, so a client's own backoff is exercised. The params may
+ * also stand before the count ({@code 429(retry-after-ms=300)x3}). Only the first directive of a
+ * text counts, and only valid requests advance a script.
+ *
+ * <p>Two kinds of steps. Refusals (a status, {@code reset}, plain {@code hang}, {@code malformed},
+ * {@code no_choices}, {@code context_length_exceeded}, {@code insufficient_quota}) answer at once and
+ * are not charged to the rate limits. Answers ({@code ok}, {@code hang(ms=N)}, {@code break},
+ * {@code pause}, {@code slow}, {@code long}) go the normal way: context window, rate limits (a 429
+ * uses up the step), latency and tokens, so a test of a slow or broken stream also sees the limits it
+ * would meet in production. Random faults hit {@code ok}, {@code pause}, {@code slow} and {@code long}
+ * like any answer; {@code break} and {@code hang(ms=N)} are faults themselves and take the place of
+ * the random draw. Every request after the script goes the normal way. Progress is kept per exact
+ * text for the life of the server (it survives a stats reset); a malformed directive gets a 400 that
+ * says what is wrong.
  */
 final class MockDirectives {
 
@@ -57,15 +75,38 @@ final class MockDirectives {
     private static final DateTimeFormatter HTTP_DATE =
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
 
+    /** The longest {@code ms} of hang, pause and slow: as long as the longest latency the mock draws. */
+    static final long MAX_MS = 10 * 60 * 1000;
+    /** The longest {@code long} answer: big enough to stress a client, small enough for the mock's memory. */
+    static final long MAX_CHARS = 20_000_000;
+
     /** What a step does. */
-    enum Action { OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA }
+    enum Action {
+        OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA, BREAK, PAUSE,
+        SLOW, LONG
+    }
 
     /**
      * One step: its action, the status of a {@link Action#STATUS} step, how many requests it covers
-     * ({@code -1} for all later ones) and the optional retry headers.
+     * ({@code -1} for all later ones), the optional retry headers, the {@code ms} of hang, pause and
+     * slow, and the {@code chars} of long.
      */
     record Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
-                Long retryAfterMs) {
+                Long retryAfterMs, Long ms, Long chars) {
+
+        Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
+             Long retryAfterMs) {
+            this(action, status, count, retryAfterSeconds, retryAfterDateSeconds, retryAfterMs, null, null);
+        }
+
+        /** Whether this step is an answer, admitted and charged like any request, rather than a refusal. */
+        boolean charged() {
+            return switch (action) {
+                case OK, BREAK, PAUSE, SLOW, LONG -> true;
+                case HANG -> ms != null;
+                default -> false;
+            };
+        }
 
         /** The retry headers of this step, an HTTP date computed from {@code now}. */
         Map<String, String> headers(Instant now) {
@@ -145,7 +186,8 @@ final class MockDirectives {
                 action = Action.valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
-                        + " malformed, no_choices, context_length_exceeded or insufficient_quota");
+                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow"
+                        + " or long");
             }
             if (action == Action.STATUS) {
                 throw invalid(directive, "unknown action '" + name + "'");
@@ -159,30 +201,54 @@ final class MockDirectives {
         Long retryAfter = null;
         Long retryAfterDate = null;
         Long retryAfterMs = null;
+        Long ms = null;
+        Long chars = null;
         if (params != null) {
-            if (action != Action.STATUS && action != Action.INSUFFICIENT_QUOTA) {
-                throw invalid(directive, "parameters apply only to status steps and insufficient_quota, not "
-                        + name);
-            }
             for (String param : params.split("[;,]")) {
                 String[] kv = param.trim().split("=", 2);
+                String key = kv[0].trim();
                 String value = kv.length == 2 ? kv[1].trim() : "";
-                switch (kv[0].trim()) {
-                    case "retry-after" -> {
-                        Matcher date = DATE_OFFSET.matcher(value);
-                        if (date.matches()) {
-                            retryAfterDate = parseNumber(date.group(1), param, directive);
-                        } else {
-                            retryAfter = parseNumber(value, param, directive);
+                switch (action) {
+                    case STATUS, INSUFFICIENT_QUOTA -> {
+                        switch (key) {
+                            case "retry-after" -> {
+                                Matcher date = DATE_OFFSET.matcher(value);
+                                if (date.matches()) {
+                                    retryAfterDate = parseNumber(date.group(1), param, directive);
+                                } else {
+                                    retryAfter = parseNumber(value, param, directive);
+                                }
+                            }
+                            case "retry-after-ms" -> retryAfterMs = parseNumber(value, param, directive);
+                            default -> throw invalid(directive, "unknown parameter '" + param.trim()
+                                    + "'; use retry-after=N, retry-after=date+N or retry-after-ms=N");
                         }
                     }
-                    case "retry-after-ms" -> retryAfterMs = parseNumber(value, param, directive);
-                    default -> throw invalid(directive, "unknown parameter '" + param.trim()
-                            + "'; use retry-after=N, retry-after=date+N or retry-after-ms=N");
+                    case HANG, PAUSE, SLOW -> {
+                        if (!key.equals("ms")) {
+                            throw invalid(directive, "unknown parameter '" + param.trim() + "' of " + name
+                                    + "; use ms=N");
+                        }
+                        ms = parseBounded(value, param, 0, MAX_MS, directive);
+                    }
+                    case LONG -> {
+                        if (!key.equals("chars")) {
+                            throw invalid(directive, "unknown parameter '" + param.trim() + "' of long; use chars=N");
+                        }
+                        chars = parseBounded(value, param, 1, MAX_CHARS, directive);
+                    }
+                    default -> throw invalid(directive, "parameters apply only to status steps, insufficient_quota,"
+                            + " hang, pause, slow and long, not " + name);
                 }
             }
         }
-        return new Step(action, status, count, retryAfter, retryAfterDate, retryAfterMs);
+        if ((action == Action.PAUSE || action == Action.SLOW) && ms == null) {
+            throw invalid(directive, name + " needs its duration: " + name + "(ms=N)");
+        }
+        if (action == Action.LONG && chars == null) {
+            throw invalid(directive, "long needs its length: long(chars=N)");
+        }
+        return new Step(action, status, count, retryAfter, retryAfterDate, retryAfterMs, ms, chars);
     }
 
     /** Splits on commas outside parentheses, so {@code 429(retry-after=1,retry-after-ms=5),500} has two steps. */
@@ -223,6 +289,14 @@ final class MockDirectives {
             // reported below
         }
         throw invalid(directive, "'" + what.trim() + "' needs a non-negative whole number");
+    }
+
+    private static long parseBounded(String value, String what, long min, long max, String directive) {
+        long parsed = parseNumber(value, what, directive);
+        if (parsed < min || parsed > max) {
+            throw invalid(directive, "'" + what.trim() + "' must be between " + min + " and " + max);
+        }
+        return parsed;
     }
 
     private static IllegalArgumentException invalid(String directive, String reason) {

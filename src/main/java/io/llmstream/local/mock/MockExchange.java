@@ -4,34 +4,52 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One request's way back to its client: JSON answers, raw bodies, resets and hangs, now or after a
- * delay scheduled on the channel's event loop (never a sleeping thread). Answers to {@code /v1} are
- * counted in {@link MockCounters} when they are actually sent; the control endpoints pass no counters.
+ * One request's way back to its client: JSON answers, raw bodies, event streams, resets and hangs,
+ * now or after a delay scheduled on the channel's event loop (never a sleeping thread). Answers to
+ * {@code /v1} are counted in {@link MockCounters} when they are actually sent; the control endpoints
+ * pass no counters.
  */
 final class MockExchange {
 
     static final String APPLICATION_JSON = "application/json";
+    /** OpenAI's content type for a streamed answer. */
+    static final String EVENT_STREAM = "text/event-stream; charset=utf-8";
+
+    private static final int UNTRACKED = 0;
+    private static final int IN_FLIGHT = 1;
+    private static final int DONE = 2;
 
     private final ChannelHandlerContext ctx;
     private final boolean keepAlive;
     private final MockCounters counters;
     private final ObjectMapper json;
     private final String requestId;
+    private final AtomicInteger flight = new AtomicInteger(UNTRACKED);
+    private final ChannelFutureListener closed = future -> leaveFlight();
+    /** The latest write of a stream, so a close waits until every byte before it is out. */
+    private ChannelFuture lastWrite;
 
     MockExchange(ChannelHandlerContext ctx, boolean keepAlive, MockCounters counters, ObjectMapper json,
                  String requestId) {
@@ -73,8 +91,29 @@ final class MockExchange {
         return ctx.channel().isActive();
     }
 
+    /**
+     * Counts this request in flight until it is answered, its stream ends or breaks, or its connection
+     * closes, whichever comes first; a hung request stays in flight until its client gives up.
+     */
+    void countInFlight() {
+        if (counters != null && flight.compareAndSet(UNTRACKED, IN_FLIGHT)) {
+            counters.enterFlight();
+            // Runs at once when the connection is already gone.
+            ctx.channel().closeFuture().addListener(closed);
+        }
+    }
+
+    private void leaveFlight() {
+        if (flight.compareAndSet(IN_FLIGHT, DONE)) {
+            counters.leaveFlight();
+            // A keep-alive connection serves many requests: drop the listener instead of piling them up.
+            ctx.channel().closeFuture().removeListener(closed);
+        }
+    }
+
     /** Sends any body with any status, if the client is still there. */
     void raw(int status, byte[] body, String contentType, Map<String, String> headers) {
+        leaveFlight();
         if (!ctx.channel().isActive()) {
             return;
         }
@@ -95,6 +134,82 @@ final class MockExchange {
         }
     }
 
+    /**
+     * Sends the status line and headers of a 200 event stream: chunked, no content length. The events
+     * follow with {@link #events}, the end with {@link #endStream} or {@link #abort}.
+     */
+    void startStream(Map<String, String> headers) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, EVENT_STREAM);
+        response.headers().set("x-request-id", requestId);
+        headers.forEach((name, value) -> response.headers().set(name, value));
+        HttpUtil.setTransferEncodingChunked(response, true);
+        HttpUtil.setKeepAlive(response, keepAlive);
+        if (counters != null) {
+            counters.status(200);
+            counters.streamed();
+        }
+        lastWrite = ctx.writeAndFlush(response);
+    }
+
+    /** Sends server-sent events, each already framed ({@code data: ...}, blank line), in one write. */
+    void events(List<byte[]> events) {
+        if (events.isEmpty() || !ctx.channel().isActive()) {
+            return;
+        }
+        lastWrite = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(events.toArray(byte[][]::new))));
+    }
+
+    /** Ends a stream's chunked body; the request is answered. */
+    void endStream() {
+        leaveFlight();
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        ChannelFuture end = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        if (!keepAlive) {
+            end.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * Closes the connection (a FIN, not a reset) once what was written is out, leaving a stream or a
+     * body unfinished: the client sees the end of the connection in the middle of the answer.
+     */
+    void abort() {
+        leaveFlight();
+        if (lastWrite != null) {
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.channel().close();
+        }
+    }
+
+    /**
+     * Sends the headers of the whole body, content length included, but only its first {@code sent}
+     * bytes, then closes the connection: a transfer cut off in the middle.
+     */
+    void truncated(int status, byte[] body, int sent, String contentType, Map<String, String> headers) {
+        if (!ctx.channel().isActive()) {
+            leaveFlight();
+            return;
+        }
+        HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        response.headers().set("x-request-id", requestId);
+        headers.forEach((name, value) -> response.headers().set(name, value));
+        HttpUtil.setContentLength(response, body.length);
+        if (counters != null) {
+            counters.status(status);
+        }
+        ctx.write(response, ctx.voidPromise());
+        lastWrite = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(body, 0, sent)));
+        abort();
+    }
+
     /** Runs {@code action} on this channel's event loop after the delay, or now when there is none. */
     void later(long delayNanos, Runnable action) {
         if (delayNanos <= 0) {
@@ -106,6 +221,7 @@ final class MockExchange {
 
     /** Aborts the connection with a TCP RST: SO_LINGER 0, then close. */
     void reset() {
+        leaveFlight();
         if (counters != null) {
             counters.reset();
         }
@@ -115,7 +231,10 @@ final class MockExchange {
         }
     }
 
-    /** Never answers; the connection stays open until the client gives up or the server stops. */
+    /**
+     * Counts a hang: nothing is sent, and the connection stays open until the client gives up, the
+     * server stops or the caller answers after all ({@code --hang-for}, {@code hang(ms=N)}).
+     */
     void hang() {
         if (counters != null) {
             counters.hang();

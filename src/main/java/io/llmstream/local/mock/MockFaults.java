@@ -9,7 +9,11 @@ import java.util.Random;
  */
 final class MockFaults {
 
-    /** What happens to an admitted request instead of a normal answer. */
+    /**
+     * What happens to an admitted request instead of a normal answer: a 5xx, a TCP reset, a hang (not
+     * a byte, forever or for {@code --hang-for}), or a broken 200 (a cut or choiceless body; a stream
+     * that breaks off or carries a chunk that is not JSON).
+     */
     enum Kind { NONE, ERROR, RESET, HANG, MALFORMED }
 
     /** A drawn fault; {@code status} is the 5xx of an {@link Kind#ERROR}, {@code variant} picks the body of a malformed one. */

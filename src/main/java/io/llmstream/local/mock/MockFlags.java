@@ -48,7 +48,8 @@ final class MockFlags {
         add("--latency-sigma", "X", String.valueOf(MockOptions.DEFAULT_LATENCY_SIGMA),
                 "sigma of the log-normal base latency",
                 (b, v) -> b.latencySigma(number("--latency-sigma", v)));
-        add("--ms-per-token", "X", "0", "milliseconds added per completion token",
+        add("--ms-per-token", "X", "0",
+                "milliseconds per completion token: added to a whole answer, spread between a stream's chunks",
                 (b, v) -> b.msPerToken(number("--ms-per-token", v)));
         add("--encoding", "NAME", MockOptions.DEFAULT_ENCODING,
                 "token encoding of usage and limits; 'auto' picks each model's own",
@@ -72,12 +73,18 @@ final class MockFlags {
         add("--embedding-dims", "N", String.valueOf(MockOptions.DEFAULT_EMBEDDING_DIMS), "length of embedding vectors",
                 (b, v) -> b.embeddingDims((int) integer("--embedding-dims", v, 1, MockOptions.MAX_EMBEDDING_DIMS,
                         "an integer between 1 and " + MockOptions.MAX_EMBEDDING_DIMS)));
+        add("--stream", "MODE", "sse",
+                "answer \"stream\": true with server-sent events (sse), the ordinary JSON (ignore) or 400 (reject)",
+                MockFlags::stream);
         add("--error-rate", "X", "0", "share of admitted requests answered 500, 502 or 503",
                 (b, v) -> b.errorRate(rate("--error-rate", v)));
         add("--reset-rate", "X", "0", "share of admitted requests whose connection is reset (TCP RST)",
                 (b, v) -> b.resetRate(rate("--reset-rate", v)));
-        add("--hang-rate", "X", "0", "share of admitted requests never answered",
+        add("--hang-rate", "X", "0", "share of admitted requests that hang: not a byte is sent",
                 (b, v) -> b.hangRate(rate("--hang-rate", v)));
+        add("--hang-for", "DURATION", "0s, forever",
+                "how long a hung request stays silent before its normal answer, if the client is still there",
+                (b, v) -> b.hangFor(duration("--hang-for", v)));
         add("--malformed-rate", "X", "0", "share of admitted requests answered 200 with a broken body",
                 (b, v) -> b.malformedRate(rate("--malformed-rate", v)));
         add("--outage-start", "DURATION", "0s", "when the outage begins, from server start",
@@ -141,9 +148,16 @@ final class MockFlags {
 
                 Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, GET /mock/stats,
                 POST /mock/reset. Keys: 'Authorization: Bearer KEY' or 'api-key: KEY'.
+                Streaming: "stream": true gets server-sent events of chat.completion.chunk objects like OpenAI's
+                (first token after the latency, then --ms-per-token per token; a usage chunk with
+                stream_options.include_usage; data: [DONE] at the end). Faults on streams: a hang sends not a
+                byte, a malformed stream breaks off or carries a chunk that is not JSON.
                 Scripted failures: put [[mock:STEP,STEP...]] in the last user message, e.g. [[mock:500x2]] or
                 [[mock:429x1(retry-after=2),reset,hang]]. A step is a status 400-599, ok, reset, hang,
-                malformed, no_choices, context_length_exceeded or insufficient_quota, with xN or x* to repeat.
+                malformed, no_choices, context_length_exceeded or insufficient_quota, answered at once; or an
+                answer charged to the limits: hang(ms=N) (silent N ms, then the answer), break (a stream cut
+                after half its chunks), pause(ms=N) (N ms after the first chunk), slow(ms=N) (chunks spread over
+                N ms) or long(chars=N) (an answer of N characters). xN or x* repeats a step.
                 """).toString();
     }
 
@@ -161,6 +175,16 @@ final class MockFlags {
             default -> 3_600_000;
         };
         return Duration.ofNanos(amount.multiply(BigDecimal.valueOf(millisPerUnit * 1_000_000L)).longValue());
+    }
+
+    private static void stream(MockOptions.Builder builder, String value) {
+        for (MockOptions.StreamMode mode : MockOptions.StreamMode.values()) {
+            if (mode.flagValue().equals(value.trim())) {
+                builder.stream(mode);
+                return;
+            }
+        }
+        throw new IllegalArgumentException("--stream must be sse, ignore or reject, was '" + value + "'");
     }
 
     private static void limit(MockOptions.Builder builder, String value) {

@@ -10,7 +10,7 @@ import java.util.Random;
 final class MockLatency {
 
     /** A bound that keeps a wild draw from parking a response for hours. */
-    private static final double MAX_MS = 10 * 60 * 1000;
+    static final double MAX_MS = 10 * 60 * 1000;
     /** Keeps this stream apart from the fault stream drawn from the same seed. */
     private static final long STREAM = 0x6c6174656e6379L;
 

@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An OpenAI-compatible LLM server for demos, tests and benchmarks: deterministic answers
- * ({@link MockAnswers}), rate limits enforced like a provider's, seeded latency and faults, and
- * scripted failures carried in the prompt ({@link MockDirectives}). Built on Netty; nothing blocks an
- * event loop, delays are scheduled on it. Answers on one connection may leave out of order when
+ * ({@link MockAnswers}), whole or streamed as server-sent events like OpenAI's, rate limits enforced
+ * like a provider's, seeded latency and faults, and scripted failures carried in the prompt
+ * ({@link MockDirectives}). Built on Netty; nothing blocks an event loop, delays and the chunks of a
+ * stream are scheduled on it. Answers on one connection may leave out of order when
  * their latencies differ, so clients must not pipeline requests (the JDK client and
  * async-http-client do not).
  *

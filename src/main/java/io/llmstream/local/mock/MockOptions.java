@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -40,10 +41,12 @@ import java.util.Set;
  * @param contextWindows context windows by model
  * @param errorRate the share of admitted requests answered 500, 502 or 503
  * @param resetRate the share of admitted requests whose connection is reset
- * @param hangRate the share of admitted requests never answered
+ * @param hangRate the share of admitted requests that hang: no byte at all, forever or for {@code hangFor}
  * @param malformedRate the share of admitted requests answered 200 with a broken body
  * @param outageStart when the outage begins, measured from server start
  * @param outageDuration how long the outage lasts; zero means no outage
+ * @param hangFor how long a hung request stays silent before it is answered normally; zero means forever
+ * @param stream how {@code "stream": true} is served: as server-sent events, ignored, or refused
  * @param limitHeaders whether answers carry OpenAI's {@code x-ratelimit-*} headers; without them only a
  *     429 and its {@code retry-after} tell a client about the limits, as with DashScope
  * @param helpRequested whether {@code --help} was given; the caller prints {@link #usage()} instead of starting
@@ -53,7 +56,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                           String encoding, long rpm, long tpm, List<RateLimit> limits, Duration limitWindow,
                           int contextWindow, Map<String, Integer> contextWindows, double errorRate,
                           double resetRate, double hangRate, double malformedRate, Duration outageStart,
-                          Duration outageDuration, boolean limitHeaders, boolean helpRequested) {
+                          Duration outageDuration, Duration hangFor, StreamMode stream, boolean limitHeaders,
+                          boolean helpRequested) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8089;
@@ -69,6 +73,24 @@ public record MockOptions(String host, int port, List<String> models, Set<String
     public static final Duration DEFAULT_LIMIT_WINDOW = Duration.ofSeconds(1);
     /** The selector of a {@link RateLimit} that matches every key, or every model. */
     public static final String ANY = "*";
+
+    /**
+     * How a chat request with {@code "stream": true} is served. Real servers differ: OpenAI streams,
+     * some compatible servers answer with the ordinary body, some refuse; a client should survive all three.
+     */
+    public enum StreamMode {
+        /** Server-sent events of {@code chat.completion.chunk} objects, as OpenAI sends them. */
+        SSE,
+        /** The ordinary JSON answer, as if {@code stream} were false. */
+        IGNORE,
+        /** 400 {@code unsupported_value} with param {@code stream}. */
+        REJECT;
+
+        /** The flag value: {@code sse}, {@code ignore} or {@code reject}. */
+        public String flagValue() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     /** @throws IllegalArgumentException naming the first invalid option, its value and the rule */
     public MockOptions {
@@ -122,6 +144,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         check(outageStart != null && !outageStart.isNegative(), "--outage-start must be >= 0, was " + text(outageStart));
         check(outageDuration != null && !outageDuration.isNegative(),
                 "--outage-duration must be >= 0, was " + text(outageDuration));
+        check(hangFor != null && !hangFor.isNegative(), "--hang-for must be >= 0, was " + text(hangFor));
+        check(stream != null, "--stream must be sse, ignore or reject, was null");
     }
 
     public static Builder builder() {
@@ -149,7 +173,9 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         return "MockOptions{host=" + host + ", port=" + port + ", models=" + models
                 + ", apiKeys=" + apiKeys.size() + " configured, revokedKeys=" + revokedKeys.size()
                 + " configured, rpm=" + rpm + ", tpm=" + tpm + ", limits=" + limits
-                + ", limitWindow=" + text(limitWindow) + (limitHeaders ? "" : ", limitHeaders=false") + ", latencyMs=" + latencyMs + ", seed=" + seed + "}";
+                + ", limitWindow=" + text(limitWindow) + (limitHeaders ? "" : ", limitHeaders=false")
+                + ", stream=" + stream.flagValue() + ", latencyMs=" + latencyMs
+                + ", seed=" + seed + "}";
     }
 
     private static String text(Duration duration) {
@@ -211,6 +237,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         private double malformedRate;
         private Duration outageStart = Duration.ZERO;
         private Duration outageDuration = Duration.ZERO;
+        private Duration hangFor = Duration.ZERO;
+        private StreamMode stream = StreamMode.SSE;
         private boolean helpRequested;
 
         private Builder() {}
@@ -338,6 +366,17 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return this;
         }
 
+        /** How long a hung request stays silent before its normal answer; {@link Duration#ZERO} hangs forever. */
+        public Builder hangFor(Duration hangFor) {
+            this.hangFor = hangFor;
+            return this;
+        }
+
+        public Builder stream(StreamMode mode) {
+            this.stream = mode;
+            return this;
+        }
+
         public Builder limitHeaders(boolean send) {
             this.limitHeaders = send;
             return this;
@@ -352,8 +391,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         public MockOptions build() {
             return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
                     latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
-                    errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, limitHeaders,
-                    helpRequested);
+                    errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, hangFor, stream,
+                    limitHeaders, helpRequested);
         }
     }
 }

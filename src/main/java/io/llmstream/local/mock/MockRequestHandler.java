@@ -24,6 +24,8 @@ import java.io.InputStream;
 final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MockRequestHandler.class);
+    private static final String CHAT = "/v1/chat/completions";
+    private static final String EMBEDDINGS = "/v1/embeddings";
 
     private final MockRuntime rt;
     private final MockChat chat;
@@ -55,6 +57,9 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         }
         MockExchange ex = new MockExchange(ctx, keepAlive, rt.counters, rt.json, rt.nextRequestId());
         rt.counters.request();
+        if (path.equals(CHAT) || path.equals(EMBEDDINGS)) {
+            ex.countInFlight();
+        }
         if (!path.startsWith("/v1/")) {
             ex.error(MockErrors.notFound(method, path));
             return;
@@ -80,13 +85,13 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     private void route(MockExchange ex, String method, String path, String fingerprint, FullHttpRequest request,
             long arrivedNanos) {
         switch (path) {
-            case "/v1/chat/completions" -> {
+            case CHAT -> {
                 JsonNode body = post(ex, method, path, request);
                 if (body != null) {
                     chat.handle(ex, fingerprint, body, arrivedNanos);
                 }
             }
-            case "/v1/embeddings" -> {
+            case EMBEDDINGS -> {
                 JsonNode body = post(ex, method, path, request);
                 if (body != null) {
                     endpoints.embeddings(ex, fingerprint, body);

@@ -12,16 +12,22 @@ import java.util.TreeMap;
  * @param responsesByStatus responses sent, by HTTP status (resets and hangs send none)
  * @param rateLimited 429s from the rate limiter (scripted 429s count only in {@code responsesByStatus})
  * @param resets connections aborted with a TCP reset
- * @param hangs requests never answered
- * @param malformed 200s with a body that is not a valid completion
+ * @param hangs requests that hung: never answered, or answered only after {@code --hang-for} or
+ *     {@code hang(ms=N)}
+ * @param malformed 200s with a body or a stream that is not a valid completion, broken streams included
  * @param outageRefusals 503s of the outage window
  * @param promptTokens prompt tokens of successful completions and embeddings
  * @param completionTokens completion tokens of successful completions
+ * @param streamed 200s sent as an event stream, whole or broken (also counted in {@code responsesByStatus})
+ * @param inFlight chat and embedding requests received and not yet answered, their stream not yet
+ *     ended, their connection not yet closed; hung requests stay in flight until the client gives up
+ * @param maxInFlight the highest {@code inFlight} since start or the last reset: how many requests a
+ *     client really had open at once
  * @param byKeyModel per {@code keyFingerprint@model}
  */
 public record MockStats(long requests, Map<Integer, Long> responsesByStatus, long rateLimited, long resets,
                         long hangs, long malformed, long outageRefusals, long promptTokens, long completionTokens,
-                        Map<String, KeyModel> byKeyModel) {
+                        long streamed, long inFlight, long maxInFlight, Map<String, KeyModel> byKeyModel) {
 
     public MockStats {
         // Sorted, so the JSON and the summary read in a stable order.
@@ -59,7 +65,7 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
         return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** One line for a console: totals, statuses and fault counts. */
+    /** One line for a console: totals, statuses, fault counts and concurrency. */
     public String summary() {
         StringBuilder out = new StringBuilder("requests=").append(requests);
         responsesByStatus.forEach((status, count) -> out.append(' ').append(status).append('=').append(count));
@@ -70,6 +76,9 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
                 .append(" outage=").append(outageRefusals)
                 .append(" prompt_tokens=").append(promptTokens)
                 .append(" completion_tokens=").append(completionTokens)
+                .append(" streamed=").append(streamed)
+                .append(" in_flight=").append(inFlight)
+                .append(" max_in_flight=").append(maxInFlight)
                 .toString();
     }
 }

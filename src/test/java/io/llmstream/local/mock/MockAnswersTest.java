@@ -37,6 +37,30 @@ class MockAnswersTest {
     }
 
     @Test
+    void aLongAnswerIsTheUsualOneThenFillerToExactlyTheLength() {
+        String text = "[[mock:long(chars=1000)]] hi";
+        String usual = MockAnswers.contentFor(text);
+
+        String content = MockAnswers.longContentFor(text, 1000);
+
+        assertThat(content).hasSize(1000).startsWith(usual + MockAnswers.FILLER);
+        assertThat(content.substring(usual.length())).matches("( lorem ipsum dolor sit amet\\.)+( lorem ipsum.*)?");
+        assertThat(MockAnswers.longContentFor(text, 1000)).isEqualTo(content);
+        assertThat(MockAnswers.longContentFor(text, 5)).isEqualTo("Echo[");
+        assertThat(MockAnswers.longContentFor(text, usual.length())).isEqualTo(usual);
+    }
+
+    @Test
+    void aShortLongAnswerNeverEndsInHalfACharacter() {
+        String text = "\uD83D\uDE00";
+        String usual = MockAnswers.contentFor(text);
+
+        String cut = MockAnswers.longContentFor(text, usual.length() - 1);
+
+        assertThat(cut).hasSize(usual.length() - 1).isEqualTo(usual.substring(0, usual.length() - 2) + " ");
+    }
+
+    @Test
     void cutsToExactlyMaxTokensOnATokenBoundary() {
         String text = "The quick brown fox jumps over the lazy dog, again and again, until it is tired.";
         String full = MockAnswers.contentFor(text);

@@ -39,13 +39,46 @@ class MockDirectivesTest {
         assertThat(MockDirectives.parse("no directive here")).isEmpty();
     }
 
+    @Test
+    void parsesTheStepsThatShapeAnAnswer() {
+        List<Step> steps = MockDirectives.parse("[[mock:hang(ms=1500), hang, break, pause(ms=300)x2,"
+                + " slow(ms=5000), long(chars=2000000)x*]]");
+
+        assertThat(steps).containsExactly(
+                new Step(Action.HANG, 0, 1, null, null, null, 1500L, null),
+                new Step(Action.HANG, 0, 1, null, null, null, null, null),
+                new Step(Action.BREAK, 0, 1, null, null, null, null, null),
+                new Step(Action.PAUSE, 0, 2, null, null, null, 300L, null),
+                new Step(Action.SLOW, 0, 1, null, null, null, 5000L, null),
+                new Step(Action.LONG, 0, -1, null, null, null, null, 2_000_000L));
+    }
+
+    @Test
+    void answersAreChargedAndRefusalsAreNot() {
+        List<Step> steps = MockDirectives.parse("[[mock:ok,hang(ms=1),break,pause(ms=1),slow(ms=1),long(chars=1),"
+                + "hang,reset,500,malformed,no_choices,context_length_exceeded,insufficient_quota]]");
+
+        assertThat(steps).extracting(Step::charged)
+                .containsExactly(true, true, true, true, true, true, false, false, false, false, false, false, false);
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded or insufficient_quota",
+        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow or long",
         "[[mock:200]]              | invalid mock directive [[mock:200]]: status 200 is not between 400 and 599",
         "[[mock:500x0]]            | invalid mock directive [[mock:500x0]]: count x0 must be at least 1",
         "[[mock:500,]]             | invalid mock directive [[mock:500,]]: step '' is not ACTION[xCOUNT][(PARAMS)]",
-        "[[mock:reset(retry-after=1)]] | invalid mock directive [[mock:reset(retry-after=1)]]: parameters apply only to status steps and insufficient_quota, not reset",
+        "[[mock:reset(retry-after=1)]] | invalid mock directive [[mock:reset(retry-after=1)]]: parameters apply only to status steps, insufficient_quota, hang, pause, slow and long, not reset",
+        "[[mock:break(ms=5)]]      | invalid mock directive [[mock:break(ms=5)]]: parameters apply only to status steps, insufficient_quota, hang, pause, slow and long, not break",
+        "[[mock:pause]]            | invalid mock directive [[mock:pause]]: pause needs its duration: pause(ms=N)",
+        "[[mock:slowx2]]           | invalid mock directive [[mock:slowx2]]: slow needs its duration: slow(ms=N)",
+        "[[mock:long]]             | invalid mock directive [[mock:long]]: long needs its length: long(chars=N)",
+        "[[mock:hang(s=5)]]        | invalid mock directive [[mock:hang(s=5)]]: unknown parameter 's=5' of hang; use ms=N",
+        "[[mock:long(ms=5)]]       | invalid mock directive [[mock:long(ms=5)]]: unknown parameter 'ms=5' of long; use chars=N",
+        "[[mock:pause(ms=soon)]]   | invalid mock directive [[mock:pause(ms=soon)]]: 'ms=soon' needs a non-negative whole number",
+        "[[mock:slow(ms=600001)]]  | invalid mock directive [[mock:slow(ms=600001)]]: 'ms=600001' must be between 0 and 600000",
+        "[[mock:long(chars=0)]]    | invalid mock directive [[mock:long(chars=0)]]: 'chars=0' must be between 1 and 20000000",
+        "[[mock:429(ms=5)]]        | invalid mock directive [[mock:429(ms=5)]]: unknown parameter 'ms=5'; use retry-after=N, retry-after=date+N or retry-after-ms=N",
         "[[mock:429(wait=1)]]      | invalid mock directive [[mock:429(wait=1)]]: unknown parameter 'wait=1'; use retry-after=N, retry-after=date+N or retry-after-ms=N",
         "[[mock:429(retry-after=soon)]] | invalid mock directive [[mock:429(retry-after=soon)]]: 'retry-after=soon' needs a non-negative whole number",
     })

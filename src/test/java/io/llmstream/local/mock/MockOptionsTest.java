@@ -33,6 +33,8 @@ class MockOptionsTest {
         assertThat(options.embeddingDims()).isEqualTo(16);
         assertThat(options.outageDuration()).isZero();
         assertThat(options.limitHeaders()).isTrue();
+        assertThat(options.hangFor()).isZero();
+        assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.SSE);
         assertThat(options.helpRequested()).isFalse();
     }
 
@@ -45,7 +47,8 @@ class MockOptionsTest {
                 "--limit", "k1@gpt-4o=500/30000", "--limit=*@gpt-4o-mini=5000/200000", "--limit-window", "500ms",
                 "--context-window", "16000", "--context-window", "gpt-4o=8000", "--embedding-dims", "8",
                 "--error-rate", "0.1", "--reset-rate", "0.05", "--hang-rate", "0.01", "--malformed-rate", "0.02",
-                "--outage-start", "30s", "--outage-duration", "1.5s", "--no-limit-headers"));
+                "--outage-start", "30s", "--outage-duration", "1.5s", "--no-limit-headers", "--hang-for", "60s",
+                "--stream", "ignore"));
 
         assertThat(options.host()).isEqualTo("0.0.0.0");
         assertThat(options.port()).isZero();
@@ -73,6 +76,10 @@ class MockOptionsTest {
         assertThat(options.outageStart()).isEqualTo(Duration.ofSeconds(30));
         assertThat(options.outageDuration()).isEqualTo(Duration.ofMillis(1500));
         assertThat(options.limitHeaders()).isFalse();
+        assertThat(options.hangFor()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.IGNORE);
+        assertThat(MockOptions.parseArgs(List.of("--stream=reject")).stream()).isEqualTo(MockOptions.StreamMode.REJECT);
+        assertThat(MockOptions.parseArgs(List.of("--stream", "sse")).stream()).isEqualTo(MockOptions.StreamMode.SSE);
     }
 
     @Test
@@ -94,6 +101,9 @@ class MockOptionsTest {
         "--hang-rate often               | --hang-rate must be a number between 0 and 1, was 'often'",
         "--outage-start 30               | --outage-start must be a duration like 500ms, 2s or 1m, was '30'",
         "--limit-window 1d               | --limit-window must be a duration like 500ms, 2s or 1m, was '1d'",
+        "--hang-for forever              | --hang-for must be a duration like 500ms, 2s or 1m, was 'forever'",
+        "--stream yes                    | --stream must be sse, ignore or reject, was 'yes'",
+        "--stream SSE                    | --stream must be sse, ignore or reject, was 'SSE'",
         "--limit-window 2m               | --limit-window must be between 1ms and 1m, was 2m0s",
         "--limit-window 0s               | --limit-window must be between 1ms and 1m, was 0s",
         "--context-window big            | --context-window must be N or MODEL=N with N a non-negative integer, was 'big'",
@@ -140,6 +150,10 @@ class MockOptionsTest {
                 .hasMessage("--outage-start must be >= 0, was -1s");
         assertThatThrownBy(() -> MockOptions.builder().port(-1).build())
                 .hasMessage("--port must be between 0 and 65535, was -1");
+        assertThatThrownBy(() -> MockOptions.builder().hangFor(Duration.ofSeconds(-2)).build())
+                .hasMessage("--hang-for must be >= 0, was -2s");
+        assertThatThrownBy(() -> MockOptions.builder().stream(null).build())
+                .hasMessage("--stream must be sse, ignore or reject, was null");
     }
 
     @Test
@@ -158,13 +172,14 @@ class MockOptionsTest {
         for (String flag : List.of("--host", "--port", "--models", "--api-keys", "--revoked-keys", "--seed",
                 "--latency-ms", "--latency-sigma", "--ms-per-token", "--encoding", "--rpm", "--tpm", "--limit ",
                 "--limit-window", "--context-window", "--embedding-dims", "--error-rate", "--reset-rate",
-                "--hang-rate", "--malformed-rate", "--outage-start", "--outage-duration", "--no-limit-headers", "--help")) {
+                "--hang-rate", "--hang-for", "--malformed-rate", "--outage-start", "--outage-duration", "--stream",
+                "--no-limit-headers", "--help")) {
             assertThat(usage).contains("  " + flag);
         }
         assertThat(usage.lines().filter(line -> line.startsWith("  --")))
-                .hasSize(24)
+                .hasSize(26)
                 .allSatisfy(line -> assertThat(line.contains("(default: ") || line.startsWith("  --help")).isTrue());
         assertThat(usage).contains("(default: 127.0.0.1)", "(default: 8089)", "(default: 1s)", "(default: 0.3)",
-                "(default: o200k_base)", "(default: 16)");
+                "(default: o200k_base)", "(default: 16)", "(default: sse)", "(default: 0s, forever)");
     }
 }

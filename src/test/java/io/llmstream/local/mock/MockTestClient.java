@@ -16,6 +16,10 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -106,6 +110,126 @@ final class MockTestClient {
             throws IOException, InterruptedException {
         return send(request("/v1/chat/completions", key, timeout)
                 .POST(HttpRequest.BodyPublishers.ofString(chatBody(model, userText).toString())));
+    }
+
+    /** One server-sent event's data and when it arrived ({@link System#nanoTime()}). */
+    record Event(String data, long atNanos) {
+
+        boolean isDone() {
+            return "[DONE]".equals(data);
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(data);
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException("event data is not JSON: " + data, e);
+            }
+        }
+    }
+
+    /**
+     * A response read line by line as it arrives: its status and headers, when they came, every
+     * {@code data:} event with its arrival time, all lines (the body of a non-stream answer), and how
+     * the body ended: normally, or with the connection lost in the middle ({@code failure}).
+     */
+    record StreamReply(int status, Map<String, List<String>> headers, long sentNanos, long headersNanos,
+                       List<Event> events, List<String> lines, IOException failure) {
+
+        String header(String name) {
+            List<String> values = headers.get(name.toLowerCase());
+            return values == null || values.isEmpty() ? null : values.get(0);
+        }
+
+        /** The body as one text, for answers that are not streams. */
+        String body() {
+            return String.join("\n", lines);
+        }
+
+        JsonNode json() {
+            try {
+                return JSON.readTree(body());
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        /** The events before {@code [DONE]}, as JSON. */
+        List<JsonNode> chunks() {
+            return events.stream().filter(e -> !e.isDone()).map(Event::json).toList();
+        }
+
+        /** The events that carry content, in order. */
+        List<Event> contentEvents() {
+            return events.stream().filter(e -> !e.isDone())
+                    .filter(e -> e.json().at("/choices/0/delta/content").isTextual())
+                    .filter(e -> !e.json().at("/choices/0/delta").has("role"))
+                    .toList();
+        }
+
+        /** Every content delta joined: what a client shows as the answer. */
+        String content() {
+            StringBuilder content = new StringBuilder();
+            for (JsonNode chunk : chunks()) {
+                content.append(chunk.at("/choices/0/delta/content").asText(""));
+            }
+            return content.toString();
+        }
+
+        boolean endsWithDone() {
+            return !events.isEmpty() && events.get(events.size() - 1).isDone() && failure == null;
+        }
+
+        /** Milliseconds from sending the request to the event. */
+        long msUntil(Event event) {
+            return TimeUnit.NANOSECONDS.toMillis(event.atNanos() - sentNanos);
+        }
+    }
+
+    /** Sends a chat body and reads the answer line by line as it streams in. */
+    StreamReply stream(String key, JsonNode body, Duration timeout) throws IOException, InterruptedException {
+        HttpRequest request = request("/v1/chat/completions", key, timeout)
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+        long sent = System.nanoTime();
+        HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+        long headersAt = System.nanoTime();
+        List<Event> events = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        IOException failure = null;
+        try (Stream<String> received = response.body()) {
+            Iterator<String> it = received.iterator();
+            while (it.hasNext()) {
+                String line = it.next();
+                lines.add(line);
+                if (line.startsWith("data: ")) {
+                    events.add(new Event(line.substring("data: ".length()), System.nanoTime()));
+                }
+            }
+        } catch (UncheckedIOException e) {
+            failure = e.getCause();
+        }
+        return new StreamReply(response.statusCode(), response.headers().map(), sent, headersAt, events, lines,
+                failure);
+    }
+
+    /** A chat body that asks for a stream, with or without the usage chunk. */
+    static ObjectNode streamBody(String model, String userText, boolean includeUsage) {
+        ObjectNode body = chatBody(model, userText).put("stream", true);
+        if (includeUsage) {
+            body.putObject("stream_options").put("include_usage", true);
+        }
+        return body;
+    }
+
+    /** Waits, polling, until the server's stats satisfy the condition; they are updated by its event loops. */
+    static MockStats awaitStats(MockLlmServer server, Predicate<MockStats> condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        MockStats stats = server.stats();
+        while (!condition.test(stats) && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            stats = server.stats();
+        }
+        return stats;
     }
 
     Reply get(String path, String key) throws IOException, InterruptedException {
