@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.Timeout;
@@ -11,6 +12,7 @@ import org.asynchttpclient.ListenableFuture;
 import org.asynchttpclient.Response;
 import org.asynchttpclient.netty.request.NettyRequest;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -50,6 +52,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private volatile boolean cancelled;
     private volatile ListenableFuture<AttemptOutcome> future;
     private volatile Timeout watchdog;
+    private volatile Channel channel;
     private HttpHeaders headers;
     private int status;
 
@@ -90,7 +93,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     void attach(ListenableFuture<AttemptOutcome> handle) {
         this.future = handle;
         if (cancelled) {
-            handle.abort(new AttemptCancelledException());
+            abort(new AttemptCancelledException());
         }
     }
 
@@ -102,11 +105,18 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     /** Withdraws the attempt: it is not sent if it has not been, and aborted if it has. */
     void cancel() {
         cancelled = true;
-        ListenableFuture<AttemptOutcome> handle = future;
-        if (handle != null) {
-            handle.abort(new AttemptCancelledException());
-        }
         stopWatchdog();
+        abort(new AttemptCancelledException());
+    }
+
+    @Override
+    public void onTcpConnectSuccess(InetSocketAddress address, Channel connection) {
+        channel = connection;
+    }
+
+    @Override
+    public void onConnectionPooled(Channel connection) {
+        channel = connection;
     }
 
     @Override
@@ -190,7 +200,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         }
         if (!streamed.accept(data) && future != null && !streamed.outcome().succeeded()) {
             // A broken chunk or an error event: nothing good follows, so do not wait for the rest.
-            future.abort(new StreamFailedException(streamed.outcome()));
+            abort(new StreamFailedException(streamed.outcome()));
         }
     }
 
@@ -233,11 +243,20 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         watchdog = timer.newTimeout(this::check, idleUntil - now, TimeUnit.NANOSECONDS);
     }
 
+    /**
+     * Ends the attempt with {@code reason} and closes its connection: the client's abort alone would leave
+     * it open, holding the provider's slot and an answer nobody reads.
+     */
     private void abort(Throwable reason) {
         ListenableFuture<AttemptOutcome> handle = future;
         if (handle != null) {
             handle.abort(reason);
-        } else {
+        }
+        Channel connection = channel;
+        if (connection != null) {
+            connection.close();
+        }
+        if (handle == null && !cancelled) {
             outcome.complete(ResponseClassifier.classify(reason));
         }
     }
