@@ -86,6 +86,7 @@ class CallCapacityTest {
                     dispatcher = lease.forModel("m1");
                 }
                 assertThat(dispatcher.waiting()).as("60 RPM: one goes, two wait a second each").isEqualTo(2);
+                awaitTrue(() -> mock.stats().requests() == 1);
 
                 harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);
 
