@@ -126,8 +126,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         lastActivityNanos = now;
         sentAtMicros = System.currentTimeMillis() * 1000;
         if (watchdog == null) {
-            watchdog = timer.newTimeout(this::check, Math.min(RECHECK_NANOS, firstTokenWait.get().toNanos()),
-                    TimeUnit.NANOSECONDS);
+            schedule(Math.min(RECHECK_NANOS, firstTokenWait.get().toNanos()));
         }
     }
 
@@ -227,7 +226,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
                 abort(new AttemptTimeoutException("no first token within " + millis(waitNanos)
                         + " (call.first-token-timeout, adapted to the model's recent answers)"));
             } else {
-                watchdog = timer.newTimeout(this::check, Math.min(RECHECK_NANOS, deadline - now), TimeUnit.NANOSECONDS);
+                schedule(Math.min(RECHECK_NANOS, deadline - now));
             }
             return;
         }
@@ -240,7 +239,15 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
                     + " (call.idle-timeout)"));
             return;
         }
-        watchdog = timer.newTimeout(this::check, idleUntil - now, TimeUnit.NANOSECONDS);
+        schedule(idleUntil - now);
+    }
+
+    private void schedule(long delayNanos) {
+        try {
+            watchdog = timer.newTimeout(this::check, delayNanos, TimeUnit.NANOSECONDS);
+        } catch (IllegalStateException stopped) {
+            // The shared client is shutting down, and its attempts with it.
+        }
     }
 
     /**
