@@ -54,7 +54,7 @@ final class ThroughputBench {
             out.printf("   produced %,d prompts%n", prompts);
             LlmStreamConfig config = new ConfigLoader(name -> null).loadYaml(String.join("\n",
                     "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', starting-offsets: earliest}",
-                    "endpoints: {mock: {base-url: '" + mock.baseUrl() + "'}}",
+                    "endpoints: {mock: {base-url: '" + mock.baseUrl() + "', api-keys: [bench-key]}}",
                     "models: {" + MODEL + ": {endpoint: mock}}",
                     "call: {capacity: " + CAPACITY + "}",
                     "job: {name: llmstream-bench-" + NAME + ", parallelism: 1}"));
