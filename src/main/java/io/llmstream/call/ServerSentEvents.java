@@ -30,18 +30,40 @@ final class ServerSentEvents {
     /** Reads the next piece of the body. */
     void feed(ByteBuffer bytes) {
         while (bytes.hasRemaining()) {
-            byte b = bytes.get();
-            if (afterCr) {
-                afterCr = false;
-                if (b == LF) {
-                    continue;
+            int start = bytes.position();
+            int end = bytes.limit();
+            int lineEnd = start;
+            while (lineEnd < end) {
+                byte b = bytes.get(lineEnd);
+                if (b == LF || b == CR) {
+                    break;
                 }
+                lineEnd++;
             }
-            if (b == LF || b == CR) {
-                afterCr = b == CR;
-                endLine();
-            } else {
-                line.write(b);
+            if (lineEnd > start) {
+                afterCr = false;
+                appendToLine(bytes, start, lineEnd - start);
+            }
+            bytes.position(lineEnd);
+            if (lineEnd == end) {
+                return;
+            }
+            byte lineBreak = bytes.get();
+            if (afterCr && lineBreak == LF) {
+                afterCr = false;
+                continue;
+            }
+            afterCr = lineBreak == CR;
+            endLine();
+        }
+    }
+
+    private void appendToLine(ByteBuffer bytes, int offset, int length) {
+        if (bytes.hasArray()) {
+            line.write(bytes.array(), bytes.arrayOffset() + offset, length);
+        } else {
+            for (int i = offset; i < offset + length; i++) {
+                line.write(bytes.get(i));
             }
         }
     }
