@@ -72,4 +72,38 @@ class FaultToleranceIT {
             assertThat(attempts).as("attempts the job counted, as the mock saw them").isEqualTo(stats.requests());
         }
     }
+
+    /**
+     * Issue 9: on the default call settings (per-id order, 10 min attempt timeout, 60 s first-token timeout)
+     * requests that would answer only after a minute are caught at the model's adaptive first-token wait and
+     * asked again, so no prompt waits for them and none holds the others back.
+     */
+    @Test
+    void hungRequestsCostSecondsOnTheDefaultSettings() throws Exception {
+        MockOptions hanging = MockOptions.builder().port(0).latencyMs(50).seed(9)
+                .errorRate(0.03).hangRate(0.02).hangFor(Duration.ofSeconds(60))
+                .build();
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                MockLlmServer mock = MockLlmServer.start(hanging)) {
+            for (String topic : List.of("prompts", "completions", "prompts-dlq", "llmstream-metrics")) {
+                kafka.createTopic(topic, topic.equals("prompts") ? 2 : 1);
+            }
+            TopicWriter.write(kafka.bootstrapServers(), "prompts", PROMPTS,
+                    i -> "{\"id\": \"h-" + i + "\", \"prompt\": \"Hanging prompt " + i + "\", \"max_tokens\": 20}");
+
+            KafkaJobRuns.runBoundedFailingOnError(kafka.bootstrapServers(), mock.baseUrl(),
+                    "models: {m1: {endpoint: mock}}");
+
+            Map<String, JsonNode> completions = KafkaJobRuns.readAll(kafka.bootstrapServers(), "completions");
+            Map<String, JsonNode> deadLetters = KafkaJobRuns.readAll(kafka.bootstrapServers(), "prompts-dlq");
+            assertThat(completions.size() + deadLetters.size()).as("completions + dead letters").isEqualTo(PROMPTS);
+            assertThat(completions.size()).as("successes").isGreaterThanOrEqualTo(PROMPTS * 99 / 100);
+            assertThat(mock.stats().hangs()).as("requests that hung").isGreaterThanOrEqualTo(10);
+            long slowest = completions.values().stream().mapToLong(c -> c.path("latency_ms").asLong()).max()
+                    .orElseThrow();
+            assertThat(slowest).as("no prompt waited for a hung answer (60 s)").isLessThan(20_000);
+            assertThat(completions.values()).as("every answer was streamed")
+                    .allSatisfy(c -> assertThat(c.path("first_token_ms").asLong(-1)).isNotNegative());
+        }
+    }
 }
