@@ -173,13 +173,14 @@ final class ChatCall implements Ticket.Admission {
         routeAttempts++;
         lastKeyId = current.dispatcher().keyId(keyIndex);
         Duration attemptTimeout = Duration.ofMillis(Math.min(settings.attemptTimeout().toMillis(), remaining));
-        boolean stream = current.stream().isOn();
+        StreamSwitch.Mode streamMode = current.stream().mode();
+        boolean stream = streamMode.streams();
         Duration plainWait = min(settings.firstTokenTimeout(), attemptTimeout);
         Supplier<Duration> firstTokenWait = stream
                 ? () -> min(current.firstTokenWait().current(), attemptTimeout) : () -> plainWait;
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
         Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
-                key == null ? null : key.secret(), attemptTimeout, stream);
+                key == null ? null : key.secret(), attemptTimeout, streamMode);
         AttemptExchange exchange = new AttemptExchange(stream, firstTokenWait, settings.idleTimeout(), http.timer());
         currentExchange = exchange;
         long startedMillis = System.currentTimeMillis();
@@ -194,9 +195,9 @@ final class ChatCall implements Ticket.Admission {
                 if (firstTokenMillis >= 0 && outcome != null && outcome.succeeded()) {
                     current.firstTokenWait().record(firstTokenMillis);
                 }
-                if (stream && outcome != null && current.stream().refusedStreaming(
+                if (outcome != null && current.stream().refused(streamMode,
                         outcome.withMessage(current.scrubber().scrub(outcome.message())))) {
-                    // Not the prompt's fault: ask again at once, without streaming and without spending an attempt.
+                    // Not the prompt's fault: ask again at once, as the server wants, without spending an attempt.
                     routeAttempts--;
                     askForTurn(0);
                     return;
@@ -270,7 +271,8 @@ final class ChatCall implements Ticket.Admission {
         LlmRequest request = paced.request();
         long latency = System.currentTimeMillis() - startMillis;
         int promptTokens = answer.promptTokens() >= 0 ? answer.promptTokens() : request.promptTokens();
-        int completionTokens = Math.max(0, answer.completionTokens());
+        int completionTokens = answer.completionTokens() >= 0 ? answer.completionTokens()
+                : route.completionTokens(answer.content());
         int totalTokens = answer.totalTokens() >= 0 ? answer.totalTokens() : promptTokens + completionTokens;
         boolean fellBack = chainPosition >= 0;
         Completion completion = new Completion(request.id(), route.name(), answer.content(), answer.finishReason(),

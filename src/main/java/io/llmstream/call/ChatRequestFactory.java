@@ -28,13 +28,13 @@ final class ChatRequestFactory {
      *
      * @param key the API key to send; null for endpoints without keys
      * @param timeout the whole attempt's timeout
-     * @param stream whether to ask for a streamed answer with its usage in the last chunk
+     * @param stream whether to ask for a streamed answer, and for its usage in the last chunk
      */
-    Request build(String providerModel, String body, Secret key, Duration timeout, boolean stream) {
+    Request build(String providerModel, String body, Secret key, Duration timeout, StreamSwitch.Mode stream) {
         RequestBuilder request = new RequestBuilder("POST")
                 .setUrl(url)
                 .setHeader("Content-Type", "application/json")
-                .setHeader("Accept", stream ? "text/event-stream, application/json" : "application/json")
+                .setHeader("Accept", stream.streams() ? "text/event-stream, application/json" : "application/json")
                 .setBody(bodyWithModel(providerModel, body, stream))
                 .setRequestTimeout(timeout)
                 .setReadTimeout(timeout);
@@ -55,12 +55,14 @@ final class ChatRequestFactory {
     }
 
     /** The prompt's body with {@code model} set first, and the stream options when streaming. */
-    static byte[] bodyWithModel(String providerModel, String body, boolean stream) {
+    static byte[] bodyWithModel(String providerModel, String body, StreamSwitch.Mode stream) {
         try {
             ObjectNode json = JSON.createObjectNode().put("model", providerModel);
             json.setAll((ObjectNode) JSON.readTree(body));
-            if (stream) {
+            if (stream.streams()) {
                 json.put("stream", true);
+            }
+            if (stream == StreamSwitch.Mode.STREAM_WITH_USAGE) {
                 json.putObject("stream_options").put("include_usage", true);
             }
             return JSON.writeValueAsBytes(json);

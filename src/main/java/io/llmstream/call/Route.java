@@ -3,6 +3,7 @@ package io.llmstream.call;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.ModelDispatcher;
+import io.llmstream.measure.TokenEstimator;
 
 /**
  * Where a request goes: a model, its endpoint and keys, its budget, how to build its requests, whether
@@ -15,9 +16,15 @@ record Route(
         ChatRequestFactory requests,
         SecretScrubber scrubber,
         StreamSwitch stream,
-        FirstTokenWait firstTokenWait) {
+        FirstTokenWait firstTokenWait,
+        TokenEstimator tokens) {
 
     String name() {
         return model.name();
+    }
+
+    /** The completion tokens of an answer whose server reported no usage: an estimate. */
+    int completionTokens(String content) {
+        return content == null ? 0 : tokens.countText(content);
     }
 }

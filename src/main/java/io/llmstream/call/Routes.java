@@ -5,6 +5,7 @@ import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.Dispatchers;
+import io.llmstream.measure.TokenEstimator;
 
 import java.util.HashMap;
 import java.util.List;
@@ -43,7 +44,7 @@ final class Routes {
             EndpointSettings endpoint = config.endpointOf(model.name());
             byModel.put(model.name(), new Route(model, endpoint, dispatchers.forModel(model.name()),
                     factories.get(endpoint.name()), scrubbers.get(endpoint.name()), streams.get(endpoint.name()),
-                    new FirstTokenWait(config.call().firstTokenTimeout())));
+                    new FirstTokenWait(config.call().firstTokenTimeout()), TokenEstimator.forEncoding(model.encoding())));
         }
     }
 
