@@ -68,10 +68,16 @@ public record FailureCause(List<Link> chain) {
         List<Link> chain = new ArrayList<>();
         Throwable current = failure;
         while (current != null && chain.size() < 100) {
-            String className = current instanceof SerializedThrowable
-                    ? ((SerializedThrowable) current).getOriginalErrorClassName()
-                    : current.getClass().getName();
-            chain.add(new Link(className, firstLine(current.getMessage())));
+            String className = current.getClass().getName();
+            String message = current.getMessage();
+            if (current instanceof SerializedThrowable) {
+                // Its message is the original's toString(): the class name, then the message.
+                className = ((SerializedThrowable) current).getOriginalErrorClassName();
+                if (message != null && message.startsWith(className)) {
+                    message = message.substring(className.length()).replaceFirst("^: ", "");
+                }
+            }
+            chain.add(new Link(className, firstLine(message)));
             Throwable next = current.getCause();
             current = next == current ? null : next;
         }
