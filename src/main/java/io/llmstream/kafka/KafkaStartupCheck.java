@@ -47,13 +47,17 @@ public final class KafkaStartupCheck {
     static final String MAX_MESSAGE_BYTES = "max.message.bytes";
 
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(1);
+    /** Kept from the timeout for {@link BootstrapProbe} to say why Kafka did not answer. */
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
 
     private final KafkaSettings kafka;
     private final long deadlineNanos;
 
     private KafkaStartupCheck(KafkaSettings kafka) {
         this.kafka = kafka;
-        this.deadlineNanos = System.nanoTime() + kafka.startupTimeout().toNanos();
+        Duration timeout = kafka.startupTimeout();
+        Duration kept = timeout.compareTo(PROBE_TIMEOUT.multipliedBy(2)) >= 0 ? PROBE_TIMEOUT : Duration.ZERO;
+        this.deadlineNanos = System.nanoTime() + timeout.minus(kept).toNanos();
     }
 
     /**
@@ -213,7 +217,7 @@ public final class KafkaStartupCheck {
             Thread.currentThread().interrupt();
             throw new KafkaStartupException("interrupted while checking Kafka at " + kafka.bootstrapServers(), e);
         } catch (TimeoutException e) {
-            throw unreachable("no answer", e);
+            throw unreachable(e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof AuthenticationException) {
@@ -221,14 +225,15 @@ public final class KafkaStartupCheck {
                         + cause.getMessage() + " (check kafka.properties security.protocol and sasl.*)", cause);
             }
             if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw unreachable(cause.getMessage(), cause);
+                throw unreachable(cause);
             }
             throw new KafkaStartupException("Kafka at " + kafka.bootstrapServers() + " failed the start-up check: "
                     + cause, cause);
         }
     }
 
-    private KafkaStartupException unreachable(String why, Throwable cause) {
+    private KafkaStartupException unreachable(Throwable cause) {
+        String why = BootstrapProbe.explain(kafka.bootstrapServers(), PROBE_TIMEOUT);
         return new KafkaStartupException("cannot reach Kafka at " + kafka.bootstrapServers()
                 + " (kafka.bootstrap-servers) within " + Durations.format(kafka.startupTimeout()) + ": " + why, cause);
     }

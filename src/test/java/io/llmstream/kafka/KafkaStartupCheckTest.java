@@ -11,6 +11,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,8 +56,23 @@ class KafkaStartupCheckTest {
         long started = System.nanoTime();
         assertThatThrownBy(() -> KafkaStartupCheck.run(config, notes::add))
                 .isInstanceOf(KafkaStartupException.class)
-                .hasMessageStartingWith("cannot reach Kafka at " + nowhere + " (kafka.bootstrap-servers) within 3s: ");
+                .hasMessage("cannot reach Kafka at " + nowhere + " (kafka.bootstrap-servers) within 3s: connection "
+                        + "refused by " + nowhere);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(6));
+    }
+
+    @Test
+    void tellsAListenerThatDoesNotSpeakKafkaFromNoListener() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            String address = "127.0.0.1:" + silent.getLocalPort();
+            LlmStreamConfig config = TestConfigs.offline("kafka: {bootstrap-servers: '" + address
+                    + "', startup-timeout: 3s}");
+            assertThatThrownBy(() -> KafkaStartupCheck.run(config, notes::add))
+                    .isInstanceOf(KafkaStartupException.class)
+                    .hasMessage("cannot reach Kafka at " + address + " (kafka.bootstrap-servers) within 3s: " + address
+                            + " accepts connections but does not answer as Kafka (does kafka.properties "
+                            + "security.protocol match the broker's listener?)");
+        }
     }
 
     @Test
