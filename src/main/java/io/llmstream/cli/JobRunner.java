@@ -43,8 +43,8 @@ public final class JobRunner {
         StreamExecutionEnvironment env = KafkaJob.environment(config, flinkSettings);
         printStart(config, out);
         JobClient job = env.executeAsync(config.job().name());
-        JobExecutionResult result = JobWatcher.start(job, rest, config, line -> out.println(PREFIX + line), verbose)
-                .await();
+        JobExecutionResult result = JobWatcher.start(job, rest, config, line -> out.println(PREFIX + line),
+                verbose ? out::println : trace -> { }).await();
         printSummary(result, out);
         return result;
     }

@@ -20,8 +20,8 @@ import java.util.function.Consumer;
  * {@code [12.3s] failure 2: 'completions sink' failed: InvalidTxnTimeoutException: ... — kafka.transaction-timeout
  * (15m) exceeds the broker's transaction.max.timeout.ms: ...; restarting in ~2s}. A bounded run that fails
  * {@code job.restart.give-up-after} times in a row without a completed checkpoint is cancelled: it would
- * restart forever and never reach its end. The full stack trace goes to the lines only when verbose, and to
- * the log at DEBUG.
+ * restart forever and never reach its end. The full stack trace goes where the caller wants it (with
+ * {@code --verbose}, after the line), and to the log at DEBUG.
  */
 public final class JobWatcher {
     private static final Logger LOG = LoggerFactory.getLogger(JobWatcher.class);
@@ -31,7 +31,7 @@ public final class JobWatcher {
     private final FlinkRest rest;
     private final LlmStreamConfig config;
     private final Consumer<String> lines;
-    private final boolean verbose;
+    private final Consumer<String> stackTraces;
     private final FailureHints hints;
     private final RestartOutlook restarts;
     private final GiveUpRule giveUp;
@@ -44,12 +44,12 @@ public final class JobWatcher {
     private volatile boolean stopped;
 
     private JobWatcher(JobClient job, URI restAddress, LlmStreamConfig config, Consumer<String> lines,
-            boolean verbose) {
+            Consumer<String> stackTraces) {
         this.job = job;
         this.rest = new FlinkRest(restAddress, job.getJobID());
         this.config = config;
         this.lines = lines;
-        this.verbose = verbose;
+        this.stackTraces = stackTraces;
         this.hints = new FailureHints(config.kafka());
         this.restarts = new RestartOutlook(config.job().restart());
         this.giveUp = new GiveUpRule(config.job().restart().giveUpAfter());
@@ -70,11 +70,12 @@ public final class JobWatcher {
     /**
      * Starts watching a submitted job on a thread of its own.
      *
-     * @param lines receives one line per failure (and, when verbose, its stack trace)
+     * @param lines receives one line per failure
+     * @param stackTraces receives each failure's stack trace after its line (with --verbose), or ignores it
      */
     public static JobWatcher start(JobClient job, URI restAddress, LlmStreamConfig config, Consumer<String> lines,
-            boolean verbose) {
-        JobWatcher watcher = new JobWatcher(job, restAddress, config, lines, verbose);
+            Consumer<String> stackTraces) {
+        JobWatcher watcher = new JobWatcher(job, restAddress, config, lines, stackTraces);
         watcher.poller.start();
         return watcher;
     }
@@ -146,9 +147,7 @@ public final class JobWatcher {
         double seconds = Math.max(0, failure.timestamp() - startedAtMillis) / 1000.0;
         lines.accept(String.format(Locale.ROOT, "[%.1fs] failure %d: '%s' failed: %s; %s", seconds, failures,
                 FailedTask.name(failure.taskName(), failure.stackTrace()), describe(cause), next));
-        if (verbose) {
-            lines.accept(failure.stackTrace().stripTrailing());
-        }
+        stackTraces.accept(failure.stackTrace().stripTrailing());
         LOG.debug("Failure {} of job {}:\n{}", failures, job.getJobID(), failure.stackTrace());
     }
 

@@ -35,6 +35,7 @@ class RunCommandIT {
     @TempDir
     Path directory;
     private final CapturedCli cli = new CapturedCli();
+    private boolean verbose;
 
     @BeforeAll
     static void start() {
@@ -89,6 +90,7 @@ class RunCommandIT {
 
     @Test
     void withoutTheCheckABoundedRunPrintsEveryFailureAndGivesUp() throws Exception {
+        verbose = true;
         assertThat(run(oneMinute, "kafka: {delivery-guarantee: exactly-once, startup-timeout: 0}",
                 "job: {restart: {initial-delay: 100ms, max-delay: 200ms, give-up-after: 3}}")).isEqualTo(1);
 
@@ -99,7 +101,9 @@ class RunCommandIT {
         assertThat(failures.get(1)).contains("failure 2: ").endsWith(REFUSED + "; restarting in ~200ms");
         assertThat(failures.get(2)).contains("failure 3: ").endsWith(REFUSED + "; giving up: 3 failures in a row "
                 + "without a completed checkpoint (job.restart.give-up-after: 3)");
-        assertThat(cli.out()).contains("llmstream: Kafka not checked before the start (kafka.startup-timeout: 0)");
+        assertThat(cli.out()).contains("llmstream: Kafka not checked before the start (kafka.startup-timeout: 0)")
+                .as("--verbose prints the stack traces").contains(System.lineSeparator() + "org.apache.kafka.common."
+                        + "KafkaException: Unexpected error in InitProducerIdResponse", "\tat org.apache.kafka.");
         assertThat(cli.err()).isEqualTo("llmstream run: failed: gave up after 3 failures in a row without a completed "
                 + "checkpoint (job.restart.give-up-after: 3); the last: " + REFUSED + System.lineSeparator());
     }
@@ -109,6 +113,7 @@ class RunCommandIT {
         assertThat(run(oneMinute, "kafka: {delivery-guarantee: exactly-once, startup-timeout: 0}",
                 "job: {restart: {strategy: none}}")).isEqualTo(1);
         assertThat(cli.err()).isEqualTo("llmstream run: failed: the job failed: " + REFUSED + System.lineSeparator());
+        assertThat(cli.out()).as("no stack traces without --verbose").doesNotContain("\tat ");
     }
 
     /** {@code run --config base.yaml --config more.yaml}: the broker, the mock, a bounded job, then the test's own. */
@@ -120,6 +125,8 @@ class RunCommandIT {
                 "models: {m1: {endpoint: mock, rpm: 60000}}",
                 "job: {bounded: true, checkpoint-interval: 1s}", ""));
         Path more = Files.writeString(directory.resolve("more.yaml"), String.join("\n", moreYaml) + "\n");
-        return cli.execute("run", "--config", base.toString(), "--config", more.toString());
+        return verbose
+                ? cli.execute("run", "--config", base.toString(), "--config", more.toString(), "--verbose")
+                : cli.execute("run", "--config", base.toString(), "--config", more.toString());
     }
 }

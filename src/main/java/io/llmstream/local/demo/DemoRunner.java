@@ -76,7 +76,8 @@ public final class DemoRunner {
             Configuration flinkSettings = new Configuration();
             URI rest = JobWatcher.restOnLoopback(flinkSettings, Ports.freePort());
             JobClient job = KafkaJob.environment(config, flinkSettings).executeAsync(config.job().name());
-            JobWatcher watcher = JobWatcher.start(job, rest, config, this::printFailure, verbose);
+            JobWatcher watcher = JobWatcher.start(job, rest, config, this::printFailure,
+                    verbose ? out::println : trace -> { });
             DemoTally tally = follow(config, kafka.bootstrapServers(), job, mock, jobStarted);
             boolean ended = job.getJobExecutionResult().isDone();
             if (!ended) {
