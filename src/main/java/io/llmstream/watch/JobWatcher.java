@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 
@@ -28,6 +29,7 @@ public final class JobWatcher {
     static final Duration POLL_INTERVAL = Duration.ofSeconds(1);
 
     private final JobClient job;
+    private final CompletableFuture<JobExecutionResult> result;
     private final FlinkRest rest;
     private final LlmStreamConfig config;
     private final Consumer<String> lines;
@@ -46,6 +48,7 @@ public final class JobWatcher {
     private JobWatcher(JobClient job, URI restAddress, LlmStreamConfig config, Consumer<String> lines,
             Consumer<String> stackTraces) {
         this.job = job;
+        this.result = job.getJobExecutionResult();
         this.rest = new FlinkRest(restAddress, job.getJobID());
         this.config = config;
         this.lines = lines;
@@ -88,7 +91,7 @@ public final class JobWatcher {
      */
     public JobExecutionResult await() throws JobFailedException, InterruptedException {
         try {
-            return job.getJobExecutionResult().get();
+            return result.get();
         } catch (ExecutionException e) {
             Throwable failure = e.getCause() == null ? e : e.getCause();
             if (gaveUp != null) {
@@ -107,7 +110,7 @@ public final class JobWatcher {
     }
 
     private void pollUntilDone() {
-        while (!stopped && !job.getJobExecutionResult().isDone()) {
+        while (!stopped && !result.isDone()) {
             try {
                 poll();
                 Thread.sleep(POLL_INTERVAL.toMillis());
