@@ -10,8 +10,8 @@ import java.util.Set;
 final class DemoCommand implements Main.Command {
     @Override
     public int run(List<String> args, PrintStream out) throws Exception {
-        Args.parse(args, Set.of(), Set.of());
-        return new DemoRunner(out).run();
+        Args parsed = Args.parse(args, Set.of(Verbosity.FLAG), Set.of(Verbosity.FLAG));
+        return new DemoRunner(out, Verbosity.apply(parsed)).run();
     }
 
     @Override
@@ -21,9 +21,11 @@ final class DemoCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "usage: java -jar llmstream.jar demo\n"
+        return "usage: java -jar llmstream.jar demo [--verbose]\n"
                 + "  Starts a Kafka broker, the mock LLM (rate limits, latency, faults) and the job in this process,\n"
                 + "  produces 2,000 prompts (a few deliberately bad), shows progress and ends with a summary.\n"
-                + "  Exits 0 once every prompt is accounted for as a completion or a dead letter.";
+                + "  Exits 0 once every prompt is accounted for as a completion or a dead letter; prints a line\n"
+                + "  for every failure of the job.\n"
+                + Verbosity.USAGE;
     }
 }

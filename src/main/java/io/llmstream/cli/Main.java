@@ -13,11 +13,14 @@ import java.util.Map;
  * 0 done, 1 failed, 2 wrong command line or configuration.
  */
 public final class Main {
+    /** The command line's logging configuration: llmstream's own lines, errors of Flink and Kafka. */
+    static final String LOGGING = "llmstream-log4j2.properties";
+    static final String LOGGING_PROPERTY = "log4j2.configurationFile";
+
     static {
         // Before any logger exists: quiet Flink and Kafka, keep llmstream's own lines.
-        if (System.getProperty("log4j2.configurationFile") == null
-                && System.getProperty("log4j.configurationFile") == null) {
-            System.setProperty("log4j2.configurationFile", "llmstream-log4j2.properties");
+        if (System.getProperty(LOGGING_PROPERTY) == null && System.getProperty("log4j.configurationFile") == null) {
+            System.setProperty(LOGGING_PROPERTY, LOGGING);
         }
     }
 

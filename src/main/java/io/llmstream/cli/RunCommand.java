@@ -8,8 +8,8 @@ import java.util.Set;
 final class RunCommand implements Main.Command {
     @Override
     public int run(List<String> args, PrintStream out) throws Exception {
-        Args parsed = Args.parse(args, Set.of(), Set.of("config"));
-        JobRunner.run(parsed.all("config"), out);
+        Args parsed = Args.parse(args, Set.of(Verbosity.FLAG), Set.of("config", Verbosity.FLAG));
+        JobRunner.runLocal(parsed.all("config"), Verbosity.apply(parsed), out);
         return 0;
     }
 
@@ -20,7 +20,11 @@ final class RunCommand implements Main.Command {
 
     @Override
     public String usage() {
-        return "usage: java -jar llmstream.jar run --config FILE [--config FILE ...]\n"
-                + "  --config FILE   YAML configuration; later files override earlier ones key by key";
+        return "usage: java -jar llmstream.jar run --config FILE [--config FILE ...] [--verbose]\n"
+                + "  --config FILE   YAML configuration; later files override earlier ones key by key\n"
+                + Verbosity.USAGE + "\n"
+                + "  Checks Kafka first (kafka.startup-timeout), then prints one line per failure or restart.\n"
+                + "  Exit codes: 0 finished (bounded) or cancelled, 1 Kafka cannot take the job, the job failed or a\n"
+                + "  bounded run gave up (job.restart.give-up-after), 2 wrong command line or configuration.";
     }
 }

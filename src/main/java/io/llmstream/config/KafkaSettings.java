@@ -2,6 +2,8 @@ package io.llmstream.config;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Where prompts come from and where completions, dead letters and metrics go. */
@@ -117,7 +119,7 @@ public record KafkaSettings(
     }
 
     /** A record must hold at least its headers and a short dead letter. */
-    private static final int MIN_MAX_REQUEST_SIZE = 16 * 1024;
+    public static final int MIN_MAX_REQUEST_SIZE = 16 * 1024;
 
     /**
      * The largest record the producers send: {@code max.request.size} from {@link #properties()}, or Kafka's
@@ -126,6 +128,17 @@ public record KafkaSettings(
     public int maxRequestSize() {
         String value = properties.get(MAX_REQUEST_SIZE);
         return value == null ? DEFAULT_MAX_REQUEST_SIZE : Integer.parseInt(value.trim());
+    }
+
+    /**
+     * A copy with one client property set, for what the start-up check learns from the brokers (a lower
+     * max.request.size that records must fit).
+     */
+    public KafkaSettings withProperty(String key, String value) {
+        Map<String, String> changed = new LinkedHashMap<>(properties);
+        changed.put(key, value);
+        return new KafkaSettings(bootstrapServers, groupId, startingOffsets, topics, deliveryGuarantee,
+                transactionalIdPrefix, transactionTimeout, startupTimeout, Collections.unmodifiableMap(changed));
     }
 
     public boolean exactlyOnce() {

@@ -95,6 +95,11 @@ public record LlmStreamConfig(
         return warnings;
     }
 
+    /** A copy with other Kafka settings, e.g. those the start-up check adjusted to the brokers. */
+    public LlmStreamConfig withKafka(KafkaSettings kafka) {
+        return new LlmStreamConfig(kafka, endpoints, models, defaultModel, call, http, metrics, job);
+    }
+
     /** The model's settings; the model must be configured. */
     public ModelSettings model(String name) {
         ModelSettings model = models.get(name);

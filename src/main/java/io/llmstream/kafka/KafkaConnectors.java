@@ -52,6 +52,11 @@ public final class KafkaConnectors {
                 WindowMetrics::model, RecordJson::windowMetrics));
     }
 
+    /**
+     * A sink whose producers ask for {@code kafka.transaction-timeout} transactions. KafkaSink would ask for
+     * one hour, which a broker with Kafka's default transaction.max.timeout.ms (15 minutes) refuses to every
+     * producer, so that an exactly-once job would restart forever.
+     */
     private static <T> KafkaSink<T> sink(LlmStreamConfig config, String name,
             KafkaRecordSerializationSchema<T> serializer) {
         KafkaSettings kafka = config.kafka();
@@ -59,6 +64,7 @@ public final class KafkaConnectors {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setKafkaProducerConfig(clientProperties(kafka))
+                .setProperty(KafkaSettings.TRANSACTION_TIMEOUT_MS, String.valueOf(kafka.transactionTimeout().toMillis()))
                 .setRecordSerializer(serializer)
                 .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
                 .setTransactionalIdPrefix(kafka.transactionalIdPrefix() + "-" + name)

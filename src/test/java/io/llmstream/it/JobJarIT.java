@@ -13,7 +13,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.core.execution.DefaultExecutorServiceLoader;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code flink run target/llmstream-job.jar --config ...}, the way the Flink client does it: the packaged
@@ -65,16 +68,7 @@ class JobJarIT {
                     + "endpoints: {openai: {base-url: '" + mock.baseUrl() + "', api-keys: ['${IT_KEY:-it-key}']}}\n"
                     + "job: {bounded: true, parallelism: 2}\n");
 
-            PackagedProgram program = PackagedProgram.newBuilder()
-                    .setJarFile(new File("target/llmstream-job.jar"))
-                    .setArguments("--config", "conf/llmstream.yaml", "--config", config.toString())
-                    .setConfiguration(classLoading())
-                    .build();
-            Configuration client = new Configuration(FLINK.getClientConfiguration());
-            client.addAll(classLoading());
-            client.set(DeploymentOptions.TARGET, RemoteExecutor.NAME);
-            client.set(DeploymentOptions.ATTACHED, true);
-            ClientUtils.executeProgram(new DefaultExecutorServiceLoader(), client, program, false, false);
+            flinkRun(config);
 
             Map<String, JsonNode> completions = KafkaJobRuns.readById(kafka.bootstrapServers(), "completions", PROMPTS);
             for (int i = 0; i < PROMPTS; i++) {
@@ -83,5 +77,35 @@ class JobJarIT {
                 assertThat(completions.get("j-" + i).path("model").asText()).isEqualTo("gpt-4o-mini");
             }
         }
+    }
+
+    @Test
+    void theJobJarChecksKafkaBeforeItSubmits(@TempDir Path dir, @InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        int jobsBefore = cluster.listJobs().get().size();
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults())) {
+            Path config = dir.resolve("missing-input.yaml");
+            Files.writeString(config, "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', "
+                    + "topics: {input: never-written}}\n"
+                    + "endpoints: {openai: {api-keys: [it-key]}}\n");
+            assertThatThrownBy(() -> flinkRun(config))
+                    .hasRootCauseMessage("the input topic 'never-written' (kafka.topics.input) does not exist on "
+                            + kafka.bootstrapServers());
+            assertThat(cluster.listJobs().get()).as("jobs submitted").hasSize(jobsBefore);
+        }
+    }
+
+    /** The program's main in the packaged jar, submitting to the test's cluster and waiting for the job. */
+    private static void flinkRun(Path config) throws Exception {
+        PackagedProgram program = PackagedProgram.newBuilder()
+                .setJarFile(new File("target/llmstream-job.jar"))
+                .setArguments("--config", "conf/llmstream.yaml", "--config", config.toString())
+                .setConfiguration(classLoading())
+                .build();
+        Configuration client = new Configuration(FLINK.getClientConfiguration());
+        client.addAll(classLoading());
+        client.set(DeploymentOptions.TARGET, RemoteExecutor.NAME);
+        client.set(DeploymentOptions.ATTACHED, true);
+        ClientUtils.executeProgram(new DefaultExecutorServiceLoader(), client, program, false, false);
     }
 }

@@ -3,15 +3,20 @@ package io.llmstream.local.demo;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaJob;
+import io.llmstream.kafka.KafkaStartupCheck;
+import io.llmstream.local.Ports;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
+import io.llmstream.watch.JobFailedException;
+import io.llmstream.watch.JobWatcher;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 
 import java.io.PrintStream;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +38,20 @@ public final class DemoRunner {
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(150);
 
     private final PrintStream out;
+    private final boolean verbose;
+    private final boolean terminal = System.console() != null;
 
-    public DemoRunner(PrintStream out) {
+    /** @param verbose print every failure's stack trace too */
+    public DemoRunner(PrintStream out, boolean verbose) {
         this.out = out;
+        this.verbose = verbose;
     }
 
-    /** Runs the demo; returns the exit code: 0 if every prompt is accounted for. */
+    /**
+     * Runs the demo; returns the exit code: 0 if every prompt is accounted for.
+     *
+     * @throws JobFailedException if the job failed, or kept failing without progress
+     */
     public int run() throws Exception {
         long started = System.nanoTime();
         out.println("llmstream demo: starting a Kafka broker (KRaft), the mock LLM and the job, all in this process");
@@ -49,6 +62,7 @@ public final class DemoRunner {
             kafka.createTopic(config.kafka().topics().output(), 2);
             kafka.createTopic(config.kafka().topics().deadLetter(), 1);
             kafka.createTopic(config.kafka().topics().metrics(), 1);
+            config = KafkaStartupCheck.run(config, note -> out.println("  " + note));
             List<String> prompts = DemoPrompts.generate(PROMPTS, BIG_MODEL, SMALL_MODEL);
             TopicWriter.write(kafka.bootstrapServers(), config.kafka().topics().input(), prompts);
             out.printf("  kafka %s | mock %s | %d prompts in topic '%s' (%d invalid, %d the provider refuses)%n",
@@ -59,9 +73,24 @@ public final class DemoRunner {
                     BIG_TPM);
 
             long jobStarted = System.nanoTime();
-            JobClient job = submit(config);
+            Configuration flinkSettings = new Configuration();
+            URI rest = JobWatcher.restOnLoopback(flinkSettings, Ports.freePort());
+            JobClient job = KafkaJob.environment(config, flinkSettings).executeAsync(config.job().name());
+            JobWatcher watcher = JobWatcher.start(job, rest, config, this::printFailure,
+                    verbose ? out::println : trace -> { });
             DemoTally tally = follow(config, kafka.bootstrapServers(), job, mock, jobStarted);
-            job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
+            boolean ended = job.getJobExecutionResult().isDone();
+            if (!ended) {
+                out.printf("  the job did not finish within %d s: cancelled%n", GIVE_UP_AFTER.toSeconds());
+                job.cancel().get(30, TimeUnit.SECONDS);
+            }
+            try {
+                watcher.await();
+            } catch (JobFailedException e) {
+                if (ended) {
+                    throw e;
+                }
+            }
             double seconds = (System.nanoTime() - jobStarted) / 1e9;
             new DemoReport(out, tally, mock.stats(), prompts.size(), seconds).print();
             boolean complete = tally.accounted() == prompts.size();
@@ -103,16 +132,11 @@ public final class DemoRunner {
         return new ConfigLoader(name -> null).loadYaml(yaml);
     }
 
-    private static JobClient submit(LlmStreamConfig config) throws Exception {
-        return KafkaJob.environment(config, new Configuration()).executeAsync(config.job().name());
-    }
-
     /** Reads the job's topics and shows progress until every prompt is accounted for or the job is done. */
     private DemoTally follow(LlmStreamConfig config, String bootstrapServers, JobClient job, MockLlmServer mock,
             long startedNanos) throws Exception {
         var topics = config.kafka().topics();
         DemoTally tally = new DemoTally(topics.output(), topics.deadLetter());
-        boolean terminal = System.console() != null;
         long lastPrint = 0;
         long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         try (TopicReader reader = new TopicReader(bootstrapServers,
@@ -122,7 +146,7 @@ public final class DemoRunner {
                 boolean jobDone = job.getJobExecutionResult().isDone();
                 long now = System.nanoTime();
                 if (now - lastPrint > (terminal ? 250_000_000L : 2_000_000_000L)) {
-                    printProgress(tally, mock, (now - startedNanos) / 1e9, terminal);
+                    printProgress(tally, mock, (now - startedNanos) / 1e9);
                     lastPrint = now;
                 }
                 if (jobDone) {
@@ -135,12 +159,17 @@ public final class DemoRunner {
                 }
             }
         }
-        printProgress(tally, mock, (System.nanoTime() - startedNanos) / 1e9, terminal);
+        printProgress(tally, mock, (System.nanoTime() - startedNanos) / 1e9);
         out.println();
         return tally;
     }
 
-    private void printProgress(DemoTally tally, MockLlmServer mock, double seconds, boolean terminal) {
+    /** A failure line on a line of its own, even while the progress line is being redrawn. */
+    private void printFailure(String line) {
+        out.println((terminal ? "\n" : "") + "  " + line);
+    }
+
+    private void printProgress(DemoTally tally, MockLlmServer mock, double seconds) {
         String line = String.format("  [%5.1fs] %,5d/%,d accounted | %,5d completions | %,3d dead letters | "
                         + "%5.1f prompts/s | mock: %,d requests, %,d rate-limited",
                 seconds, tally.accounted(), PROMPTS, tally.completions(), tally.deadLetters(),

@@ -11,9 +11,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -167,11 +170,24 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** What to start: immutable, validated on every change so a bad value fails where it is set. */
     public static final class Options {
 
+        /** Server properties that say where the node is and who it is; {@link #withServerProperty} leaves them. */
+        private static final Map<String, String> OWN_PROPERTIES = Map.of(
+                "node.id", "the embedded broker is node " + BrokerProperties.NODE_ID,
+                "process.roles", "the embedded broker is broker and controller at once",
+                "log.dirs", "use withDirectory",
+                "listeners", "the embedded broker listens on loopback at the port of withPort",
+                "advertised.listeners", "the embedded broker listens on loopback at the port of withPort",
+                "controller.quorum.voters", "the embedded broker is its own controller",
+                "num.partitions", "use withDefaultPartitions");
+
         private final int port;
         private final Path directory;
         private final int defaultPartitions;
+        private final Map<String, String> serverProperties;
+        private final Map<String, String> clientProperties;
 
-        private Options(int port, Path directory, int defaultPartitions) {
+        private Options(int port, Path directory, int defaultPartitions, Map<String, String> serverProperties,
+                Map<String, String> clientProperties) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
             }
@@ -181,16 +197,18 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             this.port = port;
             this.directory = directory;
             this.defaultPartitions = defaultPartitions;
+            this.serverProperties = Collections.unmodifiableMap(new TreeMap<>(serverProperties));
+            this.clientProperties = Collections.unmodifiableMap(new TreeMap<>(clientProperties));
         }
 
-        /** A free port, a temporary directory, one partition for auto-created topics. */
+        /** A free port, a temporary directory, one partition for auto-created topics, Kafka's defaults. */
         public static Options defaults() {
-            return new Options(0, null, 1);
+            return new Options(0, null, 1, Map.of(), Map.of());
         }
 
         /** The client port; 0 picks a free one. Kafka's usual port is 9092. */
         public Options withPort(int port) {
-            return new Options(port, directory, defaultPartitions);
+            return new Options(port, directory, defaultPartitions, serverProperties, clientProperties);
         }
 
         /**
@@ -198,12 +216,49 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
          * A given directory is kept, and one formatted by an earlier run is reused with its data.
          */
         public Options withDirectory(Path directory) {
-            return new Options(port, directory, defaultPartitions);
+            return new Options(port, directory, defaultPartitions, serverProperties, clientProperties);
         }
 
         /** Partitions of topics that clients create by using them ({@code num.partitions}). */
         public Options withDefaultPartitions(int defaultPartitions) {
-            return new Options(port, directory, defaultPartitions);
+            return new Options(port, directory, defaultPartitions, serverProperties, clientProperties);
+        }
+
+        /**
+         * A broker setting other than Kafka's default, such as a lower {@code transaction.max.timeout.ms} or
+         * a SASL listener ({@code listener.security.protocol.map}, {@code sasl.enabled.mechanisms}, ...), so a
+         * test can meet a broker that is set up unlike the default one. The node's identity, address and
+         * directory are not settings of this kind.
+         */
+        public Options withServerProperty(String key, String value) {
+            requireKeyAndValue("server property", key, value);
+            String owner = OWN_PROPERTIES.get(key);
+            if (owner != null) {
+                throw new IllegalArgumentException("server property '" + key + "' cannot be set: " + owner);
+            }
+            Map<String, String> changed = new TreeMap<>(serverProperties);
+            changed.put(key, value);
+            return new Options(port, directory, defaultPartitions, changed, clientProperties);
+        }
+
+        /**
+         * A setting of the broker's own admin client, which waits for the broker and creates topics: the
+         * credentials when {@link #withServerProperty server properties} make the listener require them.
+         */
+        public Options withClientProperty(String key, String value) {
+            requireKeyAndValue("client property", key, value);
+            Map<String, String> changed = new TreeMap<>(clientProperties);
+            changed.put(key, value);
+            return new Options(port, directory, defaultPartitions, serverProperties, changed);
+        }
+
+        private static void requireKeyAndValue(String what, String key, String value) {
+            if (key == null || key.isBlank()) {
+                throw new IllegalArgumentException(what + " key must not be blank, was '" + key + "'");
+            }
+            if (value == null) {
+                throw new IllegalArgumentException(what + " '" + key + "' needs a value, was null");
+            }
         }
 
         public int port() {
@@ -219,10 +274,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             return defaultPartitions;
         }
 
+        /** Broker settings over Kafka's defaults, by key. */
+        public Map<String, String> serverProperties() {
+            return serverProperties;
+        }
+
+        /** Settings of the broker's own admin client, by key. */
+        public Map<String, String> clientProperties() {
+            return clientProperties;
+        }
+
+        /** Shows client property names only: their values may hold passwords (sasl.jaas.config). */
         @Override
         public String toString() {
             return "Options{port=" + port + ", directory=" + (directory == null ? "<temporary>" : directory)
-                    + ", defaultPartitions=" + defaultPartitions + "}";
+                    + ", defaultPartitions=" + defaultPartitions + ", serverProperties=" + serverProperties.keySet()
+                    + ", clientProperties=" + clientProperties.keySet() + "}";
         }
     }
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.BindException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,12 +62,14 @@ final class RunningBroker {
                 LOG.debug("Reusing the formatted Kafka log directory {}", directory);
             }
             KafkaConfig config = KafkaConfig.fromProps(BrokerProperties.of(
-                    port, controllerPort, directory.path(), options.defaultPartitions(), timeout), false);
+                    port, controllerPort, directory.path(), options.defaultPartitions(), timeout,
+                    options.serverProperties()), false);
             server = new KafkaRaftServer(config, Time.SYSTEM);
             awaitStartup(server, deadline, where);
-            admin = Admin.create(Map.of(
-                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, LOOPBACK + ":" + port,
-                    AdminClientConfig.CLIENT_ID_CONFIG, "llmstream-embedded-kafka"));
+            Map<String, Object> adminConfig = new HashMap<>(options.clientProperties());
+            adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, LOOPBACK + ":" + port);
+            adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, "llmstream-embedded-kafka");
+            admin = Admin.create(adminConfig);
             awaitClients(admin, deadline, where);
         } catch (RuntimeException | Error e) {
             stop(admin, server, directory);

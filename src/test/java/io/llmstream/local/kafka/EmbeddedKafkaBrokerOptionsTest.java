@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -18,6 +19,40 @@ class EmbeddedKafkaBrokerOptionsTest {
         assertThat(options.port()).isZero();
         assertThat(options.directory()).isNull();
         assertThat(options.defaultPartitions()).isEqualTo(1);
+        assertThat(options.serverProperties()).isEmpty();
+        assertThat(options.clientProperties()).isEmpty();
+    }
+
+    @Test
+    void serverAndClientPropertiesAccumulateAndTheLastValueWins() {
+        Options options = Options.defaults()
+                .withServerProperty("transaction.max.timeout.ms", "1000")
+                .withServerProperty("transaction.max.timeout.ms", "60000")
+                .withServerProperty("auto.create.topics.enable", "false")
+                .withClientProperty("sasl.jaas.config", "secret");
+        assertThat(options.serverProperties()).containsExactly(
+                Map.entry("auto.create.topics.enable", "false"), Map.entry("transaction.max.timeout.ms", "60000"));
+        assertThat(options.clientProperties()).containsExactly(Map.entry("sasl.jaas.config", "secret"));
+        assertThat(options.withPort(1).serverProperties()).isEqualTo(options.serverProperties());
+        assertThat(Options.defaults().serverProperties()).isEmpty();
+        assertThat(options.toString()).doesNotContain("secret").contains("clientProperties=[sasl.jaas.config]");
+    }
+
+    @Test
+    void serverPropertiesCannotMoveTheNodeOrItsData() {
+        assertThatThrownBy(() -> Options.defaults().withServerProperty("listeners", "PLAINTEXT://0.0.0.0:9092"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("server property 'listeners' cannot be set: the embedded broker listens on loopback at "
+                        + "the port of withPort");
+        assertThatThrownBy(() -> Options.defaults().withServerProperty("num.partitions", "3"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("server property 'num.partitions' cannot be set: use withDefaultPartitions");
+        assertThatThrownBy(() -> Options.defaults().withServerProperty(" ", "x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("server property key must not be blank, was ' '");
+        assertThatThrownBy(() -> Options.defaults().withClientProperty("security.protocol", null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("client property 'security.protocol' needs a value, was null");
     }
 
     @Test

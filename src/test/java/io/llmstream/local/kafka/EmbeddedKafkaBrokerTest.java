@@ -2,11 +2,13 @@ package io.llmstream.local.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.utils.Exit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -106,6 +108,25 @@ class EmbeddedKafkaBrokerTest {
     }
 
     @Test
+    void keepsKafkasDefaultsThatClientsCanNotice() throws Exception {
+        Map<String, String> config = brokerConfig();
+        assertThat(config).containsEntry("transaction.max.timeout.ms", "900000")
+                .containsEntry("auto.create.topics.enable", "true")
+                .containsEntry("message.max.bytes", "1048588")
+                .containsEntry("default.replication.factor", "1");
+    }
+
+    @Test
+    void aServerPropertyChangesTheBrokersSetting() throws Exception {
+        try (EmbeddedKafkaBroker lowered = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults()
+                        .withServerProperty("transaction.max.timeout.ms", "60000"));
+                Admin loweredAdmin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        lowered.bootstrapServers()))) {
+            assertThat(brokerConfig(loweredAdmin)).containsEntry("transaction.max.timeout.ms", "60000");
+        }
+    }
+
+    @Test
     void createTopicRejectsBadArguments() {
         assertThatThrownBy(() -> broker.createTopic("bad", 0))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -136,6 +157,17 @@ class EmbeddedKafkaBrokerTest {
             return pollUntil(consumer, records -> records.stream().anyMatch(r -> r.value().equals("committed-last")))
                     .stream().map(ConsumerRecord::value).collect(Collectors.toList());
         }
+    }
+
+    private static Map<String, String> brokerConfig() throws Exception {
+        return brokerConfig(admin);
+    }
+
+    private static Map<String, String> brokerConfig(Admin admin) throws Exception {
+        ConfigResource node = new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(BrokerProperties.NODE_ID));
+        return admin.describeConfigs(List.of(node)).all().get().get(node).entries().stream()
+                .filter(entry -> entry.value() != null)
+                .collect(Collectors.toMap(ConfigEntry::name, ConfigEntry::value));
     }
 
     private static int partitionsOf(String topic) throws Exception {
