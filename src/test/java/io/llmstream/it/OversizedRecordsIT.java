@@ -85,7 +85,9 @@ class OversizedRecordsIT {
 
         JobExecutionResult result = KafkaJobRuns.runBoundedFailingOnError(kafka.bootstrapServers(), mock.baseUrl(),
                 "models: {m1: {endpoint: mock, rpm: 100000, tpm: 10000000}}",
-                "job: {parallelism: 2, max-input-bytes: " + 2 * MIB + "}");
+                "job: {parallelism: 2, max-input-bytes: " + 2 * MIB + "}",
+                // A fixed pool: a pool that follows call.capacity (the default) is not wired into the call stage yet.
+                "http: {max-connections: 64}");
 
         Map<String, JsonNode> completions = KafkaJobRuns.readById(kafka.bootstrapServers(), "completions", PROMPTS);
         for (int i = 0; i < PROMPTS; i++) {
