@@ -129,7 +129,8 @@ public final class PromptParser {
         if (id == null || id.isNull()) {
             return fallbackId;
         }
-        if (!(id.isTextual() && !id.asText().isBlank()) && !id.isIntegralNumber()) {
+        boolean usable = (id.isTextual() && !id.asText().isBlank()) || id.isIntegralNumber();
+        if (!usable) {
             throw new InvalidPrompt(fallbackId, "id must be a non-empty string, was " + describe(id));
         }
         String text = id.asText();
