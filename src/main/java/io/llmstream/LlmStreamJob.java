@@ -111,7 +111,7 @@ public final class LlmStreamJob {
                 .name("call LLM API").uid("call-llm-api");
 
         SingleOutputStreamOperator<Completion> completions = results
-                .process(new ResultRouter())
+                .process(new ResultRouter(config.kafka().maxRequestSize()))
                 .name("route results").uid("route-results");
 
         completions.sinkTo(sinks.completions())

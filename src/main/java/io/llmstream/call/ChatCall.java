@@ -279,16 +279,16 @@ final class ChatCall implements Ticket.Admission {
                 answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
                 firstTokenMillis, fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null,
                 request.metadata());
-        result.complete(CallResult.success(completion, metric(null, latency, promptTokens, completionTokens)));
+        result.complete(CallResult.success(request, completion,
+                metric(null, latency, promptTokens, completionTokens)));
     }
 
     private void fail(AttemptOutcome outcome) {
         LlmRequest request = paced.request();
         long elapsed = startMillis == 0 ? 0 : System.currentTimeMillis() - startMillis;
-        DeadLetter deadLetter = new DeadLetter(request.id(), outcome.kind(), outcome.status(), outcome.code(),
-                route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed,
-                request.input(), request.source());
-        result.complete(CallResult.failure(deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
+        DeadLetter deadLetter = DeadLetter.failedRequest(request, outcome.kind(), outcome.status(), outcome.code(),
+                route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed);
+        result.complete(CallResult.failure(request, deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
     }
 
     private void failInternally(RuntimeException e) {

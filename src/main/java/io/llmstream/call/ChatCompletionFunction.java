@@ -183,9 +183,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         LlmRequest request = paced.request();
         long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
         long charged = request.tokenCost(config.model(request.model()).defaultMaxTokens());
-        return CallResult.failure(
-                new DeadLetter(request.id(), kind, 0, null, message, 0, request.model(), null, elapsed, request.input(),
-                        request.source()),
+        return CallResult.failure(request,
+                DeadLetter.failedRequest(request, kind, 0, null, message, 0, request.model(), null, elapsed),
                 new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1, -1));
     }
 }

@@ -2,8 +2,6 @@ package io.llmstream.kafka;
 
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -19,26 +17,18 @@ public final class JsonRecordSerializer<T> implements KafkaRecordSerializationSc
     private final String topic;
     private final SerializableFunction<T, String> key;
     private final SerializableFunction<T, byte[]> value;
-    private final SerializableFunction<T, Headers> headers;
 
     public JsonRecordSerializer(String topic, SerializableFunction<T, String> key,
             SerializableFunction<T, byte[]> value) {
-        this(topic, key, value, element -> new RecordHeaders());
-    }
-
-    public JsonRecordSerializer(String topic, SerializableFunction<T, String> key,
-            SerializableFunction<T, byte[]> value, SerializableFunction<T, Headers> headers) {
         this.topic = topic;
         this.key = key;
         this.value = value;
-        this.headers = headers;
     }
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
         String recordKey = key.apply(element);
         return new ProducerRecord<>(topic, null, timestamp,
-                recordKey == null ? null : recordKey.getBytes(StandardCharsets.UTF_8), value.apply(element),
-                headers.apply(element));
+                recordKey == null ? null : recordKey.getBytes(StandardCharsets.UTF_8), value.apply(element));
     }
 }

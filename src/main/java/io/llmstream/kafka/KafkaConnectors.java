@@ -37,14 +37,15 @@ public final class KafkaConnectors {
         return builder.build();
     }
 
+    /** Completions that would not fit a record never get here: the route stage dead-letters them. */
     public static KafkaSink<Completion> completionSink(LlmStreamConfig config) {
         return sink(config, "completions", new JsonRecordSerializer<>(config.kafka().topics().output(),
                 Completion::id, RecordJson::completion));
     }
 
     public static KafkaSink<DeadLetter> deadLetterSink(LlmStreamConfig config) {
-        return sink(config, "dead-letters", new JsonRecordSerializer<>(config.kafka().topics().deadLetter(),
-                DeadLetter::id, RecordJson::deadLetter, DeadLetterHeaders::of));
+        return sink(config, "dead-letters", new DeadLetterSerializer(config.kafka().topics().deadLetter(),
+                config.kafka().maxRequestSize()));
     }
 
     public static KafkaSink<WindowMetrics> metricsSink(LlmStreamConfig config) {

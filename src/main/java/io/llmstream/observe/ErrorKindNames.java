@@ -19,7 +19,8 @@ final class ErrorKindNames {
             Map.entry("timeout", "timeout"),
             Map.entry("connection", "conn"),
             Map.entry("malformed_response", "malformed"),
-            Map.entry("internal", "internal"));
+            Map.entry("internal", "internal"),
+            Map.entry("output_too_large", "big"));
 
     private ErrorKindNames() {}
 

@@ -29,6 +29,12 @@ import java.util.Map;
  * passed through unchanged.
  */
 public final class PromptParser {
+    /**
+     * The longest id a prompt may have. An id is the key of its completion or dead letter and is written
+     * in its value too, so the rest of a dead letter still fits the smallest record the sinks allow.
+     */
+    public static final int MAX_ID_CHARS = 256;
+
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
@@ -50,6 +56,10 @@ public final class PromptParser {
         if (value == null) {
             return invalid(fallbackId, "the record has no value (a tombstone)", null, record);
         }
+        if (value.length > config.job().maxInputBytes()) {
+            return invalid(fallbackId, "the value is " + value.length + " bytes, more than job.max-input-bytes ("
+                    + config.job().maxInputBytes() + ")", null, record);
+        }
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder()
@@ -57,12 +67,7 @@ public final class PromptParser {
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(value)).toString();
         } catch (CharacterCodingException e) {
-            return invalid(fallbackId, "the value is not valid UTF-8", new String(value, StandardCharsets.UTF_8),
-                    record);
-        }
-        if (value.length > config.job().maxInputBytes()) {
-            return invalid(fallbackId, "the value is " + value.length + " bytes, more than job.max-input-bytes ("
-                    + config.job().maxInputBytes() + ")", text, record);
+            return invalid(fallbackId, "the value is not valid UTF-8", null, record);
         }
         JsonNode tree;
         try {
@@ -74,13 +79,14 @@ public final class PromptParser {
             return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text, record);
         }
         try {
-            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, nowMillis, record.position()), null);
+            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, value.length, nowMillis,
+                    record.position()), null);
         } catch (InvalidPrompt e) {
             return invalid(e.id, e.getMessage(), text, record);
         }
     }
 
-    private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, long nowMillis,
+    private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, int inputBytes, long nowMillis,
             SourcePosition source) {
         String id = readId(json.remove("id"), fallbackId);
         JsonNode prompt = json.remove("prompt");
@@ -116,17 +122,23 @@ public final class PromptParser {
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
-                nowMillis, source);
+                inputBytes, nowMillis, source);
     }
 
     private static String readId(JsonNode id, String fallbackId) {
         if (id == null || id.isNull()) {
             return fallbackId;
         }
-        if ((id.isTextual() && !id.asText().isBlank()) || id.isIntegralNumber()) {
-            return id.asText();
+        boolean usable = (id.isTextual() && !id.asText().isBlank()) || id.isIntegralNumber();
+        if (!usable) {
+            throw new InvalidPrompt(fallbackId, "id must be a non-empty string, was " + describe(id));
         }
-        throw new InvalidPrompt(fallbackId, "id must be a non-empty string, was " + describe(id));
+        String text = id.asText();
+        if (text.length() > MAX_ID_CHARS) {
+            throw new InvalidPrompt(fallbackId, "id must be at most " + MAX_ID_CHARS + " characters, was "
+                    + text.length());
+        }
+        return text;
     }
 
     private static void checkMessages(String id, JsonNode messages) {
@@ -192,8 +204,31 @@ public final class PromptParser {
         return estimators.computeIfAbsent(model.encoding(), TokenEstimator::forEncoding);
     }
 
-    private static Parsed invalid(String id, String message, String input, InputRecord record) {
-        return new Parsed(null, DeadLetter.invalidInput(id, message, input, record.position()));
+    /**
+     * A dead letter for the record, with its value as text if decoded ({@code text} null if not). A value
+     * larger than a record may be keeps only its first bytes: the dead-letter sink could write no more,
+     * and megabytes need not travel through the job to be cut there.
+     */
+    private Parsed invalid(String id, String message, String text, InputRecord record) {
+        byte[] value = record.value();
+        int maxBytes = config.kafka().maxRequestSize();
+        String input = null;
+        if (value != null && value.length > maxBytes) {
+            input = decodedPrefix(value, maxBytes);
+        } else if (value != null) {
+            input = text != null ? text : new String(value, StandardCharsets.UTF_8);
+        }
+        return new Parsed(null, DeadLetter.invalidInput(id, message, input, value == null ? 0 : value.length,
+                value != null && value.length > maxBytes, record.position()));
+    }
+
+    /** The text of at most the first {@code maxBytes} bytes of a longer value, not cutting a UTF-8 sequence. */
+    private static String decodedPrefix(byte[] value, int maxBytes) {
+        int end = maxBytes;
+        for (int back = 0; back < 3 && end > 0 && (value[end] & 0xC0) == 0x80; back++) {
+            end--;
+        }
+        return new String(value, 0, end, StandardCharsets.UTF_8);
     }
 
     private static String describe(JsonNode node) {

@@ -8,7 +8,10 @@ package io.llmstream.record;
  * @param model the model it was sent to; null if it never got that far
  * @param keyId the id of the API key last used (never the key); null if none
  * @param elapsedMs time from admission to giving up
- * @param input the original input value
+ * @param outputBytes for {@link ErrorKind#OUTPUT_TOO_LARGE}, the size of the completion's record; 0 otherwise
+ * @param input the original input value, or only its beginning if {@code inputTruncated}; null for a tombstone
+ * @param inputBytes the size of the original input value in bytes, whatever part of it {@code input} holds
+ * @param inputTruncated whether {@code input} is only a prefix of the original value
  * @param source where the input was read
  */
 public record DeadLetter(
@@ -21,11 +24,46 @@ public record DeadLetter(
         String model,
         String keyId,
         long elapsedMs,
+        long outputBytes,
         String input,
+        int inputBytes,
+        boolean inputTruncated,
         SourcePosition source) {
 
     /** A dead letter for input that never became a request. */
-    public static DeadLetter invalidInput(String id, String message, String input, SourcePosition source) {
-        return new DeadLetter(id, ErrorKind.INVALID_INPUT, 0, null, message, 0, null, null, 0, input, source);
+    public static DeadLetter invalidInput(String id, String message, String input, int inputBytes,
+            boolean inputTruncated, SourcePosition source) {
+        return new DeadLetter(id, ErrorKind.INVALID_INPUT, 0, null, message, 0, null, null, 0, 0, input, inputBytes,
+                inputTruncated, source);
+    }
+
+    /** A dead letter for a request that was accepted but failed in the call. */
+    public static DeadLetter failedRequest(LlmRequest request, ErrorKind kind, int status, String code,
+            String message, int attempts, String model, String keyId, long elapsedMs) {
+        return new DeadLetter(request.id(), kind, status, code, message, attempts, model, keyId, elapsedMs, 0,
+                request.input(), request.inputBytes(), false, request.source());
+    }
+
+    /** A dead letter for an answer whose completion record is too large to be written. */
+    public static DeadLetter outputTooLarge(LlmRequest request, Completion completion, String keyId,
+            long outputBytes, String message) {
+        return new DeadLetter(request.id(), ErrorKind.OUTPUT_TOO_LARGE, 0, null, message, completion.attempts(),
+                completion.model(), keyId, completion.latencyMs(), outputBytes, request.input(), request.inputBytes(),
+                false, request.source());
+    }
+
+    /** The same dead letter keeping only the first {@code end} characters of its input. */
+    public DeadLetter withInputPrefix(int end) {
+        if (input == null || end >= input.length()) {
+            return this;
+        }
+        return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes,
+                input.substring(0, end), inputBytes, true, source);
+    }
+
+    /** The same dead letter with another error code and message, such as shortened ones. */
+    public DeadLetter withError(String code, String message) {
+        return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
+                inputBytes, inputTruncated, source);
     }
 }

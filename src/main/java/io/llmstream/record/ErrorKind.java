@@ -27,7 +27,13 @@ public enum ErrorKind {
     /** The API answered 2xx with a body that is not a chat completion. */
     MALFORMED_RESPONSE,
     /** A bug in llmstream; the message says what. */
-    INTERNAL;
+    INTERNAL,
+    /**
+     * The answer came, but its completion record is larger than a Kafka record may be
+     * ({@code max.request.size}), so it could never be written. Kinds only ever grow at the end: metrics
+     * windows count failures by ordinal.
+     */
+    OUTPUT_TOO_LARGE;
 
     /** The JSON spelling, e.g. {@code rate_limited}. */
     public String jsonName() {

@@ -11,6 +11,7 @@ package io.llmstream.record;
  * @param promptTokens the estimated prompt tokens
  * @param maxTokens the request's max_tokens (or max_completion_tokens); 0 if it has none
  * @param input the original input value, for dead letters
+ * @param inputBytes the size of the original input value in bytes
  * @param receivedAtMillis when the parse stage saw it
  * @param source where the input was read
  */
@@ -23,6 +24,7 @@ public record LlmRequest(
         int promptTokens,
         int maxTokens,
         String input,
+        int inputBytes,
         long receivedAtMillis,
         SourcePosition source) {
 

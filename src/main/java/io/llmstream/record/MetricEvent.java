@@ -31,4 +31,10 @@ public record MetricEvent(
     public boolean succeeded() {
         return errorKind == null;
     }
+
+    /** The same call counted as a failure of {@code kind}, its tokens still spent. */
+    public MetricEvent failedAs(ErrorKind kind) {
+        return new MetricEvent(model, keyId, kind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1);
+    }
 }

@@ -54,8 +54,15 @@ public final class RecordJson {
         json.put("attempts", deadLetter.attempts())
                 .put("model", deadLetter.model())
                 .put("key_id", deadLetter.keyId())
-                .put("elapsed_ms", deadLetter.elapsedMs())
-                .put("input", deadLetter.input());
+                .put("elapsed_ms", deadLetter.elapsedMs());
+        if (deadLetter.outputBytes() > 0) {
+            json.put("output_bytes", deadLetter.outputBytes());
+        } else {
+            json.putNull("output_bytes");
+        }
+        json.put("input", deadLetter.input())
+                .put("input_bytes", deadLetter.inputBytes())
+                .put("input_truncated", deadLetter.inputTruncated());
         SourcePosition source = deadLetter.source();
         if (source != null) {
             json.putObject("source").put("topic", source.topic()).put("partition", source.partition())

@@ -3,6 +3,7 @@ package io.llmstream.route;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
+import io.llmstream.record.ErrorKind;
 import io.llmstream.record.MetricEvent;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -10,7 +11,13 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-/** The route stage: completions go on, dead letters and metric events to side outputs. */
+import java.util.Locale;
+
+/**
+ * The route stage: completions go on, dead letters and metric events to side outputs. A completion too
+ * large for a Kafka record goes to the dead letters as {@code output_too_large}: written, it would fail
+ * the sink, and the restarted job would ask again and fail again.
+ */
 public final class ResultRouter extends ProcessFunction<CallResult, Completion> {
     private static final long serialVersionUID = 1L;
 
@@ -21,12 +28,18 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
 
     /** Job accumulator: completions written. */
     public static final String COMPLETIONS_COUNTER = "llmstream-completions";
-    /** Job accumulator: failed calls written as dead letters. */
+    /** Job accumulator: failed calls written as dead letters, completions too large to write included. */
     public static final String DEAD_LETTERS_COUNTER = "llmstream-failed-calls";
 
+    private final int maxRecordBytes;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
     private transient RouteMetrics metrics;
+
+    /** @param maxRecordBytes the largest record the sinks may write: {@code kafka.properties.max.request.size} */
+    public ResultRouter(int maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes;
+    }
 
     @Override
     public void open(OpenContext openContext) {
@@ -37,14 +50,27 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
 
     @Override
     public void processElement(CallResult result, Context ctx, Collector<Completion> out) {
-        if (result.completion() != null) {
-            out.collect(result.completion());
+        MetricEvent metric = result.metric();
+        Completion completion = result.completion();
+        long outputBytes = completion == null ? 0 : CompletionSize.excess(completion, maxRecordBytes);
+        if (completion != null && outputBytes == 0) {
+            out.collect(completion);
             completionsWritten.add(1);
+        } else if (completion != null) {
+            ctx.output(DEAD_LETTERS, DeadLetter.outputTooLarge(result.request(), completion, metric.keyId(),
+                    outputBytes, tooLargeMessage(outputBytes)));
+            deadLettersWritten.add(1);
+            metric = metric.failedAs(ErrorKind.OUTPUT_TOO_LARGE);
         } else {
             ctx.output(DEAD_LETTERS, result.deadLetter());
             deadLettersWritten.add(1);
         }
-        ctx.output(METRIC_EVENTS, result.metric());
-        metrics.record(result.metric());
+        ctx.output(METRIC_EVENTS, metric);
+        metrics.record(metric);
+    }
+
+    private String tooLargeMessage(long outputBytes) {
+        return String.format(Locale.ROOT, "the completion is %,d bytes, more than the %,d bytes a record may have "
+                + "(kafka.properties.max.request.size)", outputBytes, maxRecordBytes);
     }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -63,7 +64,8 @@ class ChatCompletionFunctionTest {
 
     private static PacedRequest pacedNow(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
-        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, "{\"prompt\": \"" + prompt + "\"}",
+        String input = "{\"prompt\": \"" + prompt + "\"}";
+        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.getBytes(StandardCharsets.UTF_8).length,
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
         return new PacedRequest(request, System.currentTimeMillis());
     }

@@ -36,7 +36,7 @@ class FallbackTest {
             for (int i = 0; i < prompts.size(); i++) {
                 String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompts.get(i) + "\"}]}";
                 LlmRequest request = new LlmRequest("f" + i, model, 0, body, null, prompts.get(i).length() / 2, 20,
-                        "{}", 0, null);
+                        "{}", 2, 0, null);
                 harness.processElement(new StreamRecord<>(new PacedRequest(request, System.currentTimeMillis())));
             }
             harness.endInput();

@@ -54,7 +54,8 @@ class StreamingCallTest {
 
     static PacedRequest paced(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
-        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, "{\"prompt\": \"" + prompt + "\"}",
+        String input = "{\"prompt\": \"" + prompt + "\"}";
+        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.length(),
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
         return new PacedRequest(request, System.currentTimeMillis());
     }

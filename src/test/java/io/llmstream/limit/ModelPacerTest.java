@@ -40,7 +40,7 @@ class ModelPacerTest {
     }
 
     private static LlmRequest request(String model) {
-        return new LlmRequest("r", model, 0, "{}", null, 10, 10, "{}", 0, null);
+        return new LlmRequest("r", model, 0, "{}", null, 10, 10, "{}", 2, 0, null);
     }
 
     /** Spends budget the way the call stage does: through the model's dispatcher in this JVM. */

@@ -10,6 +10,7 @@ import io.llmstream.record.LlmRequest;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -109,7 +110,61 @@ class PromptParserTest {
 
         assertThat(deadLetter.id()).isEqualTo("r-9");
         assertThat(deadLetter.input()).isEqualTo("{\"id\": \"r-9\", \"prompt\": 5}");
+        assertThat(deadLetter.inputBytes()).isEqualTo(26);
+        assertThat(deadLetter.inputTruncated()).isFalse();
         assertThat(deadLetter.attempts()).isZero();
+    }
+
+    @Test
+    void keepsTheOriginalSizeOfAValidInput() {
+        String input = "{\"prompt\": \"d\u00e9j\u00e0 vu \uD83D\uDE00\"}";
+
+        LlmRequest request = valid(input);
+
+        assertThat(request.input()).isEqualTo(input);
+        assertThat(request.inputBytes()).isEqualTo(input.getBytes(StandardCharsets.UTF_8).length).isEqualTo(28);
+    }
+
+    @Test
+    void keepsOnlyAsMuchOfAHugeInvalidInputAsARecordCouldHold() {
+        PromptParser small = new PromptParser(TestConfigs.offline(
+                "kafka: {properties: {max.request.size: '16384'}}\njob: {max-input-bytes: 2000}"));
+        String huge = "{\"prompt\": \"" + "d\u00e9j\u00e0 \uD83D\uDE00 \u4e2d ".repeat(200_000) + "\"}";
+        byte[] bytes = huge.getBytes(StandardCharsets.UTF_8);
+
+        DeadLetter deadLetter = small.parse(new InputRecord("prompts", 0, 9, 0, bytes), 0).deadLetter();
+
+        assertThat(deadLetter.message()).isEqualTo("the value is " + bytes.length
+                + " bytes, more than job.max-input-bytes (2000)");
+        assertThat(deadLetter.inputBytes()).isEqualTo(bytes.length).isGreaterThan(3_000_000);
+        assertThat(deadLetter.inputTruncated()).isTrue();
+        assertThat(huge).startsWith(deadLetter.input());
+        assertThat(deadLetter.input().getBytes(StandardCharsets.UTF_8).length).isBetween(16384 - 3, 16384);
+    }
+
+    @Test
+    void cutsAHugeValueThatIsNotUtf8ToItsFirstBytes() {
+        PromptParser small = new PromptParser(TestConfigs.offline(
+                "kafka: {properties: {max.request.size: '16384'}}\njob: {max-input-bytes: 100000}"));
+        byte[] bytes = new byte[50_000];
+        Arrays.fill(bytes, (byte) 0xFF);
+
+        DeadLetter deadLetter = small.parse(new InputRecord("prompts", 0, 9, 0, bytes), 0).deadLetter();
+
+        assertThat(deadLetter.message()).isEqualTo("the value is not valid UTF-8");
+        assertThat(deadLetter.inputBytes()).isEqualTo(50_000);
+        assertThat(deadLetter.inputTruncated()).isTrue();
+        assertThat(deadLetter.input()).hasSize(16384).matches("\uFFFD+");
+    }
+
+    @Test
+    void refusesAnIdLongerThanARecordCanCarry() {
+        DeadLetter deadLetter = invalid("{\"id\": \"" + "i".repeat(PromptParser.MAX_ID_CHARS + 1) + "\", \"prompt\": \"x\"}");
+
+        assertThat(deadLetter.id()).isEqualTo("prompts-3-42");
+        assertThat(deadLetter.message()).isEqualTo("id must be at most 256 characters, was 257");
+        assertThat(valid("{\"id\": \"" + "i".repeat(PromptParser.MAX_ID_CHARS) + "\", \"prompt\": \"x\"}").id())
+                .hasSize(PromptParser.MAX_ID_CHARS);
     }
 
     @Test

@@ -104,6 +104,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      *     {@link #TOPIC_TIMEOUT}
      */
     public void createTopic(String topic, int partitions) {
+        createTopic(topic, partitions, Map.of());
+    }
+
+    /**
+     * As {@link #createTopic(String, int)}, with topic configs such as {@code max.message.bytes}, so tests
+     * can make topics like the ones users have.
+     */
+    public void createTopic(String topic, int partitions, Map<String, String> configs) {
         if (topic == null || topic.isBlank()) {
             throw new IllegalArgumentException("topic must not be blank, was '" + topic + "'");
         }
@@ -115,7 +123,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new IllegalStateException("cannot create topic '" + topic + "': the broker is closed");
         }
         Deadline deadline = Deadline.after(TOPIC_TIMEOUT);
-        NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), Optional.empty());
+        NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), Optional.empty()).configs(configs);
         try {
             deadline.await(running.admin.createTopics(List.of(newTopic)).all(),
                     "topic '" + topic + "' to be created");
