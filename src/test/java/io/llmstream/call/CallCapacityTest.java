@@ -9,10 +9,7 @@ import io.llmstream.local.mock.MockOptions;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.PacedRequest;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -34,12 +31,7 @@ class CallCapacityTest {
 
     private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config,
             int capacity) throws Exception {
-        OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(new ChatCompletionFunction(config), OPERATOR_TIMEOUT_MS, capacity,
-                        AsyncDataStream.OutputMode.UNORDERED),
-                TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()));
-        harness.open();
-        return harness;
+        return CallStageHarness.open(config, OPERATOR_TIMEOUT_MS, capacity, AsyncDataStream.OutputMode.UNORDERED);
     }
 
     private static long maxInFlight(String yaml, int capacity, int requests) throws Exception {
@@ -49,7 +41,7 @@ class CallCapacityTest {
                     "call: {capacity: " + capacity + "}", yaml);
             try (var harness = harness(config, capacity)) {
                 for (int i = 0; i < requests; i++) {
-                    harness.processElement(new StreamRecord<>(StreamingCallTest.paced("c" + i, "count me " + i), 0));
+                    harness.processElement(new StreamRecord<>(CallStageHarness.paced("c" + i, "count me " + i), 0));
                 }
                 harness.endInput();
                 assertThat(harness.getOutput()).hasSize(requests);
@@ -79,7 +71,7 @@ class CallCapacityTest {
             try (var harness = harness(paced, 10)) {
                 harness.setProcessingTime(0);
                 for (int i = 0; i < 3; i++) {
-                    harness.processElement(new StreamRecord<>(StreamingCallTest.paced("t" + i, "wait " + i), 0));
+                    harness.processElement(new StreamRecord<>(CallStageHarness.paced("t" + i, "wait " + i), 0));
                 }
                 ModelDispatcher dispatcher;
                 try (Dispatchers.Lease lease = Dispatchers.acquire(harness.getEnvironment().getJobID(), paced)) {
@@ -112,7 +104,7 @@ class CallCapacityTest {
             LlmStreamConfig config = TestConfigs.withEndpoint(mock.baseUrl(), "models: {m1: {endpoint: mock}}");
             try (var harness = harness(config, 10)) {
                 harness.setProcessingTime(0);
-                harness.processElement(new StreamRecord<>(StreamingCallTest.paced("h", "[[mock:hang]] forever"), 0));
+                harness.processElement(new StreamRecord<>(CallStageHarness.paced("h", "[[mock:hang]] forever"), 0));
                 awaitTrue(() -> mock.stats().inFlight() == 1);
 
                 harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);

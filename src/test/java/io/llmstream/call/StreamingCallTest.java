@@ -7,15 +7,8 @@ import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
-import io.llmstream.record.LlmRequest;
 import io.llmstream.record.PacedRequest;
-import io.llmstream.record.SourcePosition;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
-import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,33 +45,13 @@ class StreamingCallTest {
         return TestConfigs.withEndpoint(baseUrl, documents);
     }
 
-    static PacedRequest paced(String id, String prompt) {
-        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
-        String input = "{\"prompt\": \"" + prompt + "\"}";
-        LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.length(),
-                System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
-        return new PacedRequest(request, System.currentTimeMillis());
+    private static PacedRequest paced(String id, String prompt) {
+        return CallStageHarness.paced(id, prompt);
     }
 
     private static List<CallResult> call(LlmStreamConfig config, AsyncDataStream.OutputMode mode, int capacity,
             List<PacedRequest> requests) throws Exception {
-        try (OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness =
-                new OneInputStreamOperatorTestHarness<>(new AsyncWaitOperatorFactory<>(
-                        new ChatCompletionFunction(config), OPERATOR_TIMEOUT_MS, capacity, mode),
-                        TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()))) {
-            harness.open();
-            for (PacedRequest request : requests) {
-                harness.processElement(new StreamRecord<>(request, 0));
-            }
-            harness.endInput();
-            List<CallResult> results = new ArrayList<>();
-            for (Object element : harness.getOutput()) {
-                if (element instanceof StreamRecord) {
-                    results.add((CallResult) ((StreamRecord<?>) element).getValue());
-                }
-            }
-            return results;
-        }
+        return CallStageHarness.run(config, OPERATOR_TIMEOUT_MS, capacity, mode, requests);
     }
 
     private static List<CallResult> call(LlmStreamConfig config, PacedRequest... requests) throws Exception {
