@@ -46,6 +46,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
 
     private volatile long sentAtNanos;
     private volatile long sentAtMicros;
+    private volatile long headersAtMicros;
     private volatile long firstTokenNanos = -1;
     private volatile long lastActivityNanos;
     private volatile boolean streaming;
@@ -77,6 +78,11 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     /** Epoch microseconds at which the request went on the wire; 0 if it never did. */
     long sentAtMicros() {
         return sentAtMicros;
+    }
+
+    /** Epoch microseconds at which the response's headers arrived; 0 if none did. */
+    long headersAtMicros() {
+        return headersAtMicros;
     }
 
     /** Milliseconds from sending to the first event of a streamed answer; -1 if it was not streamed. */
@@ -141,6 +147,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     @Override
     public State onHeadersReceived(HttpHeaders received) {
         touch();
+        headersAtMicros = System.currentTimeMillis() * 1000;
         headers = received;
         plain.accumulate(received);
         String type = received.get(HttpHeaderNames.CONTENT_TYPE);

@@ -202,7 +202,9 @@ final class ChatCall implements Ticket.Admission {
                     askForTurn(0);
                     return;
                 }
-                onOutcome(current, keyIndex, sentAtMicros, outcome != null ? outcome
+                long headersAtMicros = exchange.headersAtMicros() > 0 ? exchange.headersAtMicros()
+                        : System.currentTimeMillis() * 1000;
+                onOutcome(current, keyIndex, sentAtMicros, headersAtMicros, outcome != null ? outcome
                         : ResponseClassifier.classify(failure));
             } catch (RuntimeException e) {
                 failInternally(e);
@@ -215,8 +217,9 @@ final class ChatCall implements Ticket.Admission {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    private void onOutcome(Route current, int keyIndex, long sentAtMicros, AttemptOutcome outcome) {
-        current.dispatcher().observe(keyIndex, outcome.limits(), sentAtMicros);
+    private void onOutcome(Route current, int keyIndex, long sentAtMicros, long headersAtMicros,
+            AttemptOutcome outcome) {
+        current.dispatcher().observe(keyIndex, outcome.limits(), sentAtMicros, headersAtMicros);
         if (outcome.succeeded()) {
             current.dispatcher().succeeded(keyIndex);
             succeed(outcome.answer());

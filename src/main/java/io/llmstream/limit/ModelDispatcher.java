@@ -163,18 +163,27 @@ public final class ModelDispatcher {
     /**
      * A response came on a key: adopt what it says about the provider's limits. Providers state their
      * budget as of the request's arrival, not as of the answer (after the model's latency): the later of
-     * the send time and the answer's arrival less the provider's processing time, so that a request that
+     * the send time and the headers' arrival less the provider's processing time, so that a request that
      * took long to reach the provider (a new connection, a slow network) is dated late rather than early.
+     * A streamed answer's headers come before its tokens, so they are dated by their own arrival, not by the
+     * end of the stream.
+     *
+     * @param headersAtMicros when the response's headers arrived, epoch microseconds
      */
-    public synchronized void observe(int keyIndex, ProviderLimits reported, long sentAtMicros) {
+    public synchronized void observe(int keyIndex, ProviderLimits reported, long sentAtMicros, long headersAtMicros) {
         if (!reported.isEmpty()) {
             providerReportsLimits = true;
             long asOfMicros = sentAtMicros;
             if (reported.processing() != null) {
-                asOfMicros = Math.max(asOfMicros, timer.nowMicros() - reported.processing().toNanos() / 1000);
+                asOfMicros = Math.max(asOfMicros, headersAtMicros - reported.processing().toNanos() / 1000);
             }
             keys.get(keyIndex).observe(reported, asOfMicros);
         }
+    }
+
+    /** As {@link #observe(int, ProviderLimits, long, long)} for headers that arrived just now. */
+    public void observe(int keyIndex, ProviderLimits reported, long sentAtMicros) {
+        observe(keyIndex, reported, sentAtMicros, timer.nowMicros());
     }
 
     /** A 429 on a key: hold the key for the wait the provider asked for and pace it more slowly. */

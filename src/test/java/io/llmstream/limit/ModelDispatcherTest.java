@@ -188,6 +188,19 @@ class ModelDispatcherTest {
     }
 
     @Test
+    void datesAStreamedAnswersReportByItsHeadersNotByTheEndOfTheStream() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
+        // Sent at T0; the headers came at T0 + 10 ms (no processing yet), the stream ended at T0 + 900 ms.
+        timer.advanceBy(900_000);
+        dispatcher.observe(0, new ProviderLimits(600, -1, Duration.ofMillis(1000), null, Duration.ZERO), T0,
+                T0 + 10_000);
+        dispatcher.submit(ticket("r", 0, 1));
+        timer.advanceBy(2_000_000);
+
+        assertThat(admitted).containsExactly("r@k0@1010");
+    }
+
+    @Test
     void holdsARateLimitedKeyAndSlowsItWhenTheProviderSaysNothingElse() {
         ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");
         dispatcher.submit(ticket("r0", 0, 1));
