@@ -4,8 +4,8 @@ import io.llmstream.call.ChatCompletionFunction;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.RestartSettings;
-import io.llmstream.limit.ModelGroups;
-import io.llmstream.limit.ModelPacer;
+import io.llmstream.limit.ShardKeys;
+import io.llmstream.limit.ShardRouter;
 import io.llmstream.metrics.WallClockWatermarks;
 import io.llmstream.metrics.WindowAggregate;
 import io.llmstream.metrics.WindowMetricsFunction;
@@ -35,8 +35,9 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the pipeline: source → parse → keyBy(model) → pace → async call → route → sinks, with
- * invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
+ * Builds the pipeline: source → parse → keyBy(budget shard) → shard router → async call (one to one, so
+ * each shard's requests reach the one instance that holds and checkpoints its budget) → route → sinks,
+ * with invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
  * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.cli.JobMain}
  * wires Kafka. Every operator has a name and a stable uid, so savepoints survive upgrades.
  */
@@ -61,8 +62,15 @@ public final class LlmStreamJob {
         restartStrategy(config.job().restart(), settings);
         env.configure(settings);
         env.setParallelism(config.job().parallelism());
+        env.setMaxParallelism(config.job().maxParallelism());
         env.enableCheckpointing(config.job().checkpointInterval().toMillis());
         env.getCheckpointConfig().setCheckpointTimeout(config.job().checkpointTimeout().toMillis());
+        if (config.job().unalignedCheckpoints()) {
+            // Prompts wait for budget in the network buffers in front of the call stage; aligned barriers would
+            // wait behind them for as long as the limit takes to let them through.
+            env.getCheckpointConfig().enableUnalignedCheckpoints();
+            env.getCheckpointConfig().setAlignedCheckpointTimeout(config.job().alignedCheckpointTimeout());
+        }
     }
 
     /** Sets Flink's restart strategy from {@code job.restart}; see {@link RestartSettings}. */
@@ -103,9 +111,9 @@ public final class LlmStreamJob {
                 .name("parse prompts").uid("parse-prompts");
 
         SingleOutputStreamOperator<PacedRequest> paced = requests
-                .keyBy(ModelGroups.of(config))
-                .process(new ModelPacer(config))
-                .name("pace per model").uid("pace-per-model");
+                .keyBy(ShardKeys.of(config))
+                .process(new ShardRouter(ShardKeys.of(config)))
+                .name("route to budget shards").uid("route-to-budget-shards");
 
         SingleOutputStreamOperator<CallResult> results = callApi(paced)
                 .name("call LLM API").uid("call-llm-api");

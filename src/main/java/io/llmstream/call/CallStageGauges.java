@@ -4,45 +4,48 @@ import io.llmstream.config.ApiKey;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.limit.BudgetShards;
 import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.measure.LlmMetrics;
 import io.llmstream.measure.RecentUtilization;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
  * The call stage's gauges of live state, per configured model and API key (names in
- * {@link LlmMetrics}): prompts in the stage, limit utilization, the circuit, the budget queue, key
- * health. The dispatchers are shared by the call stage's instances in a TaskManager, so each instance
- * reports the same dispatcher figures; take the maximum across subtasks.
+ * {@link LlmMetrics}), over the budget shards this instance holds: prompts in the stage, limit
+ * utilization of the shares held here, the circuit (the worst of the shards), the budget queue, key
+ * health (the worst of the shards). Sum or take the maximum across subtasks as each gauge says.
  */
 public final class CallStageGauges {
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
     /** Registers the gauges of every configured model in the operator's group. */
-    public CallStageGauges(MetricGroup operatorGroup, LlmStreamConfig config,
-            Function<String, ModelDispatcher> dispatchers) {
+    public CallStageGauges(MetricGroup operatorGroup, LlmStreamConfig config, BudgetShards budgets) {
         for (ModelSettings model : config.models().values()) {
             AtomicInteger count = inFlight.computeIfAbsent(model.name(), name -> new AtomicInteger());
-            ModelDispatcher dispatcher = dispatchers.apply(model.name());
+            Collection<ModelDispatcher> shards = budgets.dispatchersOf(model.name());
             MetricGroup group = operatorGroup.addGroup(LlmMetrics.MODEL_GROUP, model.name());
             group.gauge(LlmMetrics.IN_FLIGHT, (Gauge<Integer>) count::get);
-            double weights = totalWeight(config.endpointOf(model.name()));
-            group.gauge(LlmMetrics.REQUEST_UTILIZATION, new RecentUtilization(dispatcher::admittedRequests,
-                    model.hasRpmLimit() ? model.rpm() * weights : 0));
-            group.gauge(LlmMetrics.TOKEN_UTILIZATION, new RecentUtilization(dispatcher::admittedTokens,
-                    model.hasTpmLimit() ? model.tpm() * weights : 0));
-            group.gauge(LlmMetrics.CIRCUIT_STATE, (Gauge<Integer>) dispatcher::circuitState);
-            group.gauge(LlmMetrics.WAITING_FOR_BUDGET, (Gauge<Integer>) dispatcher::waiting);
-            for (String keyId : dispatcher.keyStatus().keySet()) {
-                group.addGroup(LlmMetrics.KEY_GROUP, keyId).gauge(LlmMetrics.KEY_STATE,
-                        (Gauge<Integer>) () -> keyState(dispatcher.keyStatus().get(keyId)));
+            double share = totalWeight(config.endpointOf(model.name())) * budgets.shareOf(model.name());
+            group.gauge(LlmMetrics.REQUEST_UTILIZATION, new RecentUtilization(
+                    () -> sum(shards, ModelDispatcher::admittedRequests), model.hasRpmLimit() ? model.rpm() * share : 0));
+            group.gauge(LlmMetrics.TOKEN_UTILIZATION, new RecentUtilization(
+                    () -> sum(shards, ModelDispatcher::admittedTokens), model.hasTpmLimit() ? model.tpm() * share : 0));
+            group.gauge(LlmMetrics.CIRCUIT_STATE, (Gauge<Integer>) () -> shards.stream()
+                    .mapToInt(ModelDispatcher::circuitState).max().orElse(0));
+            group.gauge(LlmMetrics.WAITING_FOR_BUDGET, (Gauge<Integer>) () -> shards.stream()
+                    .mapToInt(ModelDispatcher::waiting).sum());
+            for (ApiKey key : keysOf(config.endpointOf(model.name()))) {
+                group.addGroup(LlmMetrics.KEY_GROUP, key.id()).gauge(LlmMetrics.KEY_STATE,
+                        (Gauge<Integer>) () -> shards.stream()
+                                .mapToInt(dispatcher -> keyState(dispatcher.keyStatus().get(key.id()))).max().orElse(0));
             }
         }
     }
@@ -61,11 +64,25 @@ public final class CallStageGauges {
         return inFlight.computeIfAbsent(model, name -> new AtomicInteger());
     }
 
+    private static long sum(Collection<ModelDispatcher> shards, java.util.function.ToLongFunction<ModelDispatcher> value) {
+        long total = 0;
+        for (ModelDispatcher shard : shards) {
+            total += value.applyAsLong(shard);
+        }
+        return total;
+    }
+
     private static int keyState(ModelDispatcher.KeyStatus status) {
         if (status == null || status.removed()) {
-            return 2;
+            return status == null ? 0 : 2;
         }
         return status.degraded() ? 1 : 0;
+    }
+
+    /** The endpoint's keys, or the one placeholder of an endpoint without keys. */
+    private static List<ApiKey> keysOf(EndpointSettings endpoint) {
+        return endpoint.apiKeys().isEmpty() ? List.of(new ApiKey(null, endpoint.name() + "#none", 1.0))
+                : endpoint.apiKeys();
     }
 
     private static double totalWeight(EndpointSettings endpoint) {

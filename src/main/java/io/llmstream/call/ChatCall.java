@@ -60,7 +60,7 @@ final class ChatCall implements Ticket.Admission {
         this.routes = routes;
         this.retryPolicy = retryPolicy;
         this.http = http;
-        this.route = routes.of(paced.request().model());
+        this.route = routes.of(paced.request().model(), paced.shard());
         this.enqueuedMicros = System.currentTimeMillis() * 1000;
     }
 
@@ -113,13 +113,13 @@ final class ChatCall implements Ticket.Admission {
 
     /** Moves to the next fallback that suits the reason; returns false (staying put) if there is none. */
     private boolean fallBack(Routes.Reason reason) {
-        int next = routes.next(paced.request().model(), chainPosition, reason, neededTokens(),
+        int next = routes.next(paced.request().model(), paced.shard(), chainPosition, reason, neededTokens(),
                 route.model().contextWindow());
         if (next < 0) {
             return false;
         }
         chainPosition = next;
-        route = routes.at(paced.request().model(), next);
+        route = routes.at(paced.request().model(), paced.shard(), next);
         fallbackReason = reason;
         routeAttempts = 0;
         return true;

@@ -3,7 +3,9 @@ package io.llmstream.call;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.Dispatchers;
+import io.llmstream.limit.BudgetShards;
+import io.llmstream.limit.ShardBudget;
+import io.llmstream.limit.ShardKeys;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
@@ -11,30 +13,48 @@ import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
 import io.llmstream.record.PacedRequest;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The call stage: sends each paced request to its model's endpoint when the model's dispatcher gives
- * it a turn, and answers with a completion or a dead letter, never an exception, so a failing provider
- * never fails the job. The work lives in {@link ChatCall}; this class only wires it to Flink.
+ * The call stage: sends each request to its model's endpoint when its budget shard's dispatcher gives it
+ * a turn, and answers with a completion or a dead letter, never an exception, so a failing provider never
+ * fails the job. The work lives in {@link ChatCall}; this class wires it to Flink.
+ *
+ * <p>It owns the budgets it spends ({@link BudgetShards}): those of the shards that the shard router in
+ * front of it sends here. They are this operator's state: snapshotted at the barrier into union operator
+ * state, restored in {@link #initializeState} — before the async operator replays the requests it had in
+ * flight — and, after a rescale, taken over by whichever instance owns each shard now.
  */
-public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest, CallResult> {
+public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest, CallResult>
+        implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChatCompletionFunction.class);
     /** Slack on top of the longest legitimate stay, so the operator's timeout only catches bugs. */
     private static final Duration OPERATOR_TIMEOUT_SLACK = Duration.ofSeconds(30);
 
     private final LlmStreamConfig config;
+    private final ShardKeys shardKeys;
 
+    private transient ListState<ShardBudget> budgetState;
+    private transient List<ShardBudget> restoredBudgets;
     private transient SharedHttpClient.Lease http;
-    private transient Dispatchers.Lease dispatchers;
+    private transient BudgetShards budgets;
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
     private transient CallStageGauges gauges;
@@ -45,6 +65,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
+        this.shardKeys = ShardKeys.of(config);
     }
 
     /**
@@ -56,7 +77,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     public static Duration operatorTimeout(LlmStreamConfig config) {
         double longestIntervalMillis = 0;
         for (ModelSettings model : config.models().values()) {
-            double slowdown = 1 / (1 - model.headroom());
+            // A shard paces at its share of the limits.
+            double slowdown = config.shardsOf(model.name()) / (1 - model.headroom());
             if (model.hasRpmLimit()) {
                 longestIntervalMillis = Math.max(longestIntervalMillis, 60_000d / model.rpm() * slowdown);
             }
@@ -69,13 +91,36 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK);
     }
 
+    /** Reads the budgets of the last checkpoint; called before {@link #open} and before any replay. */
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        budgetState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("shard-budgets", TypeInformation.of(ShardBudget.class)));
+        restoredBudgets = new ArrayList<>();
+        if (context.isRestored()) {
+            budgetState.get().forEach(restoredBudgets::add);
+        }
+    }
+
+    /** Keeps the budgets of this instance's shards as they are at the barrier. */
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        budgetState.update(budgets.snapshot());
+    }
+
     @Override
     public void open(OpenContext openContext) {
+        var task = getRuntimeContext().getTaskInfo();
+        budgets = new BudgetShards(config, shardKeys, task.getIndexOfThisSubtask(), task.getNumberOfParallelSubtasks(),
+                task.getMaxNumberOfParallelSubtasks());
+        if (restoredBudgets != null) {
+            budgets.restore(restoredBudgets, reason -> LOG.info("A checkpointed budget is not restored: {}", reason));
+            restoredBudgets = null;
+        }
         http = SharedHttpClient.acquire(config.http(), config.call().capacity());
-        dispatchers = Dispatchers.acquire(getRuntimeContext().getJobInfo().getJobId(), config);
-        routes = new Routes(config, dispatchers);
+        routes = new Routes(config, budgets);
         retryPolicy = new RetryPolicy(config.call().retry());
-        gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, dispatchers::forModel);
+        gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
     }
@@ -138,6 +183,11 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         finish(call, deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage()));
     }
 
+    /** The budgets this instance holds; for tests. */
+    BudgetShards budgets() {
+        return budgets;
+    }
+
     private String timeoutMessage() {
         return "no result within the async operator's timeout of " + operatorTimeout(config).toSeconds() + "s";
     }
@@ -145,6 +195,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     @Override
     public void close() {
         if (calls != null) {
+            // Withdrawn, not failed: they are in the checkpoint and asked again after a restore.
             synchronized (calls) {
                 calls.values().forEach(call -> call.chat.cancel());
             }
@@ -152,8 +203,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (http != null) {
             http.close();
         }
-        if (dispatchers != null) {
-            dispatchers.close();
+        if (budgets != null) {
+            budgets.close();
         }
     }
 

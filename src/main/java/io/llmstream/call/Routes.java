@@ -4,16 +4,18 @@ import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.limit.Dispatchers;
+import io.llmstream.limit.BudgetShards;
 import io.llmstream.measure.TokenEstimator;
 
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Every model's {@link Route}, and the choice of a fallback: the next model of the primary's
- * {@code fallbacks} that can take the request.
+ * Every model's {@link Route} in each budget shard of this call-stage instance, and the choice of a
+ * fallback: the next model of the primary's {@code fallbacks} that can take the request, in the same
+ * shard (models linked by fallbacks share their shards).
  */
 final class Routes {
     /** Why a request left its model for a fallback; written to the output. */
@@ -26,43 +28,51 @@ final class Routes {
     }
 
     private final LlmStreamConfig config;
-    private final Map<String, Route> byModel = new HashMap<>();
+    private final BudgetShards budgets;
     private final boolean fallBackWhenOpen;
+    private final Map<String, ChatRequestFactory> factories = new HashMap<>();
+    private final Map<String, SecretScrubber> scrubbers = new HashMap<>();
+    private final Map<String, StreamSwitch> streams = new HashMap<>();
+    private final Map<String, FirstTokenWait> firstTokenWaits = new HashMap<>();
+    private final Map<String, TokenEstimator> estimators = new HashMap<>();
+    private final Map<String, Route> byModelAndShard = new ConcurrentHashMap<>();
 
-    Routes(LlmStreamConfig config, Dispatchers.Lease dispatchers) {
+    Routes(LlmStreamConfig config, BudgetShards budgets) {
         this.config = config;
+        this.budgets = budgets;
         this.fallBackWhenOpen = config.call().breaker().whenOpen() == BreakerSettings.WhenOpen.FALLBACK;
-        Map<String, ChatRequestFactory> factories = new HashMap<>();
-        Map<String, SecretScrubber> scrubbers = new HashMap<>();
-        Map<String, StreamSwitch> streams = new HashMap<>();
         for (EndpointSettings endpoint : config.endpoints().values()) {
             factories.put(endpoint.name(), new ChatRequestFactory(endpoint));
             scrubbers.put(endpoint.name(), new SecretScrubber(endpoint));
             streams.put(endpoint.name(), new StreamSwitch(endpoint.name(), endpoint.stream()));
         }
         for (ModelSettings model : config.models().values()) {
-            EndpointSettings endpoint = config.endpointOf(model.name());
-            byModel.put(model.name(), new Route(model, endpoint, dispatchers.forModel(model.name()),
-                    factories.get(endpoint.name()), scrubbers.get(endpoint.name()), streams.get(endpoint.name()),
-                    new FirstTokenWait(config.call().firstTokenTimeout()), TokenEstimator.forEncoding(model.encoding())));
+            firstTokenWaits.put(model.name(), new FirstTokenWait(config.call().firstTokenTimeout()));
+            estimators.put(model.name(), TokenEstimator.forEncoding(model.encoding()));
         }
     }
 
-    Route of(String model) {
-        return byModel.get(model);
+    /** A model's route in a shard. */
+    Route of(String model, int shard) {
+        return byModelAndShard.computeIfAbsent(model + "#" + shard, key -> {
+            ModelSettings settings = config.model(model);
+            EndpointSettings endpoint = config.endpointOf(model);
+            return new Route(settings, endpoint, budgets.dispatcher(model, shard), factories.get(endpoint.name()),
+                    scrubbers.get(endpoint.name()), streams.get(endpoint.name()), firstTokenWaits.get(model),
+                    estimators.get(model));
+        });
     }
 
     /**
      * The fallback after position {@code position} of the primary's chain (-1 for the primary itself)
-     * that suits the reason; null if none does.
+     * that suits the reason; -1 if none does.
      *
      * @param neededTokens prompt plus completion tokens, for a context-window fallback
-     * @return the chosen route's position, or -1 if none
      */
-    int next(String primary, int position, Reason reason, long neededTokens, int currentContextWindow) {
+    int next(String primary, int shard, int position, Reason reason, long neededTokens, int currentContextWindow) {
         List<String> chain = config.model(primary).fallbacks();
         for (int i = position + 1; i < chain.size(); i++) {
-            Route candidate = byModel.get(chain.get(i));
+            Route candidate = of(chain.get(i), shard);
             boolean suits;
             switch (reason) {
                 case CIRCUIT_OPEN:
@@ -82,9 +92,9 @@ final class Routes {
         return -1;
     }
 
-    /** The route at a position of the primary's chain (-1 for the primary). */
-    Route at(String primary, int position) {
-        return position < 0 ? byModel.get(primary) : byModel.get(config.model(primary).fallbacks().get(position));
+    /** The route at a position of the primary's chain (-1 for the primary), in a shard. */
+    Route at(String primary, int shard, int position) {
+        return of(position < 0 ? primary : config.model(primary).fallbacks().get(position), shard);
     }
 
     /** Whether requests leave a model with an open circuit for its fallbacks. */

@@ -109,6 +109,12 @@ public record LlmStreamConfig(
         return model;
     }
 
+    /** How many shards share a configured model's limits: its own setting, or the job's parallelism. */
+    public int shardsOf(String modelName) {
+        int shards = model(modelName).shards();
+        return shards == ModelSettings.AUTO_SHARDS ? job.parallelism() : shards;
+    }
+
     /** The endpoint that serves a configured model. */
     public EndpointSettings endpointOf(String modelName) {
         return endpoints.get(model(modelName).endpoint());

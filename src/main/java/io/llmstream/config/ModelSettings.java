@@ -25,7 +25,8 @@ public record ModelSettings(
         double headroom,
         List<String> fallbacks,
         int contextWindow,
-        PriceSettings price) implements Serializable {
+        PriceSettings price,
+        int shards) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -69,6 +70,16 @@ public record ModelSettings(
             .withDescription("Tokens of prompt plus completion the model takes; a prompt that does not fit goes "
                     + "to a fallback with a larger context window.");
 
+    public static final Option<Integer> SHARDS = Option.key("shards").intType().noDefaultValue()
+            .mustBe(v -> v > 0 && v <= 1024, "between 1 and 1024")
+            .withDescription("Parallel instances of the call stage that share this model's limits, each paced "
+                    + "at its exact share; absent: job.parallelism, so a hot model uses the whole cluster. Models "
+                    + "linked by fallbacks use the largest of their shards. Models without limits need none: their "
+                    + "traffic spreads over every instance.");
+
+    /** {@link #shards()} when the model follows {@code job.parallelism}. */
+    public static final int AUTO_SHARDS = 0;
+
     /** Not limited. */
     public static final int UNLIMITED = 0;
 
@@ -91,7 +102,12 @@ public record ModelSettings(
                 section.get(HEADROOM),
                 section.get(FALLBACKS),
                 contextWindowOrZero(section.get(CONTEXT_WINDOW)),
-                PriceSettings.read(section.section("price")));
+                PriceSettings.read(section.section("price")),
+                shardsOrAuto(section.get(SHARDS)));
+    }
+
+    private static int shardsOrAuto(Integer shards) {
+        return shards == null ? AUTO_SHARDS : shards;
     }
 
     private static int contextWindowOrZero(Integer contextWindow) {

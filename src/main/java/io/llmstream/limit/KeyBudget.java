@@ -37,6 +37,8 @@ final class KeyBudget {
     private final long[] tolerances = new long[LIMITS];
     private final long[] tats = new long[LIMITS];
     private final double pace;
+    /** This budget's part of the key's limits: 1 / the shards that share them. */
+    private final double share;
     private final double degradedIntervalMicros;
     private final int degradeAfter;
 
@@ -51,10 +53,14 @@ final class KeyBudget {
     private boolean degraded;
     private boolean removed;
 
-    KeyBudget(int index, ApiKey key, ModelSettings model, EndpointSettings endpoint) {
+    /**
+     * @param shards how many shards share the key's limits for this model; this budget paces at its share
+     */
+    KeyBudget(int index, ApiKey key, ModelSettings model, EndpointSettings endpoint, int shards) {
         this.index = index;
         this.id = key.id();
-        double weight = key.weight();
+        this.share = 1d / shards;
+        double weight = key.weight() * share;
         limits[RPM] = model.rpm() * weight;
         limits[TPM] = model.tpm() * weight;
         limits[RPD] = model.rpd() * weight;
@@ -146,11 +152,17 @@ final class KeyBudget {
      * @param asOfMicros the instant the report describes: when the request was sent
      */
     void observe(ProviderLimits reported, long asOfMicros) {
+        // The provider reports the key's whole limit; this budget holds a share of it.
         if (reported.requestLimit() > 0 && limits[RPM] > 0) {
-            providerRequestScale = Math.min(1, reported.requestLimit() / limits[RPM]);
+            providerRequestScale = Math.min(1, reported.requestLimit() * share / limits[RPM]);
         }
         if (reported.tokenLimit() > 0 && limits[TPM] > 0) {
-            providerTokenScale = Math.min(1, reported.tokenLimit() / limits[TPM]);
+            providerTokenScale = Math.min(1, reported.tokenLimit() * share / limits[TPM]);
+        }
+        if (share < 1) {
+            // The provider's bucket is the whole key's, which the other shards spend too: its time to full
+            // says nothing about this share.
+            return;
         }
         // The provider's time to a full bucket beyond ours is budget someone else spent on this key.
         if (reported.requestReset() != null && limits[RPM] > 0) {
@@ -226,10 +238,18 @@ final class KeyBudget {
         System.arraycopy(tats, 0, target, offset, LIMITS);
     }
 
-    /** Takes over restored TATs where they are further ahead than this JVM's. */
-    void restoreTats(long[] source, int offset) {
+    /**
+     * Takes over restored TATs where they are further ahead than this one's. Whatever was spent between the
+     * checkpoint and the failure is not in them, so the per-minute buckets start empty at {@code nowMicros}:
+     * the key resumes at its rate without a burst, which the provider's bucket has room for however little
+     * of it the time since refilled.
+     */
+    void restoreTats(long[] source, int offset, long nowMicros) {
         for (int limit = 0; limit < LIMITS; limit++) {
             tats[limit] = Math.max(tats[limit], source[offset + limit]);
+            if ((limit == RPM || limit == TPM) && limits[limit] > 0) {
+                tats[limit] = Math.max(tats[limit], nowMicros + tolerances[limit]);
+            }
         }
     }
 }

@@ -15,17 +15,15 @@ import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
- * The live budget of one model in this JVM: every request to the model, first attempt or retry, waits
- * here for its turn and goes when one of the endpoint's keys has budget for it, so the provider never
- * sees more than the limits allow. Waiting requests go highest effective priority first
+ * The live budget of one model in one shard: every request to the model in that shard, first attempt or
+ * retry, waits here for its turn and goes when one of the endpoint's keys has budget for it, so the
+ * provider never sees more than the limits allow. Waiting requests go highest effective priority first
  * ({@link Ticket}); each goes on the key that can take it soonest. What providers answer (limits in
  * headers, 429s, failures, refused keys) adjusts the keys' budgets.
  *
- * <p>Because the stream is keyed by model, all of a model's requests reach one parallel instance of
- * the pacer and of the call stage chained to it, which share this object through
- * {@link Dispatchers}. The pacer copies its {@link BudgetState} into keyed state, which checkpoints,
- * restores and rescales carry. Thread-safe: the task thread, the HTTP client's threads and the dispatch
- * timer all call it.
+ * <p>It belongs to the call stage instance that owns the shard ({@link BudgetShards}), which spends it
+ * and checkpoints its {@link BudgetState}. Thread-safe: the task thread, the HTTP client's threads and
+ * the dispatch timer all call it.
  */
 public final class ModelDispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(ModelDispatcher.class);
@@ -46,10 +44,20 @@ public final class ModelDispatcher {
     private boolean providerReportsLimits;
     private int lastKeyIndex = -1;
     private long admittedRequests;
+    /** Orders tickets of equal score by arrival. */
+    private long nextSequence;
     private long admittedTokens;
 
     ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
             DispatchTimer timer) {
+        this(model, endpoint, breakerSettings, timer, 1);
+    }
+
+    /**
+     * @param shards how many shards share the model's limits; this dispatcher paces one share of them
+     */
+    public ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
+            DispatchTimer timer, int shards) {
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
@@ -61,7 +69,7 @@ public final class ModelDispatcher {
                 ? List.of(new ApiKey(null, endpoint.name() + "#none", 1.0))
                 : endpoint.apiKeys();
         for (int i = 0; i < apiKeys.size(); i++) {
-            keys.add(new KeyBudget(i, apiKeys.get(i), model, endpoint));
+            keys.add(new KeyBudget(i, apiKeys.get(i), model, endpoint, shards));
         }
     }
 
@@ -69,6 +77,7 @@ public final class ModelDispatcher {
     public void submit(Ticket ticket) {
         List<Runnable> decided;
         synchronized (this) {
+            ticket.sequence = nextSequence++;
             if (ticket.notBeforeMicros > timer.nowMicros()) {
                 delayed.add(ticket);
             } else {
@@ -357,12 +366,16 @@ public final class ModelDispatcher {
         return new BudgetState(ids, tats);
     }
 
-    /** Takes over restored state, key by key id, where it is further ahead than what this JVM knows. */
+    /**
+     * Takes over restored state, key by key id, before any request is sent; per-minute buckets start empty
+     * (see {@link KeyBudget#restoreTats}).
+     */
     public synchronized void restore(BudgetState state) {
+        long now = timer.nowMicros();
         for (int i = 0; i < state.keyIds().length; i++) {
             for (KeyBudget key : keys) {
                 if (key.id.equals(state.keyIds()[i])) {
-                    key.restoreTats(state.tats(), i * KeyBudget.LIMITS);
+                    key.restoreTats(state.tats(), i * KeyBudget.LIMITS, now);
                 }
             }
         }

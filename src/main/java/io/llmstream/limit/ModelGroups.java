@@ -2,8 +2,6 @@ package io.llmstream.limit;
 
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
-import io.llmstream.record.LlmRequest;
-import org.apache.flink.api.java.functions.KeySelector;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,12 +11,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Models linked by fallbacks, grouped so that they share one parallel instance: the stream is keyed by
- * group, so a request that falls back to another model is paid from that model's one budget, in the
- * same instance. A model without fallbacks (and that is nobody's fallback) is a group of its own, named
+ * Models linked by fallbacks, grouped so that they share their shards ({@link ShardKeys}): a request that
+ * falls back to another model is paid from that model's budget share in the same place. A model without fallbacks (and that is nobody's fallback) is a group of its own, named
  * after itself; a group is named after its first model in the configuration.
  */
-public final class ModelGroups implements KeySelector<LlmRequest, String> {
+public final class ModelGroups implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
     private final Map<String, String> groupOfModel;
@@ -71,11 +68,6 @@ public final class ModelGroups implements KeySelector<LlmRequest, String> {
         }
     }
 
-    @Override
-    public String getKey(LlmRequest request) {
-        return groupOfModel.get(request.model());
-    }
-
     /** The group of a configured model. */
     public String groupOf(String model) {
         return groupOfModel.get(model);
@@ -84,5 +76,10 @@ public final class ModelGroups implements KeySelector<LlmRequest, String> {
     /** The models of a group, in configuration order. */
     public List<String> modelsOf(String group) {
         return modelsOfGroup.get(group);
+    }
+
+    /** Every group, named after its first model, in configuration order. */
+    public List<String> groups() {
+        return List.copyOf(modelsOfGroup.keySet());
     }
 }

@@ -7,9 +7,6 @@ package io.llmstream.limit;
  * instant, because all tickets age at the same rate.
  */
 public final class Ticket {
-    /** Orders tickets of equal score by arrival. */
-    private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
-
     /** What the ticket's owner does when its turn comes. Called outside the dispatcher's lock. */
     public interface Admission {
         /** The request may go now on the key with this index. */
@@ -31,7 +28,8 @@ public final class Ticket {
     final long enqueuedMicros;
     final long notBeforeMicros;
     final long score;
-    final long sequence = SEQUENCE.getAndIncrement();
+    /** Its place among tickets of equal score, set by the dispatcher it waits in. */
+    long sequence;
     final Admission admission;
 
     /**

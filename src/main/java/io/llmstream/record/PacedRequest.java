@@ -1,9 +1,10 @@
 package io.llmstream.record;
 
 /**
- * A request that has passed the limit stage: its model's budget is known to the dispatcher that the
- * call stage asks before every send.
+ * A request that has passed the limit stage on its way to the call stage instance that holds its
+ * budget shard.
  *
- * @param pacedAtMillis epoch milliseconds at which the pacer passed it on (the start of its budget wait)
+ * @param shard the shard of its model's group whose budget share pays for it
+ * @param pacedAtMillis epoch milliseconds at which the limit stage passed it on (the start of its budget wait)
  */
-public record PacedRequest(LlmRequest request, long pacedAtMillis) {}
+public record PacedRequest(LlmRequest request, int shard, long pacedAtMillis) {}

@@ -2,7 +2,6 @@ package io.llmstream.call;
 
 import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.limit.Dispatchers;
 import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
@@ -73,10 +72,7 @@ class CallCapacityTest {
                 for (int i = 0; i < 3; i++) {
                     harness.processElement(new StreamRecord<>(CallStageHarness.paced("t" + i, "wait " + i), 0));
                 }
-                ModelDispatcher dispatcher;
-                try (Dispatchers.Lease lease = Dispatchers.acquire(harness.getEnvironment().getJobID(), paced)) {
-                    dispatcher = lease.forModel("m1");
-                }
+                ModelDispatcher dispatcher = CallStageHarness.dispatcher(harness, "m1");
                 assertThat(dispatcher.waiting()).as("60 RPM: one goes, two wait a second each").isEqualTo(2);
                 awaitTrue(() -> mock.stats().requests() == 1);
 

@@ -54,12 +54,25 @@ final class CallStageHarness {
         return results;
     }
 
+    /** The dispatcher of a model's shard 0 in the harness's call stage (its one instance holds every shard). */
+    static io.llmstream.limit.ModelDispatcher dispatcher(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness,
+            String model) {
+        return function(harness).budgets().dispatcher(model, 0);
+    }
+
+    /** The harness's call-stage function. */
+    @SuppressWarnings("unchecked")
+    static ChatCompletionFunction function(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+        return (ChatCompletionFunction) ((org.apache.flink.streaming.api.operators.AbstractUdfStreamOperator<CallResult, ?>)
+                harness.getOperator()).getUserFunction();
+    }
+
     /** A request of model m1 with one user message, paced now. */
     static PacedRequest paced(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
         String input = "{\"prompt\": \"" + prompt + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.length(),
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
-        return new PacedRequest(request, System.currentTimeMillis());
+        return new PacedRequest(request, 0, System.currentTimeMillis());
     }
 }

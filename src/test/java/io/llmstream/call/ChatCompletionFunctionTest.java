@@ -2,7 +2,6 @@ package io.llmstream.call;
 
 import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.limit.Dispatchers;
 import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.limit.Ticket;
 import io.llmstream.local.mock.MockAnswers;
@@ -67,7 +66,7 @@ class ChatCompletionFunctionTest {
         String input = "{\"prompt\": \"" + prompt + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.getBytes(StandardCharsets.UTF_8).length,
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
-        return new PacedRequest(request, System.currentTimeMillis());
+        return new PacedRequest(request, 0, System.currentTimeMillis());
     }
 
     private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config)
@@ -280,20 +279,17 @@ class ChatCompletionFunctionTest {
         assertThat(deadLetter.attempts()).isEqualTo(3);
     }
 
-    /** The dispatcher of m1 for the harness's job, with its one request of the day spent. */
-    private static ModelDispatcher spentDispatcher(OneInputStreamOperatorTestHarness<?, ?> harness,
-            LlmStreamConfig config) {
-        try (Dispatchers.Lease lease = Dispatchers.acquire(harness.getEnvironment().getJobID(), config)) {
-            ModelDispatcher dispatcher = lease.forModel("m1");
-            dispatcher.submit(new Ticket(0, 1, 1, 1, 0, 0, new Ticket.Admission() {
-                @Override
-                public void admitted(int keyIndex, long waitedMicros) {}
+    /** The dispatcher of m1 in the harness's call stage, with its one request of the day spent. */
+    private static ModelDispatcher spentDispatcher(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+        ModelDispatcher dispatcher = CallStageHarness.dispatcher(harness, "m1");
+        dispatcher.submit(new Ticket(0, 1, 1, 1, 0, 0, new Ticket.Admission() {
+            @Override
+            public void admitted(int keyIndex, long waitedMicros) {}
 
-                @Override
-                public void refused(String reason) {}
-            }));
-            return dispatcher;
-        }
+            @Override
+            public void refused(String reason) {}
+        }));
+        return dispatcher;
     }
 
     @Test
@@ -303,7 +299,7 @@ class ChatCompletionFunctionTest {
         try (var harness = harness(daily)) {
             harness.setProcessingTime(0);
             // One request a day, already used: the request waits for budget past the operator's timeout.
-            ModelDispatcher dispatcher = spentDispatcher(harness, daily);
+            ModelDispatcher dispatcher = spentDispatcher(harness);
             harness.processElement(new StreamRecord<>(pacedNow("i", "later"), 0));
             assertThat(dispatcher.waiting()).isEqualTo(1);
             assertThat(harness.getOutput()).isEmpty();

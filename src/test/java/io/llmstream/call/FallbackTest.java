@@ -37,7 +37,7 @@ class FallbackTest {
                 String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompts.get(i) + "\"}]}";
                 LlmRequest request = new LlmRequest("f" + i, model, 0, body, null, prompts.get(i).length() / 2, 20,
                         "{}", 2, 0, null);
-                harness.processElement(new StreamRecord<>(new PacedRequest(request, System.currentTimeMillis())));
+                harness.processElement(new StreamRecord<>(new PacedRequest(request, 0, System.currentTimeMillis())));
             }
             harness.endInput();
             List<CallResult> results = new ArrayList<>();

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.limit.Dispatchers;
-import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
@@ -108,8 +106,7 @@ final class FaultBench {
                 JobClient job = BenchRunner.submit(config, true);
                 long started = System.nanoTime();
                 try (TopicReader reader = new TopicReader(kafka.bootstrapServers(),
-                        List.of("completions", "prompts-dlq"), false);
-                        Dispatchers.Lease dispatchers = Dispatchers.acquire(job.getJobID(), config)) {
+                        List.of("completions", "prompts-dlq"), false)) {
                     long nextProgress = started;
                     while (result.accounted() < prompts
                             && System.nanoTime() - started < scenario.giveUpAfter().toNanos()
@@ -129,8 +126,6 @@ final class FaultBench {
                     for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(3))) {
                         add(result, record);
                     }
-                    ModelDispatcher dispatcher = dispatchers.forModel(MODEL);
-                    result.breaker(dispatcher.circuitOpenMillis(), dispatcher.circuitOpenings());
                 }
                 JobStatus status = job.getJobStatus().get(10, TimeUnit.SECONDS);
                 result.jobStatus(status);

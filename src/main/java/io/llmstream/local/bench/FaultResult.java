@@ -27,8 +27,6 @@ final class FaultResult {
     private final List<Long> latencies;
     private final long attemptsOutside;
     private final long requestsOutside;
-    private final long breakerOpenMillis;
-    private final int breakerOpenings;
     private final JobStatus jobStatus;
     private final double seconds;
     private final MockStats mock;
@@ -44,8 +42,6 @@ final class FaultResult {
         this.latencies = builder.latencies;
         this.attemptsOutside = builder.attemptsOutside;
         this.requestsOutside = builder.requestsOutside;
-        this.breakerOpenMillis = builder.breakerOpenMillis;
-        this.breakerOpenings = builder.breakerOpenings;
         this.jobStatus = builder.jobStatus;
         this.seconds = builder.seconds;
         this.mock = builder.mock;
@@ -92,11 +88,10 @@ final class FaultResult {
                         + "all accounted for in %.1f s (restart-strategy none: 0 restarts); %.2f%% succeeded; %.3f "
                         + "attempts per "
                         + "request outside the outage (%,d requests); latency p50/p95/p99 %,d/%,d/%,d ms; "
-                        + "breaker open %.1f s in %d opening(s)",
+                        + "%,d requests met the outage (the breaker held the others back)",
                 passed() ? "PASS" : "FAIL", completed.size(), deadLettered.size(), accounted(), prompts, duplicates,
                 jobStatus, seconds, 100 * successShare(), attemptsPerRequestOutsideOutage(), requestsOutside,
-                latencyPercentile(0.5), latencyPercentile(0.95), latencyPercentile(0.99), breakerOpenMillis / 1000.0,
-                breakerOpenings);
+                latencyPercentile(0.5), latencyPercentile(0.95), latencyPercentile(0.99), mock.outageRefusals());
     }
 
     void print(PrintStream out) {
@@ -117,8 +112,6 @@ final class FaultResult {
         private long duplicates;
         private long attemptsOutside;
         private long requestsOutside;
-        private long breakerOpenMillis;
-        private int breakerOpenings;
         private JobStatus jobStatus;
         private double seconds;
         private MockStats mock;
@@ -167,11 +160,6 @@ final class FaultResult {
                 attemptsOutside += attempts;
                 requestsOutside++;
             }
-        }
-
-        void breaker(long openMillis, int openings) {
-            this.breakerOpenMillis = openMillis;
-            this.breakerOpenings = openings;
         }
 
         void jobStatus(JobStatus status) {

@@ -1,0 +1,133 @@
+package io.llmstream.limit;
+
+import io.llmstream.config.LlmStreamConfig;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+
+/**
+ * The budgets one parallel instance of the call stage owns and spends: a {@link ModelDispatcher} for each
+ * model of each shard whose key Flink's key groups send to this instance ({@link ShardKeys#owner}). It is
+ * the instance's own state, not shared with any other operator: snapshotted at the barrier as
+ * {@link ShardBudget}s and restored, before any request is sent, from the budgets of the shards it owns
+ * now, whichever instance held them before. One dispatch thread per instance wakes the dispatchers.
+ */
+public final class BudgetShards implements AutoCloseable {
+    private final LlmStreamConfig config;
+    private final ShardKeys keys;
+    private final int instance;
+    private final int parallelism;
+    private final int maxParallelism;
+    private final ScheduledExecutorService executor;
+    private final DispatchTimer timer;
+    /** By model, by shard; only the shards this instance owns. */
+    private final Map<String, Map<Integer, ModelDispatcher>> dispatchers = new HashMap<>();
+
+    /**
+     * @param instance this instance's index among {@code parallelism}
+     * @param maxParallelism the job's number of key groups
+     */
+    public BudgetShards(LlmStreamConfig config, ShardKeys keys, int instance, int parallelism, int maxParallelism) {
+        this.config = config;
+        this.keys = keys;
+        this.instance = instance;
+        this.parallelism = parallelism;
+        this.maxParallelism = maxParallelism;
+        this.executor = DispatchTimer.newExecutor();
+        this.timer = DispatchTimer.system(executor);
+        for (String group : keys.groups()) {
+            for (int shard = 0; shard < keys.shardsOf(group); shard++) {
+                if (owns(group, shard)) {
+                    for (String model : keys.modelsOf(group)) {
+                        dispatchers.computeIfAbsent(model, name -> new HashMap<>()).put(shard, new ModelDispatcher(
+                                config.model(model), config.endpointOf(model), config.call().breaker(), timer,
+                                keys.shardsOf(group)));
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether this instance holds the budget of a group's shard. */
+    public boolean owns(String group, int shard) {
+        return ShardKeys.owner(keys.keyOf(group, shard), maxParallelism, parallelism) == instance;
+    }
+
+    /**
+     * The dispatcher of a model's shard.
+     *
+     * @throws IllegalStateException if this instance does not own the shard: the stream did not reach the
+     *     call stage partitioned by {@link ShardKeys}
+     */
+    public ModelDispatcher dispatcher(String model, int shard) {
+        Map<Integer, ModelDispatcher> shards = dispatchers.get(model);
+        ModelDispatcher dispatcher = shards == null ? null : shards.get(shard);
+        if (dispatcher == null) {
+            throw new IllegalStateException("a request for shard " + shard + " of model " + model + " reached "
+                    + "call-stage instance " + instance + " of " + parallelism + ", which does not hold that shard's "
+                    + "budget: the call stage must follow the shard router one to one (forward, same parallelism)");
+        }
+        return dispatcher;
+    }
+
+    /** The dispatchers of a model's shards held here; empty if none. */
+    public Collection<ModelDispatcher> dispatchersOf(String model) {
+        Map<Integer, ModelDispatcher> shards = dispatchers.get(model);
+        return shards == null ? List.of() : shards.values();
+    }
+
+    /** How many of a model's shards this instance holds, and of how many. */
+    public double shareOf(String model) {
+        String group = keys.groupOf(model);
+        return (double) dispatchersOf(model).size() / keys.shardsOf(group);
+    }
+
+    /** The budgets to checkpoint: those of limited models that are not full again. */
+    public List<ShardBudget> snapshot() {
+        List<ShardBudget> budgets = new ArrayList<>();
+        long now = timer.nowMicros();
+        dispatchers.forEach((model, shards) -> shards.forEach((shard, dispatcher) -> {
+            if (dispatcher.isLimited()) {
+                BudgetState state = dispatcher.snapshot();
+                if (state.fullAtMicros() > now) {
+                    budgets.add(new ShardBudget(model, shard, keys.shardsOf(keys.groupOf(model)), state.keyIds(),
+                            state.tats()));
+                }
+            }
+        }));
+        return budgets;
+    }
+
+    /**
+     * Takes over the restored budgets of the shards this instance owns now; budgets of other shards, of
+     * models no longer configured or of another split into shards are left (those shards start empty).
+     */
+    public void restore(Iterable<ShardBudget> budgets, Consumer<String> ignored) {
+        for (ShardBudget budget : budgets) {
+            Map<Integer, ModelDispatcher> shards = dispatchers.get(budget.model());
+            if (shards == null && !config.models().containsKey(budget.model())) {
+                ignored.accept("model " + budget.model() + " is no longer configured");
+                continue;
+            }
+            if (budget.shards() != keys.shardsOf(keys.groupOf(budget.model()))) {
+                ignored.accept("model " + budget.model() + " had " + budget.shards() + " shards, now "
+                        + keys.shardsOf(keys.groupOf(budget.model())));
+                continue;
+            }
+            ModelDispatcher dispatcher = shards == null ? null : shards.get(budget.shard());
+            if (dispatcher != null) {
+                dispatcher.restore(new BudgetState(budget.keyIds(), budget.tats()));
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}
