@@ -104,26 +104,59 @@ public final class BudgetShards implements AutoCloseable {
     }
 
     /**
-     * Takes over the restored budgets of the shards this instance owns now; budgets of other shards, of
-     * models no longer configured or of another split into shards are left (those shards start empty).
+     * Takes over the restored budgets of the shards this instance owns now. When the model's group was split
+     * into another number of shards (its {@code shards}, or the parallelism it follows, changed), the debt
+     * the old shards carried — how far each budget was ahead of now — is shared out evenly: every new shard
+     * owes the mean of the old shards' debts at its own, proportionally smaller rate, so the model as a whole
+     * owes what it owed. Budgets of models no longer configured are left.
      */
     public void restore(Iterable<ShardBudget> budgets, Consumer<String> ignored) {
+        Map<String, List<ShardBudget>> byModel = new HashMap<>();
         for (ShardBudget budget : budgets) {
-            Map<Integer, ModelDispatcher> shards = dispatchers.get(budget.model());
-            if (shards == null && !config.models().containsKey(budget.model())) {
+            if (!config.models().containsKey(budget.model())) {
                 ignored.accept("model " + budget.model() + " is no longer configured");
                 continue;
             }
-            if (budget.shards() != keys.shardsOf(keys.groupOf(budget.model()))) {
-                ignored.accept("model " + budget.model() + " had " + budget.shards() + " shards, now "
-                        + keys.shardsOf(keys.groupOf(budget.model())));
-                continue;
+            byModel.computeIfAbsent(budget.model(), model -> new ArrayList<>()).add(budget);
+        }
+        long now = timer.nowMicros();
+        byModel.forEach((model, restored) -> {
+            Map<Integer, ModelDispatcher> shards = dispatchers.getOrDefault(model, Map.of());
+            int oldShards = restored.get(0).shards();
+            if (oldShards == keys.shardsOf(keys.groupOf(model))) {
+                for (ShardBudget budget : restored) {
+                    ModelDispatcher dispatcher = shards.get(budget.shard());
+                    if (dispatcher != null) {
+                        dispatcher.restore(new BudgetState(budget.keyIds(), budget.tats()));
+                    }
+                }
+            } else {
+                BudgetState shared = meanDebt(restored, oldShards, now);
+                shards.values().forEach(dispatcher -> dispatcher.restore(shared));
             }
-            ModelDispatcher dispatcher = shards == null ? null : shards.get(budget.shard());
-            if (dispatcher != null) {
-                dispatcher.restore(new BudgetState(budget.keyIds(), budget.tats()));
+        });
+    }
+
+    /** Per key and limit, the mean over {@code oldShards} shards of how far their budgets were ahead of now. */
+    private static BudgetState meanDebt(List<ShardBudget> restored, int oldShards, long now) {
+        Map<String, long[]> debts = new java.util.LinkedHashMap<>();
+        for (ShardBudget budget : restored) {
+            for (int key = 0; key < budget.keyIds().length; key++) {
+                long[] sum = debts.computeIfAbsent(budget.keyIds()[key], id -> new long[KeyBudget.LIMITS]);
+                for (int limit = 0; limit < KeyBudget.LIMITS; limit++) {
+                    sum[limit] += Math.max(0, budget.tats()[key * KeyBudget.LIMITS + limit] - now);
+                }
             }
         }
+        String[] ids = debts.keySet().toArray(new String[0]);
+        long[] tats = new long[ids.length * KeyBudget.LIMITS];
+        for (int key = 0; key < ids.length; key++) {
+            long[] sum = debts.get(ids[key]);
+            for (int limit = 0; limit < KeyBudget.LIMITS; limit++) {
+                tats[key * KeyBudget.LIMITS + limit] = now + sum[limit] / oldShards;
+            }
+        }
+        return new BudgetState(ids, tats);
     }
 
     @Override

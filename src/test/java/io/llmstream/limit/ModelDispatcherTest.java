@@ -27,6 +27,12 @@ class ModelDispatcherTest {
         return new ModelDispatcher(config.model("m"), config.endpointOf("m"), config.call().breaker(), timer);
     }
 
+    private ModelDispatcher shardDispatcher(String model, int shards) {
+        LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1",
+                "models: {m: {endpoint: mock, headroom: 0, " + model + "}}", "endpoints: {mock: {api-keys: [a]}}");
+        return new ModelDispatcher(config.model("m"), config.endpointOf("m"), config.call().breaker(), timer, shards);
+    }
+
     private Ticket ticket(String name, int priority, long tokens) {
         return ticket(name, priority, tokens, 0);
     }
@@ -55,6 +61,45 @@ class ModelDispatcherTest {
 
         assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@0", "r2@k0@0", "r3@k0@0", "r4@k0@0",
                 "r5@k0@100", "r6@k0@200", "r7@k0@300");
+    }
+
+    @Test
+    void aShardPacesAtItsShareOfTheLimits() {
+        ModelDispatcher quarter = shardDispatcher("rpm: 600, burst: 0s", 4);   // 150 RPM: one every 400 ms
+        for (int i = 0; i < 3; i++) {
+            quarter.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
+
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@400", "r2@k0@800");
+    }
+
+    @Test
+    void aShardTakesItsShareOfTheLimitTheProviderReportsAndIgnoresTheKeysResets() {
+        ModelDispatcher quarter = shardDispatcher("rpm: 600, burst: 0s", 4);
+        // The key's whole limit is 300: a quarter of it is 75 RPM, one every 800 ms. The reset (the whole key's
+        // bucket, which the other shards spend too) says nothing about this share.
+        quarter.observe(0, new ProviderLimits(300, -1, Duration.ofSeconds(5), null, null), T0);
+        for (int i = 0; i < 3; i++) {
+            quarter.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(2_000_000);
+
+        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@800", "r2@k0@1600");
+    }
+
+    @Test
+    void aRestoredBudgetStartsEmptySoNoBurstFollowsARestore() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 500ms");
+        // Restored from a checkpoint long ago: full, as far as the state knows.
+        dispatcher.restore(new BudgetState(new String[] {"mock#1"}, new long[] {T0 - 60_000_000L, 0, 0, 0}));
+        for (int i = 0; i < 3; i++) {
+            dispatcher.submit(ticket("r" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
+
+        assertThat(admitted).as("no burst: the first waits one interval").containsExactly("r0@k0@100", "r1@k0@200",
+                "r2@k0@300");
     }
 
     @Test
