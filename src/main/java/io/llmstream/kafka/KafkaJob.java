@@ -12,13 +12,15 @@ public final class KafkaJob {
 
     /**
      * An environment with the job on Kafka: the cluster's under {@code flink run}, else an embedded one
-     * with a slot per parallel instance.
+     * with a slot per parallel instance and buffer debloating (small network buffers in front of the
+     * rate-limited call stage; on a cluster that is the TaskManagers' setting).
      *
      * @param flinkSettings more Flink options, such as a restart strategy
      */
     public static StreamExecutionEnvironment environment(LlmStreamConfig config, Configuration flinkSettings) {
         Configuration settings = new Configuration(flinkSettings);
         settings.set(TaskManagerOptions.NUM_TASK_SLOTS, config.job().parallelism());
+        settings.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(settings);
         LlmStreamJob job = new LlmStreamJob(config);
         job.configure(env);

@@ -19,12 +19,15 @@ final class BenchResult {
     private final List<Sample> samples;
     private final List<Completed> completions;
     private final List<Long> heapMb;
+    private final CheckpointStats checkpoints;
 
-    BenchResult(BenchScenario scenario, List<Sample> samples, List<Completed> completions, List<Long> heapMb) {
+    BenchResult(BenchScenario scenario, List<Sample> samples, List<Completed> completions, List<Long> heapMb,
+            CheckpointStats checkpoints) {
         this.scenario = scenario;
         this.samples = samples;
         this.completions = completions;
         this.heapMb = heapMb;
+        this.checkpoints = checkpoints;
     }
 
     /**
@@ -90,8 +93,12 @@ final class BenchResult {
         return scenario;
     }
 
-    /** The scenario's line for the summary table. */
+    /** The scenario's line for the summary table, with its checkpoints. */
     String verdict() {
+        return measured() + "; " + checkpoints;
+    }
+
+    private String measured() {
         String rateLimited = String.format("429s %,d of %,d requests (%.2f%%)", rateLimited(), requests(),
                 100.0 * rateLimited() / Math.max(1, requests()));
         String latency = String.format("latency p50/p95/p99 %d/%d/%d ms", latencyPercentile(0.5),

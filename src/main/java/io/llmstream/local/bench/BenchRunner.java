@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaJob;
+import io.llmstream.local.Ports;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockStats;
+import io.llmstream.watch.JobWatcher;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -17,6 +19,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +52,10 @@ final class BenchRunner {
             TopicWriter.write(kafka.bootstrapServers(), "prompts", scenario.prompts(), scenario.prompt());
             out.printf("   produced %,d prompts in %.1f s%n", scenario.prompts(), (System.nanoTime() - producing) / 1e9);
 
+            Configuration flinkSettings = new Configuration();
+            URI rest = JobWatcher.restOnLoopback(flinkSettings, Ports.freePort());
             JobClient job = submit(new ConfigLoader(name -> null).loadYaml(
-                    config(scenario, kafka.bootstrapServers(), mock.baseUrl())), false);
+                    config(scenario, kafka.bootstrapServers(), mock.baseUrl())), flinkSettings);
             List<BenchResult.Sample> samples = new ArrayList<>();
             List<Long> heapMb = new ArrayList<>();
             long started = System.nanoTime();
@@ -66,8 +71,10 @@ final class BenchRunner {
                     nextHeap += Duration.ofSeconds(30).toNanos();
                 }
             }
+            CheckpointStats checkpoints = CheckpointStats.of(rest, job.getJobID());
             job.cancel().get(30, TimeUnit.SECONDS);
-            BenchResult result = new BenchResult(scenario, samples, completions(kafka.bootstrapServers()), heapMb);
+            BenchResult result = new BenchResult(scenario, samples, completions(kafka.bootstrapServers()), heapMb,
+                    checkpoints);
             result.print(out);
             return result;
         }
@@ -82,7 +89,7 @@ final class BenchRunner {
                 "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}",
                 "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: " + scenario.keysYaml() + "}}",
                 "models: {" + scenario.model() + ": {endpoint: mock, " + scenario.modelYaml() + "}}",
-                "job: {name: llmstream-bench-" + scenario.name() + ", parallelism: 1}");
+                "job: {name: llmstream-bench-" + scenario.name() + ", " + scenario.jobYaml() + "}");
     }
 
     /**
@@ -95,6 +102,11 @@ final class BenchRunner {
         if (failOnError) {
             settings.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         }
+        return submit(config, settings);
+    }
+
+    /** Starts the job on an embedded Flink with these Flink settings. */
+    static JobClient submit(LlmStreamConfig config, Configuration settings) throws Exception {
         return KafkaJob.environment(config, settings).executeAsync(config.job().name());
     }
 

@@ -15,6 +15,7 @@ import java.util.function.IntFunction;
  * @param prompts how many prompts to produce; more than the run can complete keeps it saturated
  * @param prompt the JSON value of prompt number i
  * @param heapSamples whether to sample the heap (the backlog scenario)
+ * @param jobYaml the job section's settings, e.g. its parallelism
  */
 record BenchScenario(
         String name,
@@ -27,7 +28,15 @@ record BenchScenario(
         String keysYaml,
         int prompts,
         IntFunction<String> prompt,
-        boolean heapSamples) {
+        boolean heapSamples,
+        String jobYaml) {
+
+    /** A scenario on one parallel instance with the default checkpoint interval. */
+    BenchScenario(String name, String goal, Duration duration, String model, List<String> keys, List<long[]> realLimits,
+            String modelYaml, String keysYaml, int prompts, IntFunction<String> prompt, boolean heapSamples) {
+        this(name, goal, duration, model, keys, realLimits, modelYaml, keysYaml, prompts, prompt, heapSamples,
+                "parallelism: 1");
+    }
 
     /**
      * The mock: the scenario's real limits per key, a little latency, no faults; a scenario whose name

@@ -17,7 +17,7 @@ final class BenchScenarios {
 
     static List<BenchScenario> all(Duration duration, Duration backlogDuration) {
         return List.of(rpmBound(duration), tpmBound(duration), twoKeys(duration), halfLimit(duration),
-                halfLimitSilent(duration), priorities(duration), backlog(backlogDuration));
+                halfLimitSilent(duration), priorities(duration), checkpoints(duration), backlog(backlogDuration));
     }
 
     static BenchScenario rpmBound(Duration duration) {
@@ -59,6 +59,18 @@ final class BenchScenarios {
                 duration, MODEL, List.of("bench-key"), List.of(new long[] {600, 10_000_000}),
                 "rpm: 600, tpm: 10000000", "[bench-key]",
                 5_000, i -> prompt(i, "Name a city, item " + i + ".", 16, i % 5 == 0 ? 5 : 0), false);
+    }
+
+    /**
+     * Issue 10: a backlog of 100,000 prompts waiting for a 600 RPM limit on two parallel instances, a
+     * checkpoint every 5 s: how long checkpoints take while the limit binds.
+     */
+    static BenchScenario checkpoints(Duration duration) {
+        return new BenchScenario("checkpoints", "100,000 prompts at 600 RPM, parallelism 2, a checkpoint every 5 s: "
+                + "checkpoints complete in a few seconds; >= 97% of RPM, 0 429s", duration, MODEL, List.of("bench-key"),
+                List.of(new long[] {600, 10_000_000}), "rpm: 600, tpm: 10000000", "[bench-key]",
+                100_000, i -> prompt(i, "Name a lake, item " + i + ".", 16, 0), false,
+                "parallelism: 2, checkpoint-interval: 5s");
     }
 
     static BenchScenario backlog(Duration duration) {

@@ -11,7 +11,7 @@ public final class Benchmarks {
     /** The scenario names, for usage texts. */
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
-            + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME;
+            + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -35,8 +35,16 @@ public final class Benchmarks {
                 faults.add(scenario);
             }
         }
-        boolean throughput = which.equals("all") || which.equals(ThroughputBench.NAME);
-        if (chosen.isEmpty() && faults.isEmpty() && !throughput) {
+        List<ThroughputBench> throughput = new ArrayList<>();
+        if (which.equals("all") || which.equals(ThroughputBench.NAME)) {
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 256, 1, 0.95));
+        }
+        if (which.equals("all") || which.equals(ThroughputBench.PARALLEL_NAME)) {
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 1, 0.8));
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 2, 0.8));
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 4, 0.8));
+        }
+        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty()) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -47,8 +55,10 @@ public final class Benchmarks {
         for (FaultBench.Scenario scenario : faults) {
             faultResults.add(new FaultBench(out, scenario).run());
         }
-        ThroughputBench.Result throughputResult = throughput
-                ? new ThroughputBench(out, THROUGHPUT_DURATION).run() : null;
+        List<ThroughputBench.Result> throughputResults = new ArrayList<>();
+        for (ThroughputBench bench : throughput) {
+            throughputResults.add(bench.run());
+        }
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -61,10 +71,11 @@ public final class Benchmarks {
                     faults.get(i).goal());
             passed &= faultResults.get(i).passed();
         }
-        if (throughputResult != null) {
-            out.printf("  %-14s %s%n                 goal: %s%n", ThroughputBench.NAME, throughputResult.verdict(),
-                    ThroughputBench.GOAL);
-            passed &= throughputResult.passed();
+        for (ThroughputBench.Result result : throughputResults) {
+            out.printf("  %-14s %s%n                 goal: %s%n", result.capacity() == 100 ? ThroughputBench.PARALLEL_NAME
+                    : ThroughputBench.NAME, result.verdict(), ThroughputBench.goal(result.capacity(),
+                    result.parallelism(), result.share()));
+            passed &= result.passed();
         }
         return passed ? 0 : 1;
     }
