@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds the pipeline: source → parse → keyBy(model) → pace → async call → route → sinks, with
  * invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
- * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.cli.JobMain}
+ * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.job.JobMain}
  * wires Kafka. Every operator has a name and a stable uid, so savepoints survive upgrades.
  */
 public final class LlmStreamJob {
