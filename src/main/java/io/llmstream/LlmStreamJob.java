@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
  * Builds the pipeline: source → parse → keyBy(budget shard) → shard router → async call (one to one, so
  * each shard's requests reach the one instance that holds and checkpoints its budget) → route → sinks,
  * with invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
- * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.cli.JobMain}
+ * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.job.JobMain}
  * wires Kafka. Every operator has a name and a stable uid, so savepoints survive upgrades.
  */
 public final class LlmStreamJob {

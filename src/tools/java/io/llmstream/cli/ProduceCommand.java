@@ -2,6 +2,7 @@ package io.llmstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.job.Args;
 import io.llmstream.local.TopicWriter;
 
 import java.io.BufferedReader;

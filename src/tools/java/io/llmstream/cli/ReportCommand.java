@@ -1,5 +1,6 @@
 package io.llmstream.cli;
 
+import io.llmstream.job.Args;
 import io.llmstream.observe.HtmlReport;
 import io.llmstream.observe.MetricsHistory;
 import io.llmstream.observe.MetricsWindow;

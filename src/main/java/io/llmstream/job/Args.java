@@ -1,4 +1,4 @@
-package io.llmstream.cli;
+package io.llmstream.job;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * Command-line flags: {@code --name value}, {@code --name=value} and bare {@code --switch}. Unknown
- * flags and malformed values are errors that name the flag and the value.
+ * flags and malformed values are errors that name the flag and the value. Read by {@link JobMain} under
+ * {@code flink run} and by every command of {@code llmstream.jar}.
  */
 public final class Args {
     private final Map<String, List<String>> values = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package io.llmstream.cli;
 
+import io.llmstream.job.Args;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 

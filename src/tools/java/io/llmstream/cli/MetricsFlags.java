@@ -4,6 +4,7 @@ import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.KafkaSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.MetricsSettings;
+import io.llmstream.job.Args;
 import io.llmstream.observe.MetricsTopic;
 
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.llmstream.cli;
 
+import io.llmstream.job.Args;
 import io.llmstream.local.bench.Benchmarks;
 
 import java.io.PrintStream;

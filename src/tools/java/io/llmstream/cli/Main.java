@@ -1,6 +1,7 @@
 package io.llmstream.cli;
 
 import io.llmstream.config.ConfigException;
+import io.llmstream.job.Args;
 
 import java.io.PrintStream;
 import java.util.Arrays;
