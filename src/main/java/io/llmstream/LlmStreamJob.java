@@ -115,7 +115,9 @@ public final class LlmStreamJob {
                 .process(new ShardRouter(ShardKeys.of(config)))
                 .name("route to budget shards").uid("route-to-budget-shards");
 
-        SingleOutputStreamOperator<CallResult> results = callApi(paced)
+        // Forward: each shard's requests must reach the instance that holds its budget, so the call stage can
+        // have no other parallelism (Flink refuses to build a forward edge that changes it).
+        SingleOutputStreamOperator<CallResult> results = callApi(paced.forward())
                 .name("call LLM API").uid("call-llm-api");
 
         SingleOutputStreamOperator<Completion> completions = results
