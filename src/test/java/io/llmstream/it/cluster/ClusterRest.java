@@ -82,6 +82,17 @@ public final class ClusterRest {
         return true;
     }
 
+    /** Cancels a job ({@code PATCH /jobs/<id>?mode=cancel}); returns at once, the job ends soon after. */
+    public void cancel(String jobId) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve("/jobs/" + jobId + "?mode=cancel")).timeout(TIMEOUT)
+                .method("PATCH", HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 202) {
+            throw new IOException("PATCH " + request.uri() + " answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+    }
+
     /** A job's checkpoint statistics ({@code /jobs/<id>/checkpoints}). */
     public Checkpoints checkpoints(String jobId) throws IOException, InterruptedException {
         return Checkpoints.of(get("/jobs/" + jobId + "/checkpoints"));
