@@ -31,7 +31,8 @@ public final class JvmProcess {
 
     /**
      * Starts {@code java [jvmOptions] -cp classPath mainClass [args]} in {@code workDir} with the extra
-     * environment, writing its standard output and error to {@code output}.
+     * environment, writing its standard output and error to {@code output} and its command line to
+     * {@code <name>.command} beside it.
      */
     static JvmProcess start(String name, List<Path> classPath, List<String> jvmOptions, String mainClass,
             List<String> args, Map<String, String> environment, Path workDir, Path output) {
@@ -46,8 +47,7 @@ public final class JvmProcess {
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         builder.environment().putAll(environment);
         try {
-            Files.writeString(output.resolveSibling(output.getFileName() + ".command"), String.join(" \\\n  ", command)
-                    + "\n");
+            Files.writeString(output.resolveSibling(name + ".command"), String.join(" \\\n  ", command) + "\n");
             return new JvmProcess(name, builder.start(), output);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
