@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,8 +40,9 @@ import java.util.stream.Stream;
  *
  * <p>Everything lives under one directory, wiped at start and kept afterwards for post-mortems:
  * {@code conf/config.yaml}, {@code plugins/}, {@code log/<process>.log} (Log4j) and {@code log/<process>.out}
- * (standard output and error), {@code checkpoints/}. {@link #close()} ends every process it started; a
- * shutdown hook does the same if the test JVM exits first.
+ * (standard output and error), {@code checkpoints/}, {@code processes} (their pids). {@link #close()} ends
+ * every process it started; a shutdown hook does the same if the test JVM exits first, and the next start in
+ * the same directory ends what a test JVM killed outright left behind.
  */
 public final class StandaloneCluster implements AutoCloseable {
     private static final String JOB_MANAGER_MAIN = "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
@@ -51,6 +53,8 @@ public final class StandaloneCluster implements AutoCloseable {
     private static final Duration SUBMIT_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration STOP_GRACE = Duration.ofSeconds(10);
     private static final String REPORTER_PORT = "metrics.reporter.prom.port";
+    /** The processes of a run, one {@code <pid> <name>} per line, so the next run can end what this one left. */
+    private static final String PIDS = "processes";
 
     private final Path dir;
     private final Path confDir;
@@ -80,6 +84,7 @@ public final class StandaloneCluster implements AutoCloseable {
         this.environment = Map.of("FLINK_CONF_DIR", confDir.toString(), "FLINK_PLUGINS_DIR", pluginsDir.toString(),
                 "FLINK_LOG_DIR", logDir.toString());
 
+        killLeftovers(dir);
         deleteRecursively(dir);
         Files.createDirectories(confDir);
         Files.createDirectories(logDir);
@@ -304,8 +309,36 @@ public final class StandaloneCluster implements AutoCloseable {
             reporterPorts.put(name, port);
             allArgs.add("-D" + REPORTER_PORT + "=" + port);
         }
-        return JvmProcess.start(name, distribution.lib(), options, mainClass, allArgs, environment, dir,
+        JvmProcess process = JvmProcess.start(name, distribution.lib(), options, mainClass, allArgs, environment, dir,
                 logDir.resolve(name + ".out"));
+        try {
+            Files.writeString(dir.resolve(PIDS), process.pid() + " " + name + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return process;
+    }
+
+    /**
+     * Kills what a run before this one left behind in the same directory: its processes survive it when its JVM
+     * was killed (a shutdown hook needs a JVM that exits). Only processes whose command line names the
+     * directory's configuration are touched.
+     */
+    private static void killLeftovers(Path dir) throws IOException {
+        Path pids = dir.resolve(PIDS);
+        if (!Files.exists(pids)) {
+            return;
+        }
+        String confDir = dir.resolve("conf").toString();
+        for (String line : Files.readAllLines(pids)) {
+            ProcessHandle.of(Long.parseLong(line.split(" ")[0]))
+                    .filter(process -> process.info().commandLine().orElse("").contains(confDir))
+                    .ifPresent(process -> {
+                        process.destroyForcibly();
+                        process.onExit().join();
+                    });
+        }
     }
 
     /** How a process ended, for error messages: its exit and the end of its output and log. */
