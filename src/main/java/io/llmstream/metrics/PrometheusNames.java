@@ -38,7 +38,7 @@ public final class PrometheusNames {
     public static final String COUNT_SUFFIX = "_count";
     /** The metrics of {@link LlmMetrics} that are histograms (all in the model group). */
     public static final List<String> HISTOGRAMS = List.of(LlmMetrics.LATENCY, LlmMetrics.PROVIDER_LATENCY,
-            LlmMetrics.BUDGET_WAIT);
+            LlmMetrics.BUDGET_WAIT, LlmMetrics.TIME_TO_FIRST_TOKEN);
     /** The labels Flink puts on every operator metric: its scope variables without the angle brackets. */
     public static final List<String> OPERATOR_LABELS = List.of("host", "tm_id", "job_id", "job_name", "task_id",
             "task_name", "task_attempt_id", "task_attempt_num", "subtask_index", "operator_id", "operator_name");

@@ -82,7 +82,8 @@ class PrometheusNamesTest {
                 .allMatch(name -> name.matches("flink_[A-Za-z0-9_:]+"));
         assertThat(LlmMetrics.ROUTE_MODEL_METRICS).containsAll(PrometheusNames.HISTOGRAMS);
         assertThat(PrometheusNames.series()).hasSize(registered + PrometheusNames.HISTOGRAMS.size())
-                .contains("flink_taskmanager_job_task_operator_model_latency_count")
+                .contains("flink_taskmanager_job_task_operator_model_latency_count",
+                        "flink_taskmanager_job_task_operator_model_timeToFirstToken_count")
                 .doesNotContain("flink_taskmanager_job_task_operator_model_latency_sum");
     }
 
