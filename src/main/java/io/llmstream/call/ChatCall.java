@@ -239,6 +239,7 @@ final class ChatCall implements Ticket.Admission {
             current.dispatcher().refused(keyIndex, outcome.status());
         } else if (outcome.isRateLimited()) {
             rateLimitedResponses++;
+            routeAttempts--;  // a 429 spends no attempt (RetryPolicy)
             current.dispatcher().rateLimited(keyIndex, RetryPolicy.rateLimitWait(outcome).toNanos() / 1000);
         } else if (outcome.retryable()) {
             current.dispatcher().failed(keyIndex);

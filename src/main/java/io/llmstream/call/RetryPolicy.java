@@ -7,7 +7,9 @@ import java.time.Duration;
 /**
  * Decides what follows a failed attempt: give up, or try again after how long. Statuses that no retry
  * can fix ({@link StatusPolicy#FINAL}) end at once; the rest are tried again when their kind is in
- * {@code call.retry.retry-on}, within the attempts and, for malformed answers, their own bound.
+ * {@code call.retry.retry-on}, within the attempts and, for malformed answers, their own bound. A 429
+ * spends no attempt: the key rests for the provider's wait and the request asks the budget again, until
+ * the deadline.
  */
 final class RetryPolicy {
     /** How long a key rests after a 429 that names no wait. */
@@ -45,15 +47,16 @@ final class RetryPolicy {
         if (!outcome.retryable() || !settings.retries(outcome.kind())) {
             return Next.giveUp("final");
         }
+        if (outcome.isRateLimited()) {
+            // Not a failure of the prompt: the provider asks to wait, and the retry goes through the model's
+            // budget again, so it spends no attempt; call.timeout bounds how long a prompt keeps waiting.
+            return new Next(Duration.ZERO, "rate limited");
+        }
         if (attempts >= settings.maxAttempts()) {
             return Next.giveUp("call.retry.max-attempts (" + settings.maxAttempts() + ") reached");
         }
         if (malformedAnswers >= settings.malformedAttempts()) {
             return Next.giveUp("call.retry.malformed-attempts (" + settings.malformedAttempts() + ") reached");
-        }
-        if (outcome.isRateLimited()) {
-            // The key rests for the provider's wait; the request may go at once on another key.
-            return new Next(Duration.ZERO, "rate limited");
         }
         return new Next(outcome.retryAfter() != null ? outcome.retryAfter() : backoff.delay(attempts), "backoff");
     }

@@ -154,6 +154,20 @@ class ChatCompletionFunctionTest {
     }
 
     @Test
+    void aRateLimitSpendsNoAttempt() throws Exception {
+        // max-attempts is 3 here: four 429s and two 500s still end in an answer.
+        String prompt = "[[mock:429(retry-after-ms=20)x4,500x2]] congested " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        CallResult result = call(config(mock.baseUrl(), ""), paced("rl", prompt)).get(0);
+
+        assertThat(result.completion()).as(String.valueOf(result.deadLetter())).isNotNull();
+        assertThat(result.completion().attempts()).isEqualTo(7);
+        assertThat(result.metric().rateLimitedResponses()).isEqualTo(4);
+        assertThat(mock.stats().requests() - before).isEqualTo(7);
+    }
+
+    @Test
     void waitsWhatRetryAfterMillisecondsAsks() throws Exception {
         String prompt = "[[mock:429(retry-after-ms=400)]] throttled " + System.nanoTime();
         long started = System.nanoTime();

@@ -59,7 +59,9 @@ class MultiJvmRecoveryIT {
                 MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(20).seed(10)
                         .limit(MockOptions.ANY, MODEL, RPM, 1_000_000).build());
                 StandaloneCluster cluster = StandaloneCluster.builder(Path.of("target", "cluster",
-                        getClass().getSimpleName())).taskManagers(PARALLELISM).start()) {
+                        getClass().getSimpleName())).taskManagers(PARALLELISM)
+                        // As the deployment sets it: small buffers in front of the rate-limited call stage.
+                        .set("taskmanager.network.memory.buffer-debloat.enabled", "true").start()) {
             for (String topic : List.of("prompts", "completions", "prompts-dlq", "llmstream-metrics")) {
                 kafka.createTopic(topic, topic.equals("prompts") ? PARALLELISM : 1);
             }
@@ -114,6 +116,8 @@ class MultiJvmRecoveryIT {
                 assertThat(state(rest, job)).as("the job's final state").isEqualTo("FINISHED");
                 report.runSeconds = seconds(System.nanoTime() - submitted);
 
+                Map<String, JsonNode> deadLetters = KafkaJobRuns.readAll(kafka.bootstrapServers(), "prompts-dlq");
+                assertThat(deadLetters).as("dead letters").isEmpty();
                 Map<String, JsonNode> completions = KafkaJobRuns.readById(kafka.bootstrapServers(), "completions",
                         PROMPTS, true);
                 for (int i = 0; i < PROMPTS; i++) {
