@@ -39,6 +39,9 @@ public final class RecordJson {
             json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
         }
         putRaw(json, "metadata", completion.metadata());
+        if (completion.cached()) {
+            json.put("cached", true);
+        }
         return bytes(json);
     }
 
