@@ -119,6 +119,12 @@ public final class RecordJson {
         } else {
             json.putNull("cost_usd");
         }
+        json.put("cache_hits", metrics.cacheHits()).put("calls_saved", metrics.callsSaved());
+        if (metrics.costSavedUsd() >= 0) {
+            json.put("cost_saved_usd", Math.round(metrics.costSavedUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("cost_saved_usd");
+        }
         ObjectNode keys = json.putObject("keys");
         for (WindowMetrics.KeyWindow key : metrics.keys()) {
             ObjectNode keyJson = keys.putObject(key.keyId())
