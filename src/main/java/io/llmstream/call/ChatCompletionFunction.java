@@ -7,6 +7,7 @@ import io.llmstream.limit.BudgetShards;
 import io.llmstream.limit.ShardBudget;
 import io.llmstream.limit.ShardKeys;
 import io.llmstream.record.CallResult;
+import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
@@ -40,6 +41,11 @@ import java.util.concurrent.CompletableFuture;
  * front of it sends here. They are this operator's state: snapshotted at the barrier into union operator
  * state, restored in {@link #initializeState} — before the async operator replays the requests it had in
  * flight — and, after a rescale, taken over by whichever instance owns each shard now.
+ *
+ * <p>For a model with a {@code cache}, a request first asks the model's {@link AnswerCache}: a repeat of an
+ * answered request is answered at once, one of a request under way waits for that call, and only the
+ * first makes a call (see {@link #start}). The cache is not checkpointed: a restart only costs repeats one
+ * new call, and the answers still leave through the same transactional sinks.
  */
 public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest, CallResult>
         implements CheckpointedFunction {
@@ -62,6 +68,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Map<PacedRequest, InFlight> calls;
     /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
     private transient Map<String, CompletableFuture<Void>> lastById;
+    /** The answer caches of the models that have one, by model name. */
+    private transient Map<String, AnswerCache<InFlight>> caches;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -123,6 +131,12 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
+        caches = new HashMap<>();
+        for (ModelSettings model : config.models().values()) {
+            if (model.cache().enabled()) {
+                caches.put(model.name(), new AnswerCache<>(model.cache(), System::currentTimeMillis));
+            }
+        }
     }
 
     /**
@@ -132,8 +146,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      */
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        InFlight call = new InFlight(paced, resultFuture,
-                new ChatCall(paced, config.call(), routes, retryPolicy, http));
+        InFlight call = new InFlight(paced, resultFuture);
         gauges.started(call.model());
         calls.put(paced, call);
         CompletableFuture<Void> previous = null;
@@ -149,8 +162,43 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
     }
 
+    /**
+     * The request's turn: without a cache it calls. With one it takes a fresh stored answer, or waits for
+     * the call under way for the same request, or makes that call itself (it leads).
+     */
     private void start(InFlight call) {
-        call.chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
+        AnswerCache<InFlight> cache = caches.get(call.model());
+        if (cache == null) {
+            call(call);
+            return;
+        }
+        call.startedAtMillis = System.currentTimeMillis();
+        AnswerCache.Lookup lookup;
+        synchronized (call) {
+            if (call.sealed) {
+                return;
+            }
+            lookup = cache.lookup(call.cacheKey(), call);
+            call.role = switch (lookup.found()) {
+                case ANSWER -> Role.HIT;
+                case IN_FLIGHT -> Role.WAITS;
+                case NOTHING -> Role.LEADS;
+            };
+        }
+        switch (lookup.found()) {
+            case ANSWER -> finish(call, CacheHit.of(call.paced.request(), lookup.answer(), call.sinceStart()));
+            case NOTHING -> call(call);
+            case IN_FLIGHT -> { } // answered when the call it waits for ends: see settle
+        }
+    }
+
+    /** Makes the request's own call, unless it was answered meanwhile. */
+    private void call(InFlight call) {
+        ChatCall chat = new ChatCall(call.paced, config.call(), routes, retryPolicy, http);
+        if (!call.begin(chat)) {
+            return;
+        }
+        chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
                 : internalFailure(call.paced, failure)));
     }
 
@@ -159,11 +207,39 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (calls.remove(call.paced) == null) {
             return;
         }
+        Role role = call.seal();
         gauges.finished(call.model());
         call.resultFuture.complete(Collections.singleton(result));
         call.done.complete(null);
         synchronized (lastById) {
             lastById.remove(call.paced.request().id(), call.done);
+        }
+        if (role != Role.NONE) {
+            settle(call, role, result);
+        }
+    }
+
+    /**
+     * Tells the cache how a request of a cached model ended. An answer of its own is kept and answers the
+     * requests that waited for it. When the call they waited for fails (or is withdrawn by the operator's
+     * timeout), nothing is kept and each waiter makes its own call, so each still ends in its own answer or
+     * its own dead letter.
+     */
+    private void settle(InFlight call, Role role, CallResult result) {
+        AnswerCache<InFlight> cache = caches.get(call.model());
+        Completion completion = result.completion();
+        if (completion != null && !completion.cached()) {
+            for (InFlight waiter : cache.answered(call.cacheKey(), completion)) {
+                finish(waiter, CacheHit.of(waiter.paced.request(), completion, waiter.sinceStart()));
+            }
+        } else if (completion == null && role == Role.WAITS) {
+            cache.withdraw(call.cacheKey(), call);
+        } else if (completion == null) {
+            for (InFlight waiter : cache.failed(call.cacheKey(), call)) {
+                if (waiter.callsOnItsOwn()) {
+                    call(waiter);
+                }
+            }
         }
     }
 
@@ -179,7 +255,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             resultFuture.complete(Collections.singleton(deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage())));
             return;
         }
-        call.chat.cancel();
+        call.withdraw();
         finish(call, deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage()));
     }
 
@@ -197,7 +273,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (calls != null) {
             // Withdrawn, not failed: they are in the checkpoint and asked again after a restore.
             synchronized (calls) {
-                calls.values().forEach(call -> call.chat.cancel());
+                calls.values().forEach(InFlight::withdraw);
             }
         }
         if (http != null) {
@@ -208,21 +284,85 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
     }
 
-    /** A request in the stage: its call, where its answer goes, and a future the next one of its id waits for. */
+    /** A request's part in its model's cache. */
+    private enum Role {
+        /** Its model has no cache, or it has not had its turn. */
+        NONE,
+        /** Answered from a stored answer. */
+        HIT,
+        /** Waits for the call under way for the same request, or, if that failed, makes its own. */
+        WAITS,
+        /** Makes the call that repeats wait for. */
+        LEADS
+    }
+
+    /**
+     * A request in the stage: its call, where its answer goes, and a future the next one of its id waits
+     * for. Its call, role and end are guarded by the object, so that no call starts after its answer.
+     */
     private static final class InFlight {
         final PacedRequest paced;
         final ResultFuture<CallResult> resultFuture;
-        final ChatCall chat;
         final CompletableFuture<Void> done = new CompletableFuture<>();
+        volatile long startedAtMillis;
+        private String cacheKey;
+        private ChatCall chat;
+        private Role role = Role.NONE;
+        private boolean sealed;
 
-        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture, ChatCall chat) {
+        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
             this.paced = paced;
             this.resultFuture = resultFuture;
-            this.chat = chat;
         }
 
         String model() {
             return paced.request().model();
+        }
+
+        synchronized String cacheKey() {
+            if (cacheKey == null) {
+                cacheKey = RequestIdentity.of(paced.request());
+            }
+            return cacheKey;
+        }
+
+        long sinceStart() {
+            return Math.max(0, System.currentTimeMillis() - startedAtMillis);
+        }
+
+        /** Takes its call; false if it was answered or withdrawn meanwhile. */
+        synchronized boolean begin(ChatCall call) {
+            if (sealed) {
+                return false;
+            }
+            chat = call;
+            return true;
+        }
+
+        /** Whether a waiter whose call failed is still to be answered, and so makes its own call. */
+        synchronized boolean callsOnItsOwn() {
+            return !sealed && chat == null;
+        }
+
+        /** Answered: no call starts after this; returns its role in the cache. */
+        synchronized Role seal() {
+            sealed = true;
+            return role;
+        }
+
+        /**
+         * Withdraws it (the operator's timeout, or close): it leaves its model's queue, an attempt in flight is
+         * aborted, and no call starts after this.
+         */
+        void withdraw() {
+            ChatCall current;
+            synchronized (this) {
+                sealed = true;
+                current = chat;
+            }
+            if (current != null) {
+                current.cancel();
+            }
         }
     }
 

@@ -7,8 +7,10 @@ import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Where each request's budget lives: the key the stream is partitioned by in front of the call stage.
@@ -25,6 +27,11 @@ import java.util.Map;
  * <p>Which instance holds which shard is not assumed anywhere else: the call stage works out the shards
  * it owns from the same assignment at run time ({@link #owner}), so the budgets stay right even when Flink
  * places the keys differently (another parallelism after a rescale).
+ *
+ * <p>A model with a {@code cache} shards by what the request sends instead of its id
+ * ({@code hash(body) mod shards}), so that identical requests meet in the one instance whose cache can
+ * answer the repeats; records sharing an id but asking different things may then be in different shards,
+ * and {@code call.order: per-id} orders only those that land together.
  */
 public final class ShardKeys implements KeySelector<LlmRequest, String> {
     private static final long serialVersionUID = 1L;
@@ -34,6 +41,8 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
     private final ModelGroups groups;
     private final Map<String, String[]> keysOfGroup = new HashMap<>();
     private final Map<String, Boolean> limitedGroups = new HashMap<>();
+    /** The models whose requests shard by body, so that repeats meet their cache. */
+    private final Set<String> shardedByBody = new HashSet<>();
 
     private ShardKeys(ModelGroups groups) {
         this.groups = groups;
@@ -64,6 +73,11 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
             keys.keysOfGroup.put(group, shardKeys);
             keys.limitedGroups.put(group, limited);
         }
+        for (ModelSettings model : config.models().values()) {
+            if (model.cache().enabled()) {
+                keys.shardedByBody.add(model.name());
+            }
+        }
         return keys;
     }
 
@@ -87,16 +101,18 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
     @Override
     public String getKey(LlmRequest request) {
         String group = groups.groupOf(request.model());
-        return keysOfGroup.get(group)[shardOf(group, request.id())];
+        return keysOfGroup.get(group)[shardOf(group, request)];
     }
 
     /** The shard a request goes to within its model's group. */
     public int shardOf(LlmRequest request) {
-        return shardOf(groups.groupOf(request.model()), request.id());
+        return shardOf(groups.groupOf(request.model()), request);
     }
 
-    private int shardOf(String group, String id) {
-        return Math.floorMod(id.hashCode(), keysOfGroup.get(group).length);
+    private int shardOf(String group, LlmRequest request) {
+        // A String keeps its hash once computed, and the body is what the cache's identity hashes.
+        int hash = shardedByBody.contains(request.model()) ? request.body().hashCode() : request.id().hashCode();
+        return Math.floorMod(hash, keysOfGroup.get(group).length);
     }
 
     /** The key of one shard of a group. */

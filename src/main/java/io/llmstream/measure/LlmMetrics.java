@@ -51,6 +51,15 @@ public final class LlmMetrics {
     /** Histogram (ms): sending to the first chunk of streamed successful answers, over the last minute. */
     public static final String TIME_TO_FIRST_TOKEN = "timeToFirstToken";
 
+    /** Counter: prompts answered from the model's cache, without a call of their own. */
+    public static final String CACHE_HITS = "cacheHits";
+    /** Counter: provider requests the cache saved: the attempts of the calls whose answers were reused. */
+    public static final String CALLS_SAVED = "callsSaved";
+    /** Counter: prompt tokens of reused answers, not spent again; times the input price is the cost saved. */
+    public static final String PROMPT_TOKENS_SAVED = "promptTokensSaved";
+    /** Counter: completion tokens of reused answers, not spent again; times the output price is the cost saved. */
+    public static final String COMPLETION_TOKENS_SAVED = "completionTokensSaved";
+
     /** Gauge: prompts in the call stage, waiting for budget or in flight. */
     public static final String IN_FLIGHT = "inFlight";
     /** Gauge: requests admitted per minute over the last seconds, as a share of the rpm limit; -1 if none. */
@@ -67,7 +76,8 @@ public final class LlmMetrics {
     /** Every metric name registered in the model group by the route stage. */
     public static final List<String> ROUTE_MODEL_METRICS = List.of(REQUESTS, REQUESTS_PER_SECOND, SUCCESSES, FAILURES,
             FAILURES_PER_SECOND, RETRIES, RATE_LIMITED, FALLBACKS, PROMPT_TOKENS, COMPLETION_TOKENS,
-            TOKENS_PER_SECOND, LATENCY, PROVIDER_LATENCY, BUDGET_WAIT, TIME_TO_FIRST_TOKEN);
+            TOKENS_PER_SECOND, LATENCY, PROVIDER_LATENCY, BUDGET_WAIT, TIME_TO_FIRST_TOKEN, CACHE_HITS, CALLS_SAVED,
+            PROMPT_TOKENS_SAVED, COMPLETION_TOKENS_SAVED);
     /** Every metric name registered in the key group by the route stage. */
     public static final List<String> ROUTE_KEY_METRICS = List.of(REQUESTS, FAILURES, RATE_LIMITED);
     /** Every metric name registered in the errorKind group by the route stage. */

@@ -29,6 +29,11 @@ public final class WindowAccumulator {
     public long[] keyRequests = new long[0];
     public long[] keyChargedTokens = new long[0];
     public long[] keyRateLimited = new long[0];
+    /** Prompts answered from the cache, and what the reused answers cost when they were made. */
+    public long cacheHits;
+    public long callsSaved;
+    public long promptTokensSaved;
+    public long completionTokensSaved;
 
     public void add(MetricEvent event) {
         requests++;
@@ -40,6 +45,14 @@ public final class WindowAccumulator {
                 errorsByKind = Arrays.copyOf(errorsByKind, ErrorKind.values().length);
             }
             errorsByKind[kind]++;
+        }
+        if (event.cached()) {
+            // No call: nothing spent, charged or timed; what the reused answer cost counts as saved.
+            cacheHits++;
+            callsSaved += event.attempts();
+            promptTokensSaved += event.promptTokens();
+            completionTokensSaved += event.completionTokens();
+            return;
         }
         attempts += event.attempts();
         rateLimitedResponses += event.rateLimitedResponses();
@@ -85,6 +98,10 @@ public final class WindowAccumulator {
         promptTokens += other.promptTokens;
         completionTokens += other.completionTokens;
         chargedTokens += other.chargedTokens;
+        cacheHits += other.cacheHits;
+        callsSaved += other.callsSaved;
+        promptTokensSaved += other.promptTokensSaved;
+        completionTokensSaved += other.completionTokensSaved;
         latency.merge(other.latency);
         budgetWait.merge(other.budgetWait);
         firstToken.merge(other.firstToken);

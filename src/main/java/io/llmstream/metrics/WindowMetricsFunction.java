@@ -53,7 +53,8 @@ public final class WindowMetricsFunction
                     utilization(totals.keyRequests[i] * perMinute, limits == null ? 0 : limits.rpm() * weight),
                     utilization(totals.keyChargedTokens[i] * perMinute, limits == null ? 0 : limits.tpm() * weight));
         }
-        double requestUtilization = utilization(totals.requests * perMinute,
+        // Cache hits made no request of the provider.
+        double requestUtilization = utilization((totals.requests - totals.cacheHits) * perMinute,
                 limits == null ? 0 : limits.rpm() * totalWeight);
         double tokenUtilization = utilization(totals.chargedTokens * perMinute,
                 limits == null ? 0 : limits.tpm() * totalWeight);
@@ -66,7 +67,9 @@ public final class WindowMetricsFunction
                 totals.requests / seconds, requestUtilization, tokenUtilization,
                 limits == null || limits.price() == null
                         ? -1 : limits.price().costOf(totals.promptTokens, totals.completionTokens),
-                keys);
+                keys, totals.cacheHits, totals.callsSaved,
+                limits == null || limits.price() == null
+                        ? -1 : limits.price().costOf(totals.promptTokensSaved, totals.completionTokensSaved));
     }
 
     private static long firstToken(WindowAccumulator totals, double quantile) {

@@ -12,6 +12,9 @@ package io.llmstream.record;
  * @param fallback whether the request was answered (or failed) on a fallback model
  * @param providerLatencyMs how long the last attempt took, from sending to its answer; -1 if none was made
  * @param firstTokenMs time to the first token of a streamed successful answer; -1 otherwise
+ * @param cached answered from the cache without a call: then {@code attempts}, {@code promptTokens} and
+ *     {@code completionTokens} are those of the call whose answer was reused, saved rather than spent, and
+ *     nothing was charged ({@code chargedTokens} 0, no key)
  */
 public record MetricEvent(
         String model,
@@ -26,15 +29,24 @@ public record MetricEvent(
         int rateLimitedResponses,
         boolean fallback,
         long providerLatencyMs,
-        long firstTokenMs) {
+        long firstTokenMs,
+        boolean cached) {
+
+    /** The facts of a call of its own. */
+    public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
+            int promptTokens, int completionTokens, long chargedTokens, int rateLimitedResponses, boolean fallback,
+            long providerLatencyMs, long firstTokenMs) {
+        this(model, keyId, errorKind, attempts, latencyMs, waitMs, promptTokens, completionTokens, chargedTokens,
+                rateLimitedResponses, fallback, providerLatencyMs, firstTokenMs, false);
+    }
 
     public boolean succeeded() {
         return errorKind == null;
     }
 
-    /** The same call counted as a failure of {@code kind}, its tokens still spent. */
+    /** The same call counted as a failure of {@code kind}, its tokens still spent (or, for a cache hit, saved). */
     public MetricEvent failedAs(ErrorKind kind) {
         return new MetricEvent(model, keyId, kind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
-                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1);
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached);
     }
 }

@@ -39,6 +39,9 @@ public final class RecordJson {
             json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
         }
         putRaw(json, "metadata", completion.metadata());
+        if (completion.cached()) {
+            json.put("cached", true);
+        }
         return bytes(json);
     }
 
@@ -115,6 +118,12 @@ public final class RecordJson {
             json.put("cost_usd", Math.round(metrics.costUsd() * 1e6) / 1e6);
         } else {
             json.putNull("cost_usd");
+        }
+        json.put("cache_hits", metrics.cacheHits()).put("calls_saved", metrics.callsSaved());
+        if (metrics.costSavedUsd() >= 0) {
+            json.put("cost_saved_usd", Math.round(metrics.costSavedUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("cost_saved_usd");
         }
         ObjectNode keys = json.putObject("keys");
         for (WindowMetrics.KeyWindow key : metrics.keys()) {

@@ -10,6 +10,10 @@ package io.llmstream.record;
  * @param costUsd what the window's prompt and completion tokens cost at the model's configured price, in
  *     US dollars; -1 when no price is configured
  * @param keys what each API key carried in the window
+ * @param cacheHits prompts answered from the cache (counted in {@code requests} and {@code succeeded} too,
+ *     in nothing spent)
+ * @param callsSaved provider requests the cache saved: the attempts of the calls whose answers were reused
+ * @param costSavedUsd what the reused answers' tokens cost at the model's price; -1 when no price is configured
  */
 public record WindowMetrics(
         long windowStart,
@@ -36,7 +40,10 @@ public record WindowMetrics(
         double requestUtilization,
         double tokenUtilization,
         double costUsd,
-        KeyWindow[] keys) {
+        KeyWindow[] keys,
+        long cacheHits,
+        long callsSaved,
+        double costSavedUsd) {
 
     /**
      * One API key's share of a model's window; utilizations are against the key's own limits (the

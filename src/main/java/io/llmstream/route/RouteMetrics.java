@@ -48,6 +48,7 @@ public final class RouteMetrics {
         private final RollingHistogram providerLatency;
         private final RollingHistogram budgetWait;
         private final RollingHistogram timeToFirstToken;
+        private final CacheCounters cache;
         private final Map<ErrorKind, Counter> failuresByKind = new EnumMap<>(ErrorKind.class);
         private final Map<String, KeyMetrics> byKey = new HashMap<>();
 
@@ -69,6 +70,7 @@ public final class RouteMetrics {
             providerLatency = group.histogram(LlmMetrics.PROVIDER_LATENCY, new RollingHistogram());
             budgetWait = group.histogram(LlmMetrics.BUDGET_WAIT, new RollingHistogram());
             timeToFirstToken = group.histogram(LlmMetrics.TIME_TO_FIRST_TOKEN, new RollingHistogram());
+            cache = new CacheCounters(group);
         }
 
         void record(MetricEvent event) {
@@ -79,6 +81,11 @@ public final class RouteMetrics {
                 failures.inc();
                 failuresByKind.computeIfAbsent(event.errorKind(), kind -> group
                         .addGroup(LlmMetrics.ERROR_KIND_GROUP, kind.jsonName()).counter(LlmMetrics.FAILURES)).inc();
+            }
+            if (event.cached()) {
+                // No call: nothing spent, nothing to time; what the reused answer cost counts as saved.
+                cache.record(event);
+                return;
             }
             retries.inc(Math.max(0, event.attempts() - 1));
             rateLimited.inc(event.rateLimitedResponses());

@@ -9,7 +9,9 @@ import java.util.Random;
 
 /**
  * The demo's input: prompts of a few everyday kinds for two models, and a handful of records that are
- * deliberately wrong, to show that bad input becomes dead letters and never stops the job.
+ * deliberately wrong, to show that bad input becomes dead letters and never stops the job. One prompt in
+ * {@value #REPEAT_EVERY} is a frequently asked one, sent again and again under new ids: the small model's
+ * cache answers the repeats.
  */
 final class DemoPrompts {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,6 +46,9 @@ final class DemoPrompts {
         "{\"id\": \"refused-request\", \"prompt\": \"[[mock:400]] a request the provider rejects\"}",
     };
 
+    /** Every so many prompts is one of the few frequently asked ones. */
+    static final int REPEAT_EVERY = 4;
+
     private DemoPrompts() {}
 
     /** {@code count} records in total, the wrong ones spread through the valid ones. */
@@ -59,7 +64,10 @@ final class DemoPrompts {
                 nextSpecial++;
                 continue;
             }
-            String prompt = String.format(TASKS[i % TASKS.length], TEXTS[random.nextInt(TEXTS.length)]) + " (#" + i + ")";
+            String text = TEXTS[random.nextInt(TEXTS.length)];
+            // Without the number, the same task and text make the same request again.
+            String prompt = String.format(TASKS[i % TASKS.length], text)
+                    + (i % REPEAT_EVERY == 1 ? "" : " (#" + i + ")");
             ObjectNode json = JSON.createObjectNode()
                     .put("id", String.format("demo-%04d", i))
                     .put("model", i % 6 == 0 ? bigModel : smallModel)

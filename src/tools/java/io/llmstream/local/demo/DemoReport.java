@@ -22,7 +22,8 @@ final class DemoReport {
     }
 
     void print() {
-        long calls = tally.completions() + tally.deadLetters() - tally.errorsByKind().getOrDefault("invalid_input", 0L);
+        long answeredByCalls = tally.completions() - tally.cached();
+        long calls = answeredByCalls + tally.deadLetters() - tally.errorsByKind().getOrDefault("invalid_input", 0L);
         out.println();
         out.println("Summary");
         row("prompts produced", String.format("%,d", produced));
@@ -30,9 +31,11 @@ final class DemoReport {
         row("dead letters", String.format("%,d  %s", tally.deadLetters(), errors()));
         row("accounted for", String.format("%,d of %,d%s", tally.accounted(), produced,
                 tally.duplicates() > 0 ? String.format(" (%,d duplicates after retried writes)", tally.duplicates()) : ""));
-        row("success rate", String.format("%.2f %% of calls (%,d of %,d)", 100.0 * tally.completions() / Math.max(1, calls),
-                tally.completions(), calls));
-        row("latency p50/p95/p99", String.format("%,d / %,d / %,d ms", tally.latencyPercentile(0.50),
+        row("success rate", String.format("%.2f %% of calls (%,d of %,d)", 100.0 * answeredByCalls / Math.max(1, calls),
+                answeredByCalls, calls));
+        row("cache", String.format("%,d answered from %s's cache without a call (%,d calls saved)", tally.cached(),
+                DemoRunner.SMALL_MODEL, tally.windowSum(DemoRunner.SMALL_MODEL, "calls_saved")));
+        row("latency p50/p95/p99", String.format("%,d / %,d / %,d ms of calls", tally.latencyPercentile(0.50),
                 tally.latencyPercentile(0.95), tally.latencyPercentile(0.99)));
         row("throughput", String.format("%.1f completions/s over %.1f s", tally.completions() / seconds, seconds));
         row("tokens", String.format("%,d prompt + %,d completion", tally.promptTokens(), tally.completionTokens()));

@@ -71,6 +71,8 @@ public final class DemoRunner {
             out.printf("  limits: %s %d RPM / %,d TPM, %s %d RPM / %,d TPM; mock latency ~150 ms with 2%% errors,"
                     + " resets, hangs and malformed bodies%n", SMALL_MODEL, SMALL_RPM, SMALL_TPM, BIG_MODEL, BIG_RPM,
                     BIG_TPM);
+            out.printf("  cache: %s answers repeated requests from memory for 10 min (1 prompt in %d is a "
+                    + "frequently asked one)%n", SMALL_MODEL, DemoPrompts.REPEAT_EVERY);
 
             long jobStarted = System.nanoTime();
             Configuration flinkSettings = new Configuration();
@@ -122,7 +124,8 @@ public final class DemoRunner {
                 "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}",
                 "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: [" + API_KEY + "]}}",
                 "models:",
-                "  " + SMALL_MODEL + ": {endpoint: mock, rpm: " + SMALL_RPM + ", tpm: " + SMALL_TPM + "}",
+                "  " + SMALL_MODEL + ": {endpoint: mock, rpm: " + SMALL_RPM + ", tpm: " + SMALL_TPM
+                        + ", cache: {ttl: 10m}}",
                 "  " + BIG_MODEL + ": {endpoint: mock, rpm: " + BIG_RPM + ", tpm: " + BIG_TPM + "}",
                 "default-model: " + SMALL_MODEL,
                 // The default order and timeouts: a hung request costs a few first-token times, not minutes.

@@ -29,6 +29,7 @@ final class DemoTally {
     private long completionTokens;
     private long duplicates;
     private long retriedAttempts;
+    private long cached;
 
     DemoTally(String outputTopic, String deadLetterTopic) {
         this.outputTopic = outputTopic;
@@ -40,6 +41,11 @@ final class DemoTally {
         if (record.topic().equals(outputTopic)) {
             if (!completedIds.add(record.key())) {
                 duplicates++;
+                return;
+            }
+            if (value.path("cached").asBoolean(false)) {
+                // Answered from the cache: no call, nothing spent.
+                cached++;
                 return;
             }
             latencies.add(value.path("latency_ms").asLong());
@@ -73,6 +79,11 @@ final class DemoTally {
 
     long duplicates() {
         return duplicates;
+    }
+
+    /** Completions answered from the cache, without a call. */
+    long cached() {
+        return cached;
     }
 
     long retries() {
