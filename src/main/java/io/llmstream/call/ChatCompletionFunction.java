@@ -62,6 +62,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Map<PacedRequest, InFlight> calls;
     /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
     private transient Map<String, CompletableFuture<Void>> lastById;
+    /** Merges single prompts of the models with {@code merge}; null when none has it. */
+    private transient PromptMerger merger;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -88,7 +90,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
         long budgetWait = (long) (longestIntervalMillis * config.call().capacity());
         Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
-        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK);
+        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK)
+                .plus(PromptMerger.extraStay(config));
     }
 
     /** Reads the budgets of the last checkpoint; called before {@link #open} and before any replay. */
@@ -123,6 +126,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
+        if (PromptMerger.configured(config)) {
+            merger = new PromptMerger(config, paced -> new ChatCall(paced, config.call(), routes, retryPolicy, http),
+                    getRuntimeContext().getMetricGroup());
+        }
     }
 
     /**
@@ -150,6 +157,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     }
 
     private void start(InFlight call) {
+        if (merger != null && merger.offer(call.paced, call.chat, (result, failure) -> finish(call,
+                result != null ? result : internalFailure(call.paced, failure)))) {
+            return;
+        }
         call.chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
                 : internalFailure(call.paced, failure)));
     }
@@ -199,6 +210,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             synchronized (calls) {
                 calls.values().forEach(call -> call.chat.cancel());
             }
+        }
+        if (merger != null) {
+            merger.close();
         }
         if (http != null) {
             http.close();

@@ -10,6 +10,7 @@ import java.util.List;
  * A model that prompts may ask for, the endpoint that serves it and the limits it is paced to.
  *
  * @param price what its tokens cost; null when not configured
+ * @param merge how single prompts are merged into one request; null when they are not
  */
 public record ModelSettings(
         String name,
@@ -26,7 +27,8 @@ public record ModelSettings(
         List<String> fallbacks,
         int contextWindow,
         PriceSettings price,
-        int shards) implements Serializable {
+        int shards,
+        MergeSettings merge) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -103,7 +105,8 @@ public record ModelSettings(
                 section.get(FALLBACKS),
                 contextWindowOrZero(section.get(CONTEXT_WINDOW)),
                 PriceSettings.read(section.section("price")),
-                shardsOrAuto(section.get(SHARDS)));
+                shardsOrAuto(section.get(SHARDS)),
+                MergeSettings.readOf(section));
     }
 
     private static int shardsOrAuto(Integer shards) {

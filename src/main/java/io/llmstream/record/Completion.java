@@ -10,6 +10,8 @@ package io.llmstream.record;
  * @param firstTokenMs from sending the answering attempt to its first streamed chunk; -1 if not streamed
  * @param fallbackFrom the model the prompt asked for, when a fallback answered; null otherwise
  * @param fallbackReason why it fell back (circuit_open, quota_exceeded, context_length_exceeded); null otherwise
+ * @param merged how many prompts the merged request that answered this one carried; 0 when it was asked alone.
+ *     The usage of a merged answer is its share of the merged request's usage.
  */
 public record Completion(
         String id,
@@ -26,4 +28,14 @@ public record Completion(
         long firstTokenMs,
         String fallbackFrom,
         String fallbackReason,
-        String metadata) {}
+        String metadata,
+        int merged) {
+
+    /** A completion of a prompt asked alone. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, 0);
+    }
+}
