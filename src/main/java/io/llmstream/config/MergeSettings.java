@@ -27,10 +27,11 @@ public record MergeSettings(int maxPrompts, Duration maxWait) implements Seriali
 
     /** The settings of {@code section}'s {@code merge} entry; null (off) when there is none. */
     static MergeSettings readOf(ConfigSection model) {
-        if (!model.has("merge")) {
+        boolean present = model.has("merge");
+        ConfigSection section = model.section("merge");
+        if (!present) {
             return null;
         }
-        ConfigSection section = model.section("merge");
         return new MergeSettings(section.get(MAX_PROMPTS), section.get(MAX_WAIT));
     }
 }
