@@ -97,6 +97,11 @@ final class ChatCall implements Ticket.Admission {
         }
     }
 
+    /** Whether the call was withdrawn: its answer was given otherwise. */
+    boolean cancelled() {
+        return cancelled;
+    }
+
     private void askForTurn(long notBeforeMicros) {
         if (cancelled) {
             return;

@@ -70,6 +70,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Map<String, CompletableFuture<Void>> lastById;
     /** The answer caches of the models that have one, by model name. */
     private transient Map<String, AnswerCache<InFlight>> caches;
+    /** Merges single prompts of the models with {@code merge}; null when none has it. */
+    private transient PromptMerger merger;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -96,7 +98,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
         long budgetWait = (long) (longestIntervalMillis * config.call().capacity());
         Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
-        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK);
+        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK)
+                .plus(PromptMerger.extraStay(config));
     }
 
     /** Reads the budgets of the last checkpoint; called before {@link #open} and before any replay. */
@@ -136,6 +139,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             if (model.cache().enabled()) {
                 caches.put(model.name(), new AnswerCache<>(model.cache(), System::currentTimeMillis));
             }
+        }
+        if (PromptMerger.configured(config)) {
+            merger = new PromptMerger(config, paced -> new ChatCall(paced, config.call(), routes, retryPolicy, http),
+                    getRuntimeContext().getMetricGroup());
         }
     }
 
@@ -196,6 +203,11 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private void call(InFlight call) {
         ChatCall chat = new ChatCall(call.paced, config.call(), routes, retryPolicy, http);
         if (!call.begin(chat)) {
+            return;
+        }
+        // With merge on, the merger may take the request into a merged one (and ask it alone if need be).
+        if (merger != null && merger.offer(call.paced, chat, (result, failure) -> finish(call,
+                result != null ? result : internalFailure(call.paced, failure)))) {
             return;
         }
         chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
@@ -275,6 +287,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             synchronized (calls) {
                 calls.values().forEach(InFlight::withdraw);
             }
+        }
+        if (merger != null) {
+            merger.close();
         }
         if (http != null) {
             http.close();

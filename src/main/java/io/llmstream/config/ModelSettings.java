@@ -11,6 +11,7 @@ import java.util.List;
  *
  * @param price what its tokens cost; null when not configured
  * @param cache its answer cache; {@link CacheSettings#OFF} when not configured
+ * @param merge how single prompts are merged into one request; null when they are not
  */
 public record ModelSettings(
         String name,
@@ -28,7 +29,8 @@ public record ModelSettings(
         int contextWindow,
         PriceSettings price,
         int shards,
-        CacheSettings cache) implements Serializable {
+        CacheSettings cache,
+        MergeSettings merge) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -106,7 +108,8 @@ public record ModelSettings(
                 contextWindowOrZero(section.get(CONTEXT_WINDOW)),
                 PriceSettings.read(section.section("price")),
                 shardsOrAuto(section.get(SHARDS)),
-                CacheSettings.read(section.section("cache")));
+                CacheSettings.read(section.section("cache")),
+                MergeSettings.readOf(section));
     }
 
     private static int shardsOrAuto(Integer shards) {

@@ -12,6 +12,8 @@ package io.llmstream.record;
  * @param fallbackReason why it fell back (circuit_open, quota_exceeded, context_length_exceeded); null otherwise
  * @param cached whether the answer came from the model's cache (an earlier identical request's answer)
  *     instead of a call of its own
+ * @param merged how many prompts the merged request that answered this one carried; 0 when it was asked alone.
+ *     The usage of a merged answer is its share of the merged request's usage.
  */
 public record Completion(
         String id,
@@ -29,13 +31,14 @@ public record Completion(
         String fallbackFrom,
         String fallbackReason,
         String metadata,
-        boolean cached) {
+        boolean cached,
+        int merged) {
 
-    /** An answer from a call of its own. */
+    /** An answer from a call of its own, asked alone. */
     public Completion(String id, String model, String content, String finishReason, String toolCalls,
             int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
             long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
         this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
-                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false);
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0);
     }
 }

@@ -25,10 +25,13 @@ public final class RecordJson {
         if (completion.toolCalls() != null) {
             json.putRawValue("tool_calls", new RawValue(completion.toolCalls()));
         }
-        json.putObject("usage")
+        ObjectNode usage = json.putObject("usage")
                 .put("prompt_tokens", completion.promptTokens())
                 .put("completion_tokens", completion.completionTokens())
                 .put("total_tokens", completion.totalTokens());
+        if (completion.merged() > 0) {
+            usage.put("shared", true);
+        }
         json.put("attempts", completion.attempts())
                 .put("latency_ms", completion.latencyMs())
                 .put("wait_ms", completion.waitMs());
@@ -37,6 +40,9 @@ public final class RecordJson {
         }
         if (completion.fallbackFrom() != null) {
             json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
+        }
+        if (completion.merged() > 0) {
+            json.put("merged", completion.merged());
         }
         putRaw(json, "metadata", completion.metadata());
         if (completion.cached()) {

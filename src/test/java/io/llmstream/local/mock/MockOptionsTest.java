@@ -173,11 +173,11 @@ class MockOptionsTest {
                 "--latency-ms", "--latency-sigma", "--ms-per-token", "--encoding", "--rpm", "--tpm", "--limit ",
                 "--limit-window", "--context-window", "--embedding-dims", "--error-rate", "--reset-rate",
                 "--hang-rate", "--hang-for", "--malformed-rate", "--outage-start", "--outage-duration", "--stream",
-                "--no-limit-headers", "--help")) {
+                "--no-limit-headers", "--merge-drop-rate", "--help")) {
             assertThat(usage).contains("  " + flag);
         }
         assertThat(usage.lines().filter(line -> line.startsWith("  --")))
-                .hasSize(26)
+                .hasSize(27)
                 .allSatisfy(line -> assertThat(line.contains("(default: ") || line.startsWith("  --help")).isTrue());
         assertThat(usage).contains("(default: 127.0.0.1)", "(default: 8089)", "(default: 1s)", "(default: 0.3)",
                 "(default: o200k_base)", "(default: 16)", "(default: sse)", "(default: 0s, forever)");

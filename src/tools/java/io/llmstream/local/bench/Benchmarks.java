@@ -12,7 +12,7 @@ public final class Benchmarks {
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
-            + CacheBench.NAME;
+            + CacheBench.NAME + "|" + MergeBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -46,7 +46,8 @@ public final class Benchmarks {
             throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 4, 0.8));
         }
         boolean cache = which.equals("all") || which.equals(CacheBench.NAME);
-        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache) {
+        boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
+        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -62,6 +63,7 @@ public final class Benchmarks {
             throughputResults.add(bench.run());
         }
         CacheBench.Result cacheResult = cache ? new CacheBench(out).run() : null;
+        MergeBench.Result mergeResult = merge ? new MergeBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -83,6 +85,10 @@ public final class Benchmarks {
         if (cacheResult != null) {
             out.printf("  %-14s %s%n                 goal: %s%n", CacheBench.NAME, cacheResult.verdict(), CacheBench.GOAL);
             passed &= cacheResult.passed();
+        }
+        if (mergeResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", MergeBench.NAME, mergeResult.verdict(), MergeBench.GOAL);
+            passed &= mergeResult.passed();
         }
         return passed ? 0 : 1;
     }

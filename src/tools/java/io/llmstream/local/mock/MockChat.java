@@ -23,9 +23,11 @@ import java.util.concurrent.TimeUnit;
 final class MockChat {
 
     private final MockRuntime rt;
+    private final MockMerge merge;
 
     MockChat(MockRuntime rt) {
         this.rt = rt;
+        this.merge = new MockMerge(rt.options);
     }
 
     /** How an admitted request is answered: whole or streamed, when, and with which headers. */
@@ -58,8 +60,11 @@ final class MockChat {
         MockCounters.KeyModelCounters counters = rt.counters.keyModel(keyFingerprint, model);
         counters.request();
         MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
-        MockCompletion answer = MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
-                text, action == MockDirectives.Action.LONG ? step.chars() : null);
+        JsonNode mergedPrompts = MockMerge.prompts(body, text);
+        MockCompletion answer = mergedPrompts != null
+                ? merge.completion(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body, mergedPrompts)
+                : MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
+                        text, action == MockDirectives.Action.LONG ? step.chars() : null);
         boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
         if (step != null && !step.charged()) {

@@ -87,6 +87,9 @@ final class MockFlags {
                 (b, v) -> b.hangFor(duration("--hang-for", v)));
         add("--malformed-rate", "X", "0", "share of admitted requests answered 200 with a broken body",
                 (b, v) -> b.malformedRate(rate("--malformed-rate", v)));
+        add("--merge-drop-rate", "X", "0",
+                "share of merged replies ({\"prompts\": [...]} in, JSON out) that leave one answer out",
+                (b, v) -> b.mergeDropRate(rate("--merge-drop-rate", v)));
         add("--outage-start", "DURATION", "0s", "when the outage begins, from server start",
                 (b, v) -> b.outageStart(duration("--outage-start", v)));
         add("--outage-duration", "DURATION", "0s, no outage", "how long every /v1 request gets 503",

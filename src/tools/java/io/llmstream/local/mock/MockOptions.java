@@ -50,6 +50,7 @@ import java.util.Set;
  * @param limitHeaders whether answers carry OpenAI's {@code x-ratelimit-*} headers; without them only a
  *     429 and its {@code retry-after} tell a client about the limits, as with DashScope
  * @param helpRequested whether {@code --help} was given; the caller prints {@link #usage()} instead of starting
+ * @param mergeDropRate the share of merged replies ({@link MockMerge}) that leave one answer out
  */
 public record MockOptions(String host, int port, List<String> models, Set<String> apiKeys, Set<String> revokedKeys,
                           int embeddingDims, long seed, long latencyMs, double latencySigma, double msPerToken,
@@ -57,7 +58,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                           int contextWindow, Map<String, Integer> contextWindows, double errorRate,
                           double resetRate, double hangRate, double malformedRate, Duration outageStart,
                           Duration outageDuration, Duration hangFor, StreamMode stream, boolean limitHeaders,
-                          boolean helpRequested) {
+                          boolean helpRequested, double mergeDropRate) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8089;
@@ -138,6 +139,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         checkRate("--reset-rate", resetRate);
         checkRate("--hang-rate", hangRate);
         checkRate("--malformed-rate", malformedRate);
+        checkRate("--merge-drop-rate", mergeDropRate);
         double faults = errorRate + resetRate + hangRate + malformedRate;
         check(faults <= 1.0 + 1e-9, "--error-rate, --reset-rate, --hang-rate and --malformed-rate must add up"
                 + " to at most 1, were " + faults);
@@ -240,6 +242,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         private Duration hangFor = Duration.ZERO;
         private StreamMode stream = StreamMode.SSE;
         private boolean helpRequested;
+        private double mergeDropRate;
 
         private Builder() {}
 
@@ -382,6 +385,12 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return this;
         }
 
+        /** The share of merged replies that leave one answer out. */
+        public Builder mergeDropRate(double rate) {
+            this.mergeDropRate = rate;
+            return this;
+        }
+
         public Builder helpRequested(boolean help) {
             this.helpRequested = help;
             return this;
@@ -392,7 +401,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
                     latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
                     errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, hangFor, stream,
-                    limitHeaders, helpRequested);
+                    limitHeaders, helpRequested, mergeDropRate);
         }
     }
 }

@@ -1,0 +1,435 @@
+package io.llmstream.call;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.config.MergeSettings;
+import io.llmstream.config.ModelSettings;
+import io.llmstream.measure.TokenEstimator;
+import io.llmstream.record.CallResult;
+import io.llmstream.record.Completion;
+import io.llmstream.record.DeadLetter;
+import io.llmstream.record.ErrorKind;
+import io.llmstream.record.LlmRequest;
+import io.llmstream.record.MetricEvent;
+import io.llmstream.record.PacedRequest;
+import org.apache.flink.metrics.MetricGroup;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * Merged prompts in one call-stage instance: collects the requests that may merge ({@link MergedPrompts})
+ * per model, shard and parameters, and sends a batch as one request through an ordinary {@link ChatCall}
+ * (one turn of the rate budget, its honest token cost, retries, keys and fallbacks as usual) when it holds
+ * {@code max-prompts}, after {@code max-wait}, or when the next prompt would make it too large for the
+ * model's context window or TPM limit.
+ *
+ * <p>Each prompt answered exactly once in the reply completes with its own answer and its share of the
+ * usage. The others — no answer, more than one, not a string, or a reply that is not the JSON asked for —
+ * are asked again on their own, through the call they would have had without merging; so are all the
+ * prompts when the merged request itself was refused (400, context length, a malformed answer), since that
+ * may be the merge's fault. When the provider failed otherwise (5xx, timeouts, auth, quota) asking each
+ * prompt alone would only repeat the failure many times over: each becomes a dead letter with the reason.
+ */
+final class PromptMerger implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PromptMerger.class);
+    /** Failures of a merged request that the merge itself may have caused: its prompts are asked alone. */
+    static final Set<ErrorKind> ASKED_ALONE_AFTER = EnumSet.of(ErrorKind.BAD_REQUEST,
+            ErrorKind.CONTEXT_LENGTH_EXCEEDED, ErrorKind.MALFORMED_RESPONSE, ErrorKind.OUTPUT_TOO_LARGE,
+            ErrorKind.INTERNAL);
+
+    /** Makes the call of a request with the call stage's routes, retry policy and HTTP client. */
+    interface Calls {
+        ChatCall of(PacedRequest paced);
+    }
+
+    private final LlmStreamConfig config;
+    private final Calls calls;
+    private final MergeCounters counters;
+    private final ScheduledExecutorService timer;
+    /** The batch being filled, by group key; guarded by {@code this}. */
+    private final Map<String, Batch> open = new HashMap<>();
+    private final Set<ChatCall> merging = ConcurrentHashMap.newKeySet();
+    private final Map<String, TokenEstimator> estimators = new ConcurrentHashMap<>();
+    private final Map<String, Integer> baseTokens = new ConcurrentHashMap<>();
+    private boolean closed;
+
+    PromptMerger(LlmStreamConfig config, Calls calls, MetricGroup operatorGroup) {
+        this.config = config;
+        this.calls = calls;
+        this.counters = new MergeCounters(operatorGroup, config);
+        this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "llmstream-merge");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Whether any model merges prompts. */
+    static boolean configured(LlmStreamConfig config) {
+        return config.models().values().stream().anyMatch(model -> model.merge() != null);
+    }
+
+    /**
+     * How much longer than without merging a prompt may stay in the call stage: its wait for the batch, and
+     * a whole merged call before it is asked again alone.
+     */
+    static Duration extraStay(LlmStreamConfig config) {
+        Duration longestWait = Duration.ZERO;
+        for (ModelSettings model : config.models().values()) {
+            if (model.merge() != null && model.merge().maxWait().compareTo(longestWait) > 0) {
+                longestWait = model.merge().maxWait();
+            }
+        }
+        return configured(config) ? longestWait.plus(config.call().timeout()) : Duration.ZERO;
+    }
+
+    /**
+     * Takes the request into a merged request, or returns false if it must go alone. {@code answer} is
+     * called once with its result, unless {@code alone}, the call it would have had, is cancelled first.
+     */
+    boolean offer(PacedRequest paced, ChatCall alone, BiConsumer<CallResult, Throwable> answer) {
+        LlmRequest request = paced.request();
+        ModelSettings model = config.model(request.model());
+        MergeSettings merge = model.merge();
+        if (merge == null) {
+            return false;
+        }
+        MergedPrompts.Mergeable mergeable = MergedPrompts.of(request, paced.shard());
+        if (mergeable == null) {
+            return false;
+        }
+        Member member = new Member(paced, alone, answer, mergeable,
+                request.maxTokens() > 0 ? request.maxTokens() : model.defaultMaxTokens());
+        List<Member> full = null;
+        List<Member> ready = null;
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            Batch batch = open.get(mergeable.key());
+            if (batch != null && batch.tokens + member.tokens() > limit(model) - baseTokens(model)) {
+                full = take(batch);
+                batch = null;
+            }
+            if (batch == null) {
+                Batch created = new Batch(mergeable.key());
+                created.expiry = timer.schedule(() -> expire(created), merge.maxWait().toNanos(), TimeUnit.NANOSECONDS);
+                open.put(created.key, created);
+                batch = created;
+            }
+            batch.members.add(member);
+            batch.tokens += member.tokens();
+            if (batch.members.size() >= merge.maxPrompts()) {
+                ready = take(batch);
+            }
+        }
+        send(full);
+        send(ready);
+        return true;
+    }
+
+    private List<Member> take(Batch batch) {
+        open.remove(batch.key, batch);
+        batch.expiry.cancel(false);
+        return batch.members;
+    }
+
+    private void expire(Batch batch) {
+        List<Member> members;
+        synchronized (this) {
+            if (open.get(batch.key) != batch) {
+                return;
+            }
+            members = take(batch);
+        }
+        send(members);
+    }
+
+    /** The most tokens (prompt and completion) a merged request of the model may need; none if unlimited. */
+    private static long limit(ModelSettings model) {
+        long limit = Long.MAX_VALUE;
+        if (model.contextWindow() > 0) {
+            limit = model.contextWindow();
+        }
+        if (model.hasTpmLimit()) {
+            limit = Math.min(limit, model.tpm());
+        }
+        return limit;
+    }
+
+    /** Prompt tokens of a merged request of the model without prompts: system message and response format. */
+    private int baseTokens(ModelSettings model) {
+        return baseTokens.computeIfAbsent(model.name(), name -> estimator(model).estimatePrompt(
+                MergedPrompts.body(JsonNodeFactory.instance.objectNode(), List.of(), 0)) + MergedPrompts.REPLY_OVERHEAD_TOKENS);
+    }
+
+    private TokenEstimator estimator(ModelSettings model) {
+        return estimators.computeIfAbsent(model.encoding(), TokenEstimator::forEncoding);
+    }
+
+    private void send(List<Member> members) {
+        if (members == null) {
+            return;
+        }
+        List<Member> live = new ArrayList<>();
+        for (Member member : members) {
+            if (!member.alone.cancelled()) {
+                live.add(member);
+            }
+        }
+        if (live.isEmpty()) {
+            return;
+        }
+        if (live.size() == 1) {
+            live.get(0).askAlone(null);
+            return;
+        }
+        PacedRequest merged = mergedRequest(live);
+        ChatCall call = calls.of(merged);
+        merging.add(call);
+        counters.sent(merged.request().model());
+        call.start().whenComplete((result, failure) -> {
+            merging.remove(call);
+            try {
+                answer(live, merged, result, failure);
+            } catch (RuntimeException e) {
+                LOG.warn("Mapping the reply of merged request {} failed; its prompts are asked alone",
+                        merged.request().id(), e);
+                live.forEach(member -> member.askAlone(null));
+            }
+        });
+    }
+
+    private PacedRequest mergedRequest(List<Member> live) {
+        LlmRequest first = live.get(0).paced.request();
+        ModelSettings model = config.model(first.model());
+        List<String> prompts = new ArrayList<>();
+        List<Integer> budgets = new ArrayList<>();
+        int priority = Integer.MIN_VALUE;
+        long pacedAt = Long.MAX_VALUE;
+        long receivedAt = Long.MAX_VALUE;
+        for (Member member : live) {
+            prompts.add(member.mergeable.prompt());
+            budgets.add(member.budget);
+            priority = Math.max(priority, member.paced.request().priority());
+            pacedAt = Math.min(pacedAt, member.paced.pacedAtMillis());
+            receivedAt = Math.min(receivedAt, member.paced.request().receivedAtMillis());
+        }
+        int maxTokens = MergedPrompts.maxTokens(budgets);
+        ObjectNode body = MergedPrompts.body(live.get(0).mergeable.parameters(), prompts, maxTokens);
+        LlmRequest request = new LlmRequest("merged(" + first.id() + " +" + (live.size() - 1) + ")", first.model(),
+                priority, body.toString(), null, estimator(model).estimatePrompt(body), maxTokens, null, 0, receivedAt,
+                null);
+        return new PacedRequest(request, live.get(0).paced.shard(), pacedAt);
+    }
+
+    /** Maps the merged call's result back to its prompts. */
+    private void answer(List<Member> live, PacedRequest merged, CallResult result, Throwable failure) {
+        String model = merged.request().model();
+        if (result == null) {
+            LOG.warn("Merged request {} failed; its prompts are asked alone", merged.request().id(), failure);
+            counters.askedAlone(model, live.size());
+            live.forEach(member -> member.askAlone(null));
+            return;
+        }
+        int n = live.size();
+        if (result.deadLetter() != null) {
+            DeadLetter failed = result.deadLetter();
+            Share[] shares = shares(live, result.metric(), new long[n]);
+            boolean alone = ASKED_ALONE_AFTER.contains(failed.kind());
+            if (alone) {
+                counters.askedAlone(model, n);
+            }
+            for (int i = 0; i < n; i++) {
+                Member member = live.get(i);
+                if (alone) {
+                    member.askAlone(shares[i]);
+                } else {
+                    member.complete(deadLetter(member, n, failed, result.metric(), shares[i]));
+                }
+            }
+            return;
+        }
+        Completion completion = result.completion();
+        MergedAnswers answers = MergedAnswers.parse(completion.content(), n);
+        if (answers.problem() != null) {
+            LOG.debug("Merged request {} of {} prompts: {}; those prompts are asked alone", merged.request().id(), n,
+                    answers.problem());
+        }
+        TokenEstimator estimator = estimator(config.model(completion.model()));
+        String[] contents = new String[n];
+        boolean[] cut = new boolean[n];
+        long[] answerTokens = new long[n];
+        for (int i = 0; i < n; i++) {
+            String answer = answers.answer(i);
+            if (answer == null) {
+                continue;
+            }
+            int ownMax = live.get(i).paced.request().maxTokens();
+            contents[i] = ownMax > 0 ? estimator.truncate(answer, ownMax) : answer;
+            cut[i] = contents[i].length() < answer.length();
+            answerTokens[i] = estimator.countText(contents[i]);
+        }
+        Share[] shares = shares(live, result.metric(), answerTokens);
+        counters.answered(model, answers.answered());
+        counters.askedAlone(model, n - answers.answered());
+        for (int i = 0; i < n; i++) {
+            Member member = live.get(i);
+            if (contents[i] == null) {
+                member.askAlone(shares[i]);
+            } else {
+                member.complete(completion(member, n, merged, completion, result.metric(), contents[i],
+                        cut[i] ? "length" : completion.finishReason(), shares[i]));
+            }
+        }
+    }
+
+    /**
+     * The merged call's counts split over its prompts: tokens in proportion (prompt tokens by each prompt's
+     * estimate, completion tokens by each answer's tokens, charged tokens by each prompt's own cost);
+     * attempts and 429s to the first, so that every count adds up to the merged call's once.
+     */
+    private Share[] shares(List<Member> live, MetricEvent metric, long[] answerTokens) {
+        int n = live.size();
+        long[] promptWeights = new long[n];
+        long[] costWeights = new long[n];
+        for (int i = 0; i < n; i++) {
+            LlmRequest request = live.get(i).paced.request();
+            promptWeights[i] = request.promptTokens();
+            costWeights[i] = request.promptTokens() + (long) live.get(i).budget;
+        }
+        long[] prompt = MergedUsage.split(metric.promptTokens(), promptWeights);
+        long[] completion = MergedUsage.split(metric.completionTokens(), answerTokens);
+        long[] charged = MergedUsage.split(metric.chargedTokens(), costWeights);
+        Share[] shares = new Share[n];
+        for (int i = 0; i < n; i++) {
+            shares[i] = new Share((int) prompt[i], (int) completion[i], charged[i], i == 0 ? metric.attempts() : 0,
+                    i == 0 ? metric.rateLimitedResponses() : 0);
+        }
+        return shares;
+    }
+
+    private static CallResult completion(Member member, int n, PacedRequest merged, Completion reply,
+            MetricEvent metric, String content, String finishReason, Share share) {
+        LlmRequest request = member.paced.request();
+        long waitMs = member.waitMs(merged, reply.waitMs());
+        Completion completion = new Completion(request.id(), reply.model(), content, finishReason, null,
+                share.promptTokens, share.completionTokens, share.promptTokens + share.completionTokens,
+                reply.attempts(), reply.latencyMs(), waitMs, reply.firstTokenMs(), reply.fallbackFrom(),
+                reply.fallbackReason(), request.metadata(), false, n);
+        return CallResult.success(request, completion, new MetricEvent(metric.model(), metric.keyId(), null,
+                share.attempts, metric.latencyMs(), waitMs, share.promptTokens, share.completionTokens,
+                share.chargedTokens, share.rateLimited, metric.fallback(), metric.providerLatencyMs(),
+                metric.firstTokenMs()));
+    }
+
+    private static CallResult deadLetter(Member member, int n, DeadLetter failed, MetricEvent metric, Share share) {
+        LlmRequest request = member.paced.request();
+        long elapsed = Math.max(0, System.currentTimeMillis() - member.paced.pacedAtMillis());
+        DeadLetter deadLetter = DeadLetter.failedRequest(request, failed.kind(), failed.status(), failed.code(),
+                "a merged request of " + n + " prompts failed: " + failed.message(), failed.attempts(),
+                failed.model(), failed.keyId(), elapsed);
+        return CallResult.failure(request, deadLetter, new MetricEvent(metric.model(), metric.keyId(),
+                failed.kind(), share.attempts, metric.latencyMs(), metric.waitMs(), share.promptTokens,
+                share.completionTokens, share.chargedTokens, share.rateLimited, metric.fallback(),
+                metric.providerLatencyMs(), -1));
+    }
+
+    /** Withdraws the merged calls in flight and drops the batches being filled; their prompts are withdrawn too. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            open.values().forEach(batch -> batch.expiry.cancel(false));
+            open.clear();
+        }
+        merging.forEach(ChatCall::cancel);
+        timer.shutdownNow();
+    }
+
+    /** A prompt's part of a merged call's counts. */
+    private record Share(int promptTokens, int completionTokens, long chargedTokens, int attempts, int rateLimited) {
+
+        /** The result of the prompt's own call, with its part of the merged call counted too. */
+        CallResult addedTo(CallResult result) {
+            MetricEvent m = result.metric();
+            MetricEvent counted = new MetricEvent(m.model(), m.keyId(), m.errorKind(), m.attempts() + attempts,
+                    m.latencyMs(), m.waitMs(), m.promptTokens() + promptTokens, m.completionTokens() + completionTokens,
+                    m.chargedTokens() + chargedTokens, m.rateLimitedResponses() + rateLimited, m.fallback(),
+                    m.providerLatencyMs(), m.firstTokenMs());
+            return new CallResult(result.completion(), result.deadLetter(), counted, result.request());
+        }
+    }
+
+    /** The prompts being collected for one merged request. */
+    private static final class Batch {
+        final String key;
+        final List<Member> members = new ArrayList<>();
+        long tokens;
+        ScheduledFuture<?> expiry;
+
+        Batch(String key) {
+            this.key = key;
+        }
+    }
+
+    /** A prompt in a merged request: settled once, by its answer from the merged reply or by its own call. */
+    private static final class Member {
+        final PacedRequest paced;
+        final ChatCall alone;
+        final BiConsumer<CallResult, Throwable> answer;
+        final MergedPrompts.Mergeable mergeable;
+        /** Its completion budget: its max_tokens, or the model's default. */
+        final int budget;
+        final AtomicBoolean settled = new AtomicBoolean();
+
+        Member(PacedRequest paced, ChatCall alone, BiConsumer<CallResult, Throwable> answer,
+                MergedPrompts.Mergeable mergeable, int budget) {
+            this.paced = paced;
+            this.alone = alone;
+            this.answer = answer;
+            this.mergeable = mergeable;
+            this.budget = budget;
+        }
+
+        /** What it adds to a merged request's prompt and completion tokens. */
+        long tokens() {
+            return (long) paced.request().promptTokens() + MergedPrompts.PROMPT_OVERHEAD_TOKENS + budget
+                    + MergedPrompts.ANSWER_OVERHEAD_TOKENS;
+        }
+
+        /** From its arrival at the call stage to the merged call's first attempt. */
+        long waitMs(PacedRequest merged, long mergedWaitMs) {
+            return Math.max(0, merged.pacedAtMillis() + mergedWaitMs - paced.pacedAtMillis());
+        }
+
+        void complete(CallResult result) {
+            if (settled.compareAndSet(false, true)) {
+                answer.accept(result, null);
+            }
+        }
+
+        /** Asks it again on its own, its part of the merged call ({@code share}, if any) counted with it. */
+        void askAlone(Share share) {
+            if (!settled.compareAndSet(false, true)) {
+                return;
+            }
+            alone.start().whenComplete((result, failure) -> answer.accept(
+                    result == null || share == null ? result : share.addedTo(result), failure));
+        }
+    }
+}
