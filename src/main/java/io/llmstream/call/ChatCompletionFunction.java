@@ -57,6 +57,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient BudgetShards budgets;
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
+    private transient JsonAnswerCheck answerCheck;
     private transient CallStageGauges gauges;
     /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
     private transient Map<PacedRequest, InFlight> calls;
@@ -120,6 +121,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         http = SharedHttpClient.acquire(config.http(), config.call().capacity());
         routes = new Routes(config, budgets);
         retryPolicy = new RetryPolicy(config.call().retry());
+        answerCheck = JsonAnswerCheck.of(config.records());
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
@@ -133,7 +135,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
         InFlight call = new InFlight(paced, resultFuture,
-                new ChatCall(paced, config.call(), routes, retryPolicy, http));
+                new ChatCall(paced, config.call(), routes, retryPolicy, http, answerCheck));
         gauges.started(call.model());
         calls.put(paced, call);
         CompletableFuture<Void> previous = null;
