@@ -10,6 +10,8 @@ package io.llmstream.record;
  * @param firstTokenMs from sending the answering attempt to its first streamed chunk; -1 if not streamed
  * @param fallbackFrom the model the prompt asked for, when a fallback answered; null otherwise
  * @param fallbackReason why it fell back (circuit_open, quota_exceeded, context_length_exceeded); null otherwise
+ * @param input with {@code records.output: enrich}, the input record's text that the answer is added to (the
+ *     request's own, not a copy); null otherwise
  */
 public record Completion(
         String id,
@@ -26,4 +28,20 @@ public record Completion(
         long firstTokenMs,
         String fallbackFrom,
         String fallbackReason,
-        String metadata) {}
+        String metadata,
+        String input) {
+
+    /** A completion that is written as a completion record, not added to its input. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, null);
+    }
+
+    /** The same completion carrying the input record it enriches. */
+    public Completion withInput(String inputRecord) {
+        return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
+                attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, inputRecord);
+    }
+}
