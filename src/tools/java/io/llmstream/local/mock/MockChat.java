@@ -59,7 +59,7 @@ final class MockChat {
         counters.request();
         MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
         MockCompletion answer = MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
-                text, action == MockDirectives.Action.LONG ? step.chars() : null);
+                text, action == MockDirectives.Action.LONG ? step.chars() : null, jsonShape(action));
         boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
         if (step != null && !step.charged()) {
@@ -124,6 +124,14 @@ final class MockChat {
             }
             case NONE -> answer(ex, reply, 0);
         }
+    }
+
+    private static MockJsonAnswers.Shape jsonShape(MockDirectives.Action action) {
+        return switch (action) {
+            case NOT_JSON -> MockJsonAnswers.Shape.NOT_JSON;
+            case OFF_SCHEMA -> MockJsonAnswers.Shape.OFF_SCHEMA;
+            default -> MockJsonAnswers.Shape.VALID;
+        };
     }
 
     /** The normal answer, whole or streamed, starting after {@code startNanos} (a hang that ends). */
