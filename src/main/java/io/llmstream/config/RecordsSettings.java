@@ -67,7 +67,9 @@ public record RecordsSettings(
     }
 
     static RecordsSettings read(ConfigSection section) {
-        TemplateSettings template = section.has("template") ? TemplateSettings.read(section.section("template")) : null;
+        boolean templated = section.has("template");
+        ConfigSection templateSection = section.section("template");
+        TemplateSettings template = templated ? TemplateSettings.read(templateSection) : null;
         Output output = section.get(OUTPUT);
         Answer answer = section.get(ANSWER);
         String fieldText = section.get(FIELD);
