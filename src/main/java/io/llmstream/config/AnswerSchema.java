@@ -146,7 +146,7 @@ public final class AnswerSchema implements Serializable {
         if (items != null) {
             itemNode = node(key + ".items", items);
         }
-        return new Node(Set.copyOf(types), properties, List.copyOf(required), additionalAllowed, additional,
+        return new Node(java.util.Collections.unmodifiableSet(types), properties, List.copyOf(required), additionalAllowed, additional,
                 List.copyOf(enumValues), itemNode);
     }
 

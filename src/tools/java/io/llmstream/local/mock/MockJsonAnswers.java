@@ -72,7 +72,9 @@ public final class MockJsonAnswers {
             case "integer": {
                 long min = schema.path("minimum").asLong(0);
                 long max = schema.path("maximum").asLong(min + 99);
-                return NODES.numberNode(min + draw(text, path) % (max - min + 1));
+                long value = min + draw(text, path) % (max - min + 1);
+                // As a reader of the JSON text would have it: an int when it fits.
+                return value == (int) value ? NODES.numberNode((int) value) : NODES.numberNode(value);
             }
             case "number": {
                 double min = schema.path("minimum").asDouble(0);
