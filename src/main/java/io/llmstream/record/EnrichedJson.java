@@ -50,11 +50,17 @@ public final class EnrichedJson {
         if (records.metaField() != null) {
             insertions.add(locate(input, records.metaField(), facts(completion)));
         }
-        // From the end backwards, so the offsets found in the input stay right.
+        // From the end backwards, so the offsets found in the input stay right; the answer before the facts where
+        // both go into the same object.
         insertions.sort(Comparator.comparingInt(Insertion::offset).reversed());
         StringBuilder out = new StringBuilder(input);
-        for (Insertion insertion : insertions) {
-            out.insert(insertion.offset(), insertion.text());
+        for (int i = 0; i < insertions.size(); i++) {
+            Insertion insertion = insertions.get(i);
+            StringBuilder members = new StringBuilder(insertion.member());
+            while (i + 1 < insertions.size() && insertions.get(i + 1).offset() == insertion.offset()) {
+                members.append(',').append(insertions.get(++i).member());
+            }
+            out.insert(insertion.offset(), (insertion.afterMembers() ? "," : "") + members);
         }
         return out.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -124,8 +130,11 @@ public final class EnrichedJson {
         return bytes;
     }
 
-    /** Text to insert at a character offset of the input. */
-    private record Insertion(int offset, String text) {}
+    /**
+     * A member to insert before the closing brace at a character offset of the input, after other members
+     * of its object or as the first.
+     */
+    private record Insertion(int offset, boolean afterMembers, String member) {}
 
     /**
      * Where {@code value} goes: before the closing brace of the deepest object of the path that the record
@@ -143,8 +152,7 @@ public final class EnrichedJson {
                 JsonToken token = parser.nextToken();
                 if (token == JsonToken.END_OBJECT) {
                     int offset = (int) parser.currentTokenLocation().getCharOffset();
-                    return new Insertion(offset, (empty ? "" : ",") + nested(segments.subList(level, segments.size()),
-                            value));
+                    return new Insertion(offset, !empty, nested(segments.subList(level, segments.size()), value));
                 }
                 empty = false;
                 String name = parser.currentName();
