@@ -20,7 +20,7 @@ final class ConsumeCommand implements Main.Command {
 
     @Override
     public int run(List<String> args, PrintStream out) throws Exception {
-        Args parsed = Args.parse(args, Set.of("headers"), Set.of("bootstrap-servers", "topic", "max", "quiet-ms"));
+        Args parsed = Args.parse(args, Set.of("headers"), Set.of("bootstrap-servers", "topic", "max", "quiet-ms", "headers"));
         String bootstrap = parsed.get("bootstrap-servers", "127.0.0.1:9092");
         String topic = parsed.get("topic", "completions");
         int max = parsed.getInt("max", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
