@@ -121,7 +121,7 @@ public final class LlmStreamJob {
                 .name("call LLM API").uid("call-llm-api");
 
         SingleOutputStreamOperator<Completion> completions = results
-                .process(new ResultRouter(config.kafka().maxRequestSize()))
+                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records()))
                 .name("route results").uid("route-results");
 
         completions.sinkTo(sinks.completions())

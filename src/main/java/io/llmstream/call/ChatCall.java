@@ -31,6 +31,10 @@ final class ChatCall implements Ticket.Admission {
     private final SharedHttpClient.Lease http;
     private final long enqueuedMicros;
     private final CompletableFuture<CallResult> result = new CompletableFuture<>();
+    /** With records.answer: json, the check every answer must pass; null otherwise. */
+    private final JsonAnswerCheck answerCheck;
+    /** The content of the last answer that failed the check, kept for its dead letter. */
+    private String lastInvalidAnswer;
 
     private Route route;
     private int chainPosition = -1;
@@ -51,8 +55,10 @@ final class ChatCall implements Ticket.Admission {
     private volatile Route waitingRoute;
     private volatile AttemptExchange currentExchange;
 
+    /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
     ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
-            SharedHttpClient.Lease http) {
+            SharedHttpClient.Lease http, JsonAnswerCheck answerCheck) {
+        this.answerCheck = answerCheck;
         // The routes of one call stage instance: each keeps its model's first-token times and its
         // endpoint's streaming switch.
         this.paced = paced;
@@ -227,8 +233,14 @@ final class ChatCall implements Ticket.Admission {
         current.dispatcher().observe(keyIndex, outcome.limits(), sentAtMicros, headersAtMicros);
         if (outcome.succeeded()) {
             current.dispatcher().succeeded(keyIndex);
-            succeed(outcome.answer());
-            return;
+            AttemptOutcome invalid = answerCheck == null ? null : answerCheck.failure(outcome.answer());
+            if (invalid == null) {
+                succeed(outcome.answer());
+                return;
+            }
+            // The provider did its part; the answer is not what was asked for, so it is asked again.
+            lastInvalidAnswer = outcome.answer().content();
+            outcome = invalid;
         }
         lastFailure = outcome;
         if (outcome.kind() == ErrorKind.QUOTA_EXCEEDED || outcome.kind() == ErrorKind.CONTEXT_LENGTH_EXCEEDED) {
@@ -246,7 +258,7 @@ final class ChatCall implements Ticket.Admission {
             rateLimitedResponses++;
             routeAttempts--;  // a 429 spends no attempt (RetryPolicy)
             current.dispatcher().rateLimited(keyIndex, RetryPolicy.rateLimitWait(outcome).toNanos() / 1000);
-        } else if (outcome.retryable()) {
+        } else if (outcome.retryable() && outcome.kind() != ErrorKind.INVALID_ANSWER) {
             current.dispatcher().failed(keyIndex);
         }
         if (outcome.kind() == ErrorKind.MALFORMED_RESPONSE) {
@@ -297,6 +309,9 @@ final class ChatCall implements Ticket.Admission {
         long elapsed = startMillis == 0 ? 0 : System.currentTimeMillis() - startMillis;
         DeadLetter deadLetter = DeadLetter.failedRequest(request, outcome.kind(), outcome.status(), outcome.code(),
                 route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed);
+        if (outcome.kind() == ErrorKind.INVALID_ANSWER) {
+            deadLetter = deadLetter.withAnswer(lastInvalidAnswer);
+        }
         result.complete(CallResult.failure(request, deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
     }
 

@@ -63,6 +63,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient BudgetShards budgets;
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
+    private transient JsonAnswerCheck answerCheck;
     private transient CallStageGauges gauges;
     /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
     private transient Map<PacedRequest, InFlight> calls;
@@ -131,6 +132,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         http = SharedHttpClient.acquire(config.http(), config.call().capacity());
         routes = new Routes(config, budgets);
         retryPolicy = new RetryPolicy(config.call().retry());
+        answerCheck = JsonAnswerCheck.of(config.records());
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
@@ -141,7 +143,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             }
         }
         if (PromptMerger.configured(config)) {
-            merger = new PromptMerger(config, paced -> new ChatCall(paced, config.call(), routes, retryPolicy, http),
+            merger = new PromptMerger(config,
+                    paced -> new ChatCall(paced, config.call(), routes, retryPolicy, http, answerCheck),
                     getRuntimeContext().getMetricGroup());
         }
     }
@@ -201,7 +204,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     /** Makes the request's own call, unless it was answered meanwhile. */
     private void call(InFlight call) {
-        ChatCall chat = new ChatCall(call.paced, config.call(), routes, retryPolicy, http);
+        ChatCall chat = new ChatCall(call.paced, config.call(), routes, retryPolicy, http, answerCheck);
         if (!call.begin(chat)) {
             return;
         }

@@ -1,6 +1,7 @@
 package io.llmstream.call;
 
 import io.llmstream.config.RetrySettings;
+import io.llmstream.record.ErrorKind;
 
 import java.time.Duration;
 
@@ -44,7 +45,9 @@ final class RetryPolicy {
             // Not the request's fault: the same request goes at once on another key, if one is left.
             return otherKeys ? new Next(Duration.ZERO, "key refused") : Next.giveUp("no other key");
         }
-        if (!outcome.retryable() || !settings.retries(outcome.kind())) {
+        // An answer that is not the JSON asked for is always asked again (records.answer: json).
+        boolean retried = settings.retries(outcome.kind()) || outcome.kind() == ErrorKind.INVALID_ANSWER;
+        if (!outcome.retryable() || !retried) {
             return Next.giveUp("final");
         }
         if (outcome.isRateLimited()) {

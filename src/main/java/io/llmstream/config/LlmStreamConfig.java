@@ -17,7 +17,8 @@ public record LlmStreamConfig(
         CallSettings call,
         HttpSettings http,
         MetricsSettings metrics,
-        JobSettings job) implements Serializable {
+        JobSettings job,
+        RecordsSettings records) implements Serializable {
 
     public static final Option<String> DEFAULT_MODEL = Option.key("default-model").stringType().noDefaultValue()
             .withDescription("Model for prompts that name none; defaults to the first model listed.");
@@ -34,6 +35,7 @@ public record LlmStreamConfig(
         HttpSettings http = HttpSettings.read(root.section("http"));
         MetricsSettings metrics = MetricsSettings.read(root.section("metrics"));
         JobSettings job = JobSettings.read(root.section("job"));
+        RecordsSettings records = RecordsSettings.read(root.section("records"));
         root.rejectUnknownKeys();
 
         if (models.isEmpty()) {
@@ -59,8 +61,36 @@ public record LlmStreamConfig(
             throw new ConfigException("default-model must be one of the models " + models.keySet()
                     + ", was " + defaultModel);
         }
+        checkTemplateModel(records, models);
+        checkMergedJsonAnswers(records, models);
         return new LlmStreamConfig(kafka, Collections.unmodifiableMap(endpoints), Collections.unmodifiableMap(models),
-                defaultModel, call, http, metrics, job);
+                defaultModel, call, http, metrics, job, records);
+    }
+
+    /** A literal template model must be configured; one taken from a field is checked per record. */
+    private static void checkTemplateModel(RecordsSettings records, Map<String, ModelSettings> models) {
+        TemplateText model = records.templated() ? records.template().model() : null;
+        if (model != null && model.isLiteral() && !models.containsKey(model.source())) {
+            throw new ConfigException("records.template.model must be one of the models " + models.keySet()
+                    + " or a placeholder such as \"{{model}}\", was " + model.source());
+        }
+    }
+
+    /**
+     * An answer that must be JSON is checked (and asked again) on its own; an answer taken out of a merged
+     * reply has no attempt of its own to repeat, so the two do not go together.
+     */
+    private static void checkMergedJsonAnswers(RecordsSettings records, Map<String, ModelSettings> models) {
+        if (!records.jsonAnswers()) {
+            return;
+        }
+        for (ModelSettings model : models.values()) {
+            if (model.merge() != null) {
+                throw new ConfigException("models." + model.name() + ".merge cannot be used with records.answer: "
+                        + "json (each JSON answer is checked and asked again on its own); remove merge from the "
+                        + "model or use records.answer: text");
+            }
+        }
     }
 
     /**
@@ -97,7 +127,7 @@ public record LlmStreamConfig(
 
     /** A copy with other Kafka settings, e.g. those the start-up check adjusted to the brokers. */
     public LlmStreamConfig withKafka(KafkaSettings kafka) {
-        return new LlmStreamConfig(kafka, endpoints, models, defaultModel, call, http, metrics, job);
+        return new LlmStreamConfig(kafka, endpoints, models, defaultModel, call, http, metrics, job, records);
     }
 
     /** The model's settings; the model must be configured. */

@@ -59,6 +59,17 @@ public abstract class ValueType<T> {
         }
     };
 
+    /** A map of any JSON values (nested maps and lists included), as a tree; for parameters passed on to an API. */
+    public static final ValueType<JsonNode> JSON_MAP = new ValueType<>("a map") {
+        @Override
+        JsonNode convert(JsonNode node) {
+            if (!node.isObject()) {
+                throw new IllegalArgumentException();
+            }
+            return node.deepCopy();
+        }
+    };
+
     private final String expected;
 
     private ValueType(String expected) {

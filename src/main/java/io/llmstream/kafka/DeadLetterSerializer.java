@@ -27,6 +27,8 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     public static final int MAX_MESSAGE_CHARS = 1000;
     /** Provider error codes are cut to this many characters. */
     public static final int MAX_CODE_CHARS = 100;
+    /** An invalid answer kept in a dead letter takes at most this share of a record (as JSON): an eighth. */
+    private static final int ANSWER_SHARE = 8;
     /** Tries to correct a prefix whose record came out larger than measured; each shortens it by the excess. */
     private static final int FIT_ATTEMPTS = 5;
 
@@ -44,6 +46,9 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
         byte[] key = deadLetter.id() == null ? null : deadLetter.id().getBytes(StandardCharsets.UTF_8);
         int keyBytes = key == null ? 0 : key.length;
         DeadLetter letter = shortened(deadLetter);
+        if (letter.answer() != null) {
+            letter = letter.withAnswerPrefix(TextCut.jsonPrefix(letter.answer(), maxRecordBytes / ANSWER_SHARE));
+        }
         Record whole = Record.of(letter, keyBytes);
         if (whole.size <= maxRecordBytes || letter.input() == null) {
             return whole.toProducerRecord(topic, timestamp, key);

@@ -39,6 +39,10 @@ public final class KafkaConnectors {
 
     /** Completions that would not fit a record never get here: the route stage dead-letters them. */
     public static KafkaSink<Completion> completionSink(LlmStreamConfig config) {
+        if (config.records().enriches()) {
+            return sink(config, "completions", new EnrichedRecordSerializer(config.kafka().topics().output(),
+                    config.records()));
+        }
         return sink(config, "completions", new JsonRecordSerializer<>(config.kafka().topics().output(),
                 Completion::id, RecordJson::completion));
     }

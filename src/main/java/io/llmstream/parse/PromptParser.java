@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.config.RecordsSettings;
 import io.llmstream.measure.TokenEstimator;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
@@ -41,9 +42,16 @@ public final class PromptParser {
 
     private final LlmStreamConfig config;
     private final Map<String, TokenEstimator> estimators = new HashMap<>();
+    /** With records.template: how a business record becomes a prompt; null when records are prompts. */
+    private final RecordTemplate template;
+    /** With records.output: enrich: whether a record has room for the answer; null otherwise. */
+    private final EnrichTarget enrichTarget;
 
     public PromptParser(LlmStreamConfig config) {
         this.config = config;
+        RecordsSettings records = config.records();
+        this.template = records.templated() ? new RecordTemplate(records.template()) : null;
+        this.enrichTarget = records.enriches() ? new EnrichTarget(records.field(), records.metaField()) : null;
     }
 
     /** The outcome of parsing one record: exactly one of request and dead letter is set. */
@@ -79,10 +87,32 @@ public final class PromptParser {
             return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text, record);
         }
         try {
-            return new Parsed(toRequest((ObjectNode) tree, fallbackId, text, value.length, nowMillis,
-                    record.position()), null);
+            return new Parsed(toRequest(shape((ObjectNode) tree, fallbackId), fallbackId, text, value.length,
+                    nowMillis, record.position()), null);
         } catch (InvalidPrompt e) {
             return invalid(e.id, e.getMessage(), text, record);
+        }
+    }
+
+    /**
+     * The prompt in a record: the record itself, or what {@code records.template} makes of it; with
+     * {@code records.output: enrich}, only if the answer can be added to it.
+     */
+    private ObjectNode shape(ObjectNode record, String fallbackId) {
+        if (template == null && enrichTarget == null) {
+            return record;
+        }
+        try {
+            ObjectNode prompt = template == null ? record : template.render(record, fallbackId);
+            String problem = enrichTarget == null ? null : enrichTarget.problem(record);
+            if (problem != null) {
+                JsonNode id = prompt.get("id");
+                throw new InvalidPrompt(id != null && (id.isTextual() || id.isIntegralNumber()) ? id.asText()
+                        : fallbackId, problem);
+            }
+            return prompt;
+        } catch (RecordTemplate.Unfit e) {
+            throw new InvalidPrompt(e.id, e.getMessage());
         }
     }
 

@@ -14,6 +14,8 @@ package io.llmstream.record;
  *     instead of a call of its own
  * @param merged how many prompts the merged request that answered this one carried; 0 when it was asked alone.
  *     The usage of a merged answer is its share of the merged request's usage.
+ * @param input with {@code records.output: enrich}, the input record's text that the answer is added to (the
+ *     request's own, not a copy); null otherwise
  */
 public record Completion(
         String id,
@@ -32,13 +34,29 @@ public record Completion(
         String fallbackReason,
         String metadata,
         boolean cached,
-        int merged) {
+        int merged,
+        String input) {
 
-    /** An answer from a call of its own, asked alone. */
+    /** An answer from a call of its own, asked alone, written as a completion record. */
     public Completion(String id, String model, String content, String finishReason, String toolCalls,
             int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
             long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
         this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
-                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0);
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0, null);
+    }
+
+    /** An answer from the cache or a merged request, written as a completion record. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata, boolean cached, int merged) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged, null);
+    }
+
+    /** The same completion carrying the input record it enriches. */
+    public Completion withInput(String inputRecord) {
+        return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
+                attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged,
+                inputRecord);
     }
 }

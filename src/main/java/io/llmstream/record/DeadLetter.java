@@ -13,6 +13,8 @@ package io.llmstream.record;
  * @param inputBytes the size of the original input value in bytes, whatever part of it {@code input} holds
  * @param inputTruncated whether {@code input} is only a prefix of the original value
  * @param source where the input was read
+ * @param answer for {@link ErrorKind#INVALID_ANSWER}, the last answer, which was not the JSON asked for; null
+ *     otherwise
  */
 public record DeadLetter(
         String id,
@@ -28,7 +30,30 @@ public record DeadLetter(
         String input,
         int inputBytes,
         boolean inputTruncated,
-        SourcePosition source) {
+        SourcePosition source,
+        String answer) {
+
+    /** A dead letter without an answer: every kind but {@link ErrorKind#INVALID_ANSWER}. */
+    public DeadLetter(String id, ErrorKind kind, int status, String code, String message, int attempts, String model,
+            String keyId, long elapsedMs, long outputBytes, String input, int inputBytes, boolean inputTruncated,
+            SourcePosition source) {
+        this(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input, inputBytes,
+                inputTruncated, source, null);
+    }
+
+    /** The same dead letter keeping the answer that was not valid. */
+    public DeadLetter withAnswer(String invalidAnswer) {
+        return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
+                inputBytes, inputTruncated, source, invalidAnswer);
+    }
+
+    /** The same dead letter keeping only the first {@code end} characters of its answer. */
+    public DeadLetter withAnswerPrefix(int end) {
+        if (answer == null || end >= answer.length()) {
+            return this;
+        }
+        return withAnswer(answer.substring(0, end));
+    }
 
     /** A dead letter for input that never became a request. */
     public static DeadLetter invalidInput(String id, String message, String input, int inputBytes,
@@ -58,12 +83,12 @@ public record DeadLetter(
             return this;
         }
         return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes,
-                input.substring(0, end), inputBytes, true, source);
+                input.substring(0, end), inputBytes, true, source, answer);
     }
 
     /** The same dead letter with another error code and message, such as shortened ones. */
     public DeadLetter withError(String code, String message) {
         return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
-                inputBytes, inputTruncated, source);
+                inputBytes, inputTruncated, source, answer);
     }
 }

@@ -33,7 +33,12 @@ public enum ErrorKind {
      * ({@code max.request.size}), so it could never be written. Kinds only ever grow at the end: metrics
      * windows count failures by ordinal.
      */
-    OUTPUT_TOO_LARGE;
+    OUTPUT_TOO_LARGE,
+    /**
+     * With {@code records.answer: json}: the model's answer was not JSON, or not JSON the response format's
+     * schema allows, on every attempt. The dead letter keeps the last answer.
+     */
+    INVALID_ANSWER;
 
     /** The JSON spelling, e.g. {@code rate_limited}. */
     public String jsonName() {

@@ -72,6 +72,9 @@ public final class RecordJson {
         json.put("input", deadLetter.input())
                 .put("input_bytes", deadLetter.inputBytes())
                 .put("input_truncated", deadLetter.inputTruncated());
+        if (deadLetter.answer() != null) {
+            json.put("answer", deadLetter.answer());
+        }
         SourcePosition source = deadLetter.source();
         if (source != null) {
             json.putObject("source").put("topic", source.topic()).put("partition", source.partition())

@@ -1,6 +1,8 @@
 package io.llmstream.route;
 
+import io.llmstream.config.RecordsSettings;
 import io.llmstream.record.Completion;
+import io.llmstream.record.EnrichedJson;
 import io.llmstream.record.RecordJson;
 import io.llmstream.record.RecordSize;
 
@@ -18,6 +20,26 @@ final class CompletionSize {
     private static final int FIXED_JSON_BYTES = 1024;
 
     private CompletionSize() {}
+
+    /**
+     * As {@link #excess(Completion, int)}, for the record the completion becomes: with
+     * {@code records.output: enrich}, its input record with the answer added.
+     */
+    static long excess(Completion completion, RecordsSettings records, int maxRecordBytes) {
+        if (!records.enriches() || completion.input() == null) {
+            return excess(completion, maxRecordBytes);
+        }
+        long chars = length(completion.input()) + 2L * length(completion.id()) + length(completion.model())
+                + length(completion.content()) + length(completion.finishReason())
+                + length(completion.fallbackFrom()) + length(completion.fallbackReason());
+        if (RecordSize.of(0, chars * MAX_BYTES_PER_CHAR + 2L * FIXED_JSON_BYTES, 0) <= maxRecordBytes) {
+            return 0;
+        }
+        long keyBytes = completion.id() == null ? 0 : completion.id().getBytes(StandardCharsets.UTF_8).length;
+        long size = RecordSize.of(keyBytes, EnrichedJson.value(completion, records).length,
+                EnrichedJson.headerBytes(EnrichedJson.headers(completion)));
+        return size > maxRecordBytes ? size : 0;
+    }
 
     /** The size of the completion's record if it exceeds {@code maxRecordBytes}; 0 if it fits. */
     static long excess(Completion completion, int maxRecordBytes) {

@@ -1,5 +1,6 @@
 package io.llmstream.route;
 
+import io.llmstream.config.RecordsSettings;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -32,13 +33,24 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     public static final String DEAD_LETTERS_COUNTER = "llmstream-failed-calls";
 
     private final int maxRecordBytes;
+    /** With records.output: enrich, completions carry their input record to the sink. */
+    private final RecordsSettings records;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
     private transient RouteMetrics metrics;
 
     /** @param maxRecordBytes the largest record the sinks may write: {@code kafka.properties.max.request.size} */
     public ResultRouter(int maxRecordBytes) {
+        this(maxRecordBytes, RecordsSettings.prompts());
+    }
+
+    /**
+     * @param records what the output holds: with {@code output: enrich} each completion carries its input
+     *     record and is measured as the enriched record it becomes
+     */
+    public ResultRouter(int maxRecordBytes, RecordsSettings records) {
         this.maxRecordBytes = maxRecordBytes;
+        this.records = records;
     }
 
     @Override
@@ -52,7 +64,10 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     public void processElement(CallResult result, Context ctx, Collector<Completion> out) {
         MetricEvent metric = result.metric();
         Completion completion = result.completion();
-        long outputBytes = completion == null ? 0 : CompletionSize.excess(completion, maxRecordBytes);
+        if (completion != null && records.enriches()) {
+            completion = completion.withInput(result.request().input());
+        }
+        long outputBytes = completion == null ? 0 : CompletionSize.excess(completion, records, maxRecordBytes);
         if (completion != null && outputBytes == 0) {
             out.collect(completion);
             completionsWritten.add(1);
@@ -70,7 +85,8 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     }
 
     private String tooLargeMessage(long outputBytes) {
-        return String.format(Locale.ROOT, "the completion is %,d bytes, more than the %,d bytes a record may have "
+        return String.format(Locale.ROOT, (records.enriches() ? "the enriched record" : "the completion")
+                + " is %,d bytes, more than the %,d bytes a record may have "
                 + "(kafka.properties.max.request.size)", outputBytes, maxRecordBytes);
     }
 }

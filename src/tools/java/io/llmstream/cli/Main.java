@@ -44,6 +44,7 @@ public final class Main {
         commands.put("mock-llm", new MockLlmCommand());
         commands.put("kafka", new KafkaCommand());
         commands.put("produce", new ProduceCommand());
+        commands.put("consume", new ConsumeCommand());
         commands.put("bench", new BenchCommand());
         commands.put("stats", new StatsCommand());
         commands.put("report", new ReportCommand());

@@ -64,7 +64,7 @@ final class MockChat {
         MockCompletion answer = mergedPrompts != null
                 ? merge.completion(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body, mergedPrompts)
                 : MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
-                        text, action == MockDirectives.Action.LONG ? step.chars() : null);
+                        text, action == MockDirectives.Action.LONG ? step.chars() : null, jsonShape(action));
         boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
         if (step != null && !step.charged()) {
@@ -129,6 +129,14 @@ final class MockChat {
             }
             case NONE -> answer(ex, reply, 0);
         }
+    }
+
+    private static MockJsonAnswers.Shape jsonShape(MockDirectives.Action action) {
+        return switch (action) {
+            case NOT_JSON -> MockJsonAnswers.Shape.NOT_JSON;
+            case OFF_SCHEMA -> MockJsonAnswers.Shape.OFF_SCHEMA;
+            default -> MockJsonAnswers.Shape.VALID;
+        };
     }
 
     /** The normal answer, whole or streamed, starting after {@code startNanos} (a hang that ends). */

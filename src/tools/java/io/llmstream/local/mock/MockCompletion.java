@@ -28,11 +28,21 @@ record MockCompletion(String id, long created, String model, String content, Str
      */
     static MockCompletion of(TokenEstimator estimator, String id, String model, JsonNode body, String text,
                              Long longChars) {
+        return of(estimator, id, model, body, text, longChars, MockJsonAnswers.Shape.VALID);
+    }
+
+    /** As above; a request for JSON ({@code response_format}) gets JSON of the given shape. */
+    static MockCompletion of(TokenEstimator estimator, String id, String model, JsonNode body, String text,
+                             Long longChars, MockJsonAnswers.Shape jsonShape) {
         int promptTokens = estimator.estimatePrompt(body);
         Integer maxTokens = MockChat.maxTokens(body);
         String full;
         int fullTokens;
-        if (longChars == null) {
+        String json = longChars == null ? MockJsonAnswers.contentFor(body, text, jsonShape) : null;
+        if (json != null) {
+            full = json;
+            fullTokens = -1;
+        } else if (longChars == null) {
             full = MockAnswers.contentFor(text);
             fullTokens = -1;
         } else {
