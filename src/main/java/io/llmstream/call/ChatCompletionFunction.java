@@ -233,7 +233,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private CallResult deadLetter(PacedRequest paced, ErrorKind kind, String message) {
         LlmRequest request = paced.request();
         long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
-        long charged = request.tokenCost(config.model(request.model()).defaultMaxTokens());
+        long charged = Charges.tokens(request, config.model(request.model()));
         return CallResult.failure(request,
                 DeadLetter.failedRequest(request, kind, 0, null, message, 0, request.model(), null, elapsed),
                 new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1, -1));

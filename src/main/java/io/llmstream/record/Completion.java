@@ -10,6 +10,10 @@ package io.llmstream.record;
  * @param firstTokenMs from sending the answering attempt to its first streamed chunk; -1 if not streamed
  * @param fallbackFrom the model the prompt asked for, when a fallback answered; null otherwise
  * @param fallbackReason why it fell back (circuit_open, quota_exceeded, context_length_exceeded); null otherwise
+ * @param embedding an embedding model's vector as raw JSON (an array of floats, or a base64 string); null for a
+ *     chat completion, whose answer is {@code content}
+ * @param usageShared whether {@code promptTokens} is this input's share of a batch's usage, split in
+ *     proportion to the estimates, rather than what the provider counted for it alone
  */
 public record Completion(
         String id,
@@ -26,4 +30,20 @@ public record Completion(
         long firstTokenMs,
         String fallbackFrom,
         String fallbackReason,
-        String metadata) {}
+        String metadata,
+        String embedding,
+        boolean usageShared) {
+
+    /** A chat completion. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, null, false);
+    }
+
+    /** Whether this is an embedding rather than a chat completion. */
+    public boolean isEmbedding() {
+        return embedding != null;
+    }
+}
