@@ -58,6 +58,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient Routes routes;
     private transient RetryPolicy retryPolicy;
     private transient CallStageGauges gauges;
+    private transient EmbeddingBatcher embeddings;
     /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
     private transient Map<PacedRequest, InFlight> calls;
     /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
@@ -86,9 +87,17 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
                 longestIntervalMillis = Math.max(longestIntervalMillis, 60_000d * slowdown);
             }
         }
-        long budgetWait = (long) (longestIntervalMillis * config.call().capacity());
+        long budgetWait = (long) (longestIntervalMillis * stageCapacity(config));
         Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
         return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK);
+    }
+
+    /**
+     * The async operator's capacity: {@code call.capacity}, or more where an embedding model's batches need
+     * room to fill ({@link EmbeddingBatcher#stageCapacity}).
+     */
+    public static int stageCapacity(LlmStreamConfig config) {
+        return EmbeddingBatcher.stageCapacity(config);
     }
 
     /** Reads the budgets of the last checkpoint; called before {@link #open} and before any replay. */
@@ -121,6 +130,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         routes = new Routes(config, budgets);
         retryPolicy = new RetryPolicy(config.call().retry());
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
+        embeddings = new EmbeddingBatcher(config, routes, retryPolicy, http, http.timer());
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
     }
@@ -132,8 +142,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      */
     @Override
     public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        InFlight call = new InFlight(paced, resultFuture,
-                new ChatCall(paced, config.call(), routes, retryPolicy, http));
+        InFlight call = new InFlight(paced, resultFuture, config.model(paced.request().model()).isEmbedding()
+                ? embeddings.call(paced) : new ChatCall(paced, config.call(), routes, retryPolicy, http));
         gauges.started(call.model());
         calls.put(paced, call);
         CompletableFuture<Void> previous = null;
@@ -200,6 +210,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
                 calls.values().forEach(call -> call.chat.cancel());
             }
         }
+        if (embeddings != null) {
+            embeddings.close();
+        }
         if (http != null) {
             http.close();
         }
@@ -212,10 +225,10 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private static final class InFlight {
         final PacedRequest paced;
         final ResultFuture<CallResult> resultFuture;
-        final ChatCall chat;
+        final StageCall chat;
         final CompletableFuture<Void> done = new CompletableFuture<>();
 
-        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture, ChatCall chat) {
+        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture, StageCall chat) {
             this.paced = paced;
             this.resultFuture = resultFuture;
             this.chat = chat;
