@@ -41,6 +41,9 @@ import java.util.regex.Pattern;
  *                                            N ms, at least every min(N/10, 200) ms; unstreamed, after N ms
  *            | "long(chars=N)"               a normal answer of exactly N characters: the usual answer,
  *                                            then filler ({@link MockAnswers#longContentFor})
+ *            | "no_vector"                   embeddings: this input's item is left out of the answer
+ *            | "dup_index"                   embeddings: this input's item carries the index of the input
+ *                                            before it (of the next, for the first), which so comes twice
  * count     := a positive integer (default 1) | "*" (this step for every later request)
  * param     := "retry-after=" seconds              retry-after: N
  *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer
@@ -83,7 +86,7 @@ final class MockDirectives {
     /** What a step does. */
     enum Action {
         OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA, BREAK, PAUSE,
-        SLOW, LONG
+        SLOW, LONG, NO_VECTOR, DUP_INDEX
     }
 
     /**
@@ -102,7 +105,7 @@ final class MockDirectives {
         /** Whether this step is an answer, admitted and charged like any request, rather than a refusal. */
         boolean charged() {
             return switch (action) {
-                case OK, BREAK, PAUSE, SLOW, LONG -> true;
+                case OK, BREAK, PAUSE, SLOW, LONG, NO_VECTOR, DUP_INDEX -> true;
                 case HANG -> ms != null;
                 default -> false;
             };
@@ -186,8 +189,8 @@ final class MockDirectives {
                 action = Action.valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
-                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow"
-                        + " or long");
+                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow,"
+                        + " long, no_vector or dup_index");
             }
             if (action == Action.STATUS) {
                 throw invalid(directive, "unknown action '" + name + "'");
