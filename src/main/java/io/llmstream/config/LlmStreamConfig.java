@@ -52,8 +52,8 @@ public record LlmStreamConfig(
                 }
                 if (models.get(fallback).kind() != model.kind()) {
                     throw new ConfigException("models." + model.name() + ".fallbacks must name models of its own kind ("
-                            + ValueType.kebab(model.kind()) + "), was " + fallback + ", a "
-                            + ValueType.kebab(models.get(fallback).kind()) + " model");
+                            + ValueType.kebab(model.kind()) + "), was " + fallback + ", "
+                            + (models.get(fallback).isEmbedding() ? "an embedding" : "a chat") + " model");
                 }
             }
         }
