@@ -192,9 +192,9 @@ class EmbeddingBatchesTest {
         LlmStreamConfig config = config("{e-index: {endpoint: mock, kind: embedding, batch: {max-inputs: 4, max-wait: 100ms}}}");
         List<PacedRequest> requests = List.of(
                 input("e-index", "i0", "index zero", 3, null),
-                input("e-index", "i1", "[[mock:no_vector]] index one", 3, null),
+                input("e-index", "i1", "[[mock:dup_index]] index one", 3, null),
                 input("e-index", "i2", "index two", 3, null),
-                input("e-index", "i3", "[[mock:dup_index]] index three", 3, null));
+                input("e-index", "i3", "[[mock:no_vector]] index three", 3, null));
 
         List<CallResult> results = run(config, requests);
 
@@ -203,7 +203,7 @@ class EmbeddingBatchesTest {
         for (PacedRequest request : requests) {
             assertOwnVector(byId.get(request.request().id()), textOf(request), MOCK_DIMS);
         }
-        // i1 had no vector, i2's index came twice (its own and i3's), i3 had none: those three asked again.
+        // i1's vector came first under i2's index, then i2's own: neither trusted; i3's none. Those three asked again.
         assertThat(requestsTo("e-index")).isEqualTo(2);
     }
 

@@ -42,8 +42,8 @@ import java.util.regex.Pattern;
  *            | "long(chars=N)"               a normal answer of exactly N characters: the usual answer,
  *                                            then filler ({@link MockAnswers#longContentFor})
  *            | "no_vector"                   embeddings: this input's item is left out of the answer
- *            | "dup_index"                   embeddings: this input's item carries the index of the input
- *                                            before it (of the next, for the first), which so comes twice
+ *            | "dup_index"                   embeddings: this input's item carries the index of the next
+ *                                            input (of the one before, for the last), which so comes twice
  * count     := a positive integer (default 1) | "*" (this step for every later request)
  * param     := "retry-after=" seconds              retry-after: N
  *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer

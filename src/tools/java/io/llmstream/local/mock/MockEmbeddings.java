@@ -22,8 +22,9 @@ import java.util.Map;
  * <p>Directives ({@link MockDirectives}) sit in an input's text and play per request that carries that
  * input: a refusal step of any input (a status, {@code reset}, {@code hang}, {@code malformed},
  * {@code context_length_exceeded}, {@code insufficient_quota}) answers the whole request; {@code no_vector}
- * leaves that input's item out of the answer and {@code dup_index} gives its item the index of another
- * input (the one before it), so that index comes twice and its own none.
+ * leaves that input's item out of the answer and {@code dup_index} gives its item, with its own vector,
+ * the index of the next input (of the one before, for the last; for a lone input its item comes twice), so
+ * that index comes twice, first with the wrong vector, and its own not at all.
  */
 final class MockEmbeddings {
 
@@ -145,11 +146,15 @@ final class MockEmbeddings {
             if (action == MockDirectives.Action.NO_VECTOR) {
                 continue;
             }
-            int index = action == MockDirectives.Action.DUP_INDEX ? (i == 0 ? Math.min(1, inputs.size() - 1) : i - 1) : i;
+            boolean dup = action == MockDirectives.Action.DUP_INDEX;
+            int index = !dup ? i : i + 1 < inputs.size() ? i + 1 : Math.max(0, i - 1);
+            float[] vector = MockAnswers.embeddingFor(inputs.get(i), dims);
             ObjectNode item = data.addObject();
             item.put("object", "embedding");
             item.put("index", index);
-            float[] vector = MockAnswers.embeddingFor(inputs.get(i), dims);
+            if (dup && inputs.size() == 1) {
+                data.add(item);
+            }
             if (format.equals("base64")) {
                 ByteBuffer bytes = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                 for (float v : vector) {
