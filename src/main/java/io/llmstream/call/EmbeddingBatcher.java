@@ -19,6 +19,10 @@ import java.util.concurrent.TimeUnit;
  * holds {@code batch.max-inputs} inputs, when the next input would take it past {@code batch.max-tokens},
  * or {@code batch.max-wait} after its first input came, whichever is first. A batch is then one request,
  * paid from its shard's budget like any other: one request and the sum of its inputs' tokens.
+ *
+ * <p>While a request of the model's shard waits for budget, {@code max-wait} does not send a part-full
+ * batch: it would only wait behind that request, and the inputs that come meanwhile would make more
+ * requests than the limit needs. The batch keeps gathering until it is full or nothing waits.
  */
 final class EmbeddingBatcher implements AutoCloseable {
     private final LlmStreamConfig config;
@@ -74,11 +78,11 @@ final class EmbeddingBatcher implements AutoCloseable {
                 batch = null;
             }
             if (batch == null) {
-                batch = new Open();
+                batch = new Open(routes.of(model.name(), member.paced().shard()), settings.maxWait().toNanos());
                 open.put(key, batch);
                 if (!settings.maxWait().isZero()) {
                     Open waiting = batch;
-                    batch.timer = schedule(() -> expire(key, waiting), settings.maxWait().toNanos());
+                    batch.timer = schedule(() -> expire(key, waiting), batch.maxWaitNanos);
                 }
             }
             batch.members.add(member);
@@ -119,6 +123,10 @@ final class EmbeddingBatcher implements AutoCloseable {
         List<EmbeddingCall> ready;
         synchronized (this) {
             if (open.get(key) != batch) {
+                return;
+            }
+            if (batch.route.dispatcher().waiting() > 0) {
+                batch.timer = schedule(() -> expire(key, batch), batch.maxWaitNanos);
                 return;
             }
             ready = take(key, batch);
@@ -172,7 +180,14 @@ final class EmbeddingBatcher implements AutoCloseable {
     /** A batch still gathering inputs. */
     private static final class Open {
         final List<EmbeddingCall> members = new ArrayList<>();
+        final Route route;
+        final long maxWaitNanos;
         long tokens;
         Timeout timer;
+
+        Open(Route route, long maxWaitNanos) {
+            this.route = route;
+            this.maxWaitNanos = maxWaitNanos;
+        }
     }
 }

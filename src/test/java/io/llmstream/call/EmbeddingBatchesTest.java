@@ -168,6 +168,31 @@ class EmbeddingBatchesTest {
     }
 
     @Test
+    void whileABatchWaitsForBudgetTheNextKeepsGatheringPastMaxWait() throws Exception {
+        // 60 RPM: after the first request, one a second. Inputs come every 25 ms for 1.5 s; max-wait alone
+        // would cut a batch every 50 ms, some 30 requests.
+        LlmStreamConfig config = config("{e-budget: {endpoint: mock, kind: embedding, rpm: 60, "
+                + "batch: {max-inputs: 100, max-wait: 50ms}}}");
+        List<PacedRequest> requests = inputs("e-budget", 60, "budget");
+        List<CallResult> results;
+        try (var harness = CallStageHarness.open(config, 30_000, 200, AsyncDataStream.OutputMode.UNORDERED)) {
+            for (PacedRequest request : requests) {
+                harness.processElement(new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(request, 0));
+                Thread.sleep(25);
+            }
+            harness.endInput();
+            results = CallStageHarness.results(harness);
+        }
+
+        Map<String, Completion> byId = completionsById(results);
+        assertThat(byId).hasSize(60);
+        for (PacedRequest request : requests) {
+            assertOwnVector(byId.get(request.request().id()), textOf(request), MOCK_DIMS);
+        }
+        assertThat(requestsTo("e-budget")).as("about one request per second of arrivals").isBetween(2L, 4L);
+    }
+
+    @Test
     void inputsWithOtherParametersGoInOtherBatches() throws Exception {
         LlmStreamConfig config = config("{e-params: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
         List<PacedRequest> requests = List.of(
