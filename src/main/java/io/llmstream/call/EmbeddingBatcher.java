@@ -20,9 +20,11 @@ import java.util.concurrent.TimeUnit;
  * or {@code batch.max-wait} after its first input came, whichever is first. A batch is then one request,
  * paid from its shard's budget like any other: one request and the sum of its inputs' tokens.
  *
- * <p>While a request of the model's shard waits for budget, {@code max-wait} does not send a part-full
- * batch: it would only wait behind that request, and the inputs that come meanwhile would make more
- * requests than the limit needs. The batch keeps gathering until it is full or nothing waits.
+ * <p>{@code max-wait} sends a part-full batch only when its shard's budget could let it go at once: while
+ * another request of the model's shard waits for budget, or the budget is spent, the batch would only
+ * wait with the inputs it has, and those that come meanwhile would make more requests than the limit
+ * needs. It keeps gathering instead until it is full or the budget has room, so a model held at its limit
+ * sends full batches.
  */
 final class EmbeddingBatcher implements AutoCloseable {
     private final LlmStreamConfig config;
@@ -125,13 +127,30 @@ final class EmbeddingBatcher implements AutoCloseable {
             if (open.get(key) != batch) {
                 return;
             }
-            if (batch.route.dispatcher().waiting() > 0) {
-                batch.timer = schedule(() -> expire(key, batch), batch.maxWaitNanos);
+            long delayNanos = budgetDelayNanos(batch);
+            if (delayNanos > 0) {
+                batch.timer = schedule(() -> expire(key, batch), delayNanos);
                 return;
             }
             ready = take(key, batch);
         }
         send(ready);
+    }
+
+    /**
+     * How long a part-full batch should keep gathering: until the budget has room for it (0 if it has now,
+     * and when no key is left, so that its inputs learn so), or another max-wait while a request waits.
+     */
+    private static long budgetDelayNanos(Open batch) {
+        io.llmstream.limit.ModelDispatcher dispatcher = batch.route.dispatcher();
+        if (dispatcher.waiting() > 0) {
+            return batch.maxWaitNanos;
+        }
+        long delayMicros = dispatcher.admissionDelayMicros(batch.tokens);
+        if (delayMicros == 0 || delayMicros == Long.MAX_VALUE) {
+            return 0;
+        }
+        return Math.max(delayMicros * 1000, TimeUnit.MILLISECONDS.toNanos(1));
     }
 
     private List<EmbeddingCall> take(String key, Open batch) {

@@ -11,7 +11,8 @@ public final class Benchmarks {
     /** The scenario names, for usage texts. */
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
-            + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME;
+            + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
+            + EmbeddingBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -44,7 +45,8 @@ public final class Benchmarks {
             throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 2, 0.8));
             throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 4, 0.8));
         }
-        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty()) {
+        boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
+        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !embeddings) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -59,6 +61,7 @@ public final class Benchmarks {
         for (ThroughputBench bench : throughput) {
             throughputResults.add(bench.run());
         }
+        EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -76,6 +79,11 @@ public final class Benchmarks {
                     : ThroughputBench.NAME, result.verdict(), ThroughputBench.goal(result.capacity(),
                     result.parallelism(), result.share()));
             passed &= result.passed();
+        }
+        if (embeddingResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", EmbeddingBench.NAME, embeddingResult.verdict(),
+                    EmbeddingBench.GOAL);
+            passed &= embeddingResult.passed();
         }
         return passed ? 0 : 1;
     }
