@@ -96,14 +96,14 @@ final class EmbeddingBatcher implements AutoCloseable {
         ready.forEach(this::send);
     }
 
-    /** Sends one input on its own, in a batch of one (after its batch was refused as a whole). */
-    void sendAlone(EmbeddingCall member) {
+    /** Sends some inputs as a batch of their own at once (a part of a batch that was refused as a whole). */
+    void sendApart(List<EmbeddingCall> members) {
         synchronized (this) {
             if (closed) {
                 return;
             }
         }
-        send(List.of(member));
+        send(members);
     }
 
     /** Takes a withdrawn input out of its open batch, if it is still in one. */

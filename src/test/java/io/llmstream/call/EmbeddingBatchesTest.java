@@ -287,7 +287,7 @@ class EmbeddingBatchesTest {
     }
 
     @Test
-    void aBatchRefusedForOneInputAsksEachInputOnItsOwn() throws Exception {
+    void aBatchRefusedForOneInputIsAskedInHalvesUntilThatInputIsAlone() throws Exception {
         LlmStreamConfig config = config("{e-400: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
         List<PacedRequest> requests = List.of(
                 input("e-400", "b0", "refused zero", 3, null),
@@ -307,7 +307,7 @@ class EmbeddingBatchesTest {
         assertThat(refused.deadLetter().status()).isEqualTo(400);
         assertThat(refused.deadLetter().model()).isEqualTo("e-400");
         assertThat(refused.metric().errorKind()).isEqualTo(ErrorKind.BAD_REQUEST);
-        assertThat(requestsTo("e-400")).as("the batch, then each input alone").isEqualTo(4);
+        assertThat(requestsTo("e-400")).as("[b0 b1 b2], then [b0] and [b1 b2], then [b1] and [b2]").isEqualTo(5);
     }
 
     @Test
