@@ -26,7 +26,8 @@ import java.util.Map;
  * Turns an input record into a {@link LlmRequest}, or into a dead letter that says what is wrong with
  * it. Fields of its own are {@code id}, {@code prompt} or {@code messages}, {@code model},
  * {@code priority} and {@code metadata}; every other field is a chat-completions parameter and is
- * passed through unchanged.
+ * passed through unchanged. Records for an embedding model carry {@code input} instead
+ * ({@link EmbeddingInput}).
  */
 public final class PromptParser {
     /**
