@@ -2,7 +2,11 @@ package io.llmstream.config;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -74,6 +78,27 @@ class EmbeddingConfigTest {
         assertThatThrownBy(() -> load("models: {m1: {endpoint: mock, fallbacks: [emb]}, "
                 + "emb: {endpoint: mock, kind: embedding}}"))
                 .hasMessage("models.m1.fallbacks must name models of its own kind (chat), was emb, an embedding model");
+    }
+
+    @Test
+    void theShippedExampleOfAnEmbeddingModelLoadsWhenUncommented() throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("conf/llmstream.yaml"));
+        int start = lines.indexOf("  # text-embedding-3-small:");
+        assertThat(start).as("the commented example").isPositive();
+        StringBuilder model = new StringBuilder("models:\n");
+        for (int i = start; i < lines.size() && lines.get(i).startsWith("  # "); i++) {
+            model.append("  ").append(lines.get(i).substring(4)).append('\n');
+        }
+        LlmStreamConfig config = new ConfigLoader(Map.of("OPENAI_API_KEY", "sk-test")::get)
+                .load(List.of(Path.of("conf/llmstream.yaml")));
+        LlmStreamConfig withExample = loader.loadYaml(ENDPOINT, model.toString().replace("endpoint: openai",
+                "endpoint: mock"));
+
+        assertThat(config.models()).doesNotContainKey("text-embedding-3-small");
+        ModelSettings example = withExample.model("text-embedding-3-small");
+        assertThat(example.isEmbedding()).isTrue();
+        assertThat(example.batch()).isEqualTo(BatchSettings.DEFAULT);
+        assertThat(example.rpm()).isEqualTo(3000);
     }
 
     @Test
