@@ -146,7 +146,7 @@ public final class LlmStreamJob {
     private SingleOutputStreamOperator<CallResult> callApi(DataStream<PacedRequest> paced) {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
         long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
-        int capacity = config.call().capacity();
+        int capacity = ChatCompletionFunction.stageCapacity(config);
         return config.call().order() == CallSettings.Order.INPUT
                 ? AsyncDataStream.orderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity)
                 : AsyncDataStream.unorderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity);

@@ -36,6 +36,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private static final long RECHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final boolean streamRequested;
+    private final ExchangeKind kind;
     private final Supplier<Duration> firstTokenWait;
     private final long idleTimeoutNanos;
     private final Timer timer;
@@ -64,6 +65,13 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
      * @param idleTimeout the longest pause between two pieces of a stream
      */
     AttemptExchange(boolean streamRequested, Supplier<Duration> firstTokenWait, Duration idleTimeout, Timer timer) {
+        this(ExchangeKind.CHAT, streamRequested, firstTokenWait, idleTimeout, timer);
+    }
+
+    /** As above, for an exchange of the given kind, whose successful body is read as that kind's answer. */
+    AttemptExchange(ExchangeKind kind, boolean streamRequested, Supplier<Duration> firstTokenWait,
+            Duration idleTimeout, Timer timer) {
+        this.kind = kind;
         this.streamRequested = streamRequested;
         this.firstTokenWait = firstTokenWait;
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -190,7 +198,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
                 events.end();
                 result = streamed.outcome().withLimits(ResponseClassifier.providerLimits(headers::get));
             } else {
-                result = ResponseClassifier.classify(plain.build(), Instant.now());
+                result = ResponseClassifier.classify(plain.build(), Instant.now(), kind);
             }
         } catch (RuntimeException e) {
             result = AttemptOutcome.failure(io.llmstream.record.ErrorKind.INTERNAL, 0, null,

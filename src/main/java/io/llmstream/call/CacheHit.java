@@ -22,7 +22,7 @@ final class CacheHit {
         Completion completion = new Completion(request.id(), original.model(), original.content(),
                 original.finishReason(), original.toolCalls(), original.promptTokens(), original.completionTokens(),
                 original.totalTokens(), 0, latencyMs, 0, -1, original.fallbackFrom(), original.fallbackReason(),
-                request.metadata(), true, original.merged());
+                request.metadata(), true, original.merged(), null, original.embedding(), original.usageShared());
         MetricEvent metric = new MetricEvent(original.model(), null, null, original.attempts(), latencyMs, 0,
                 original.promptTokens(), original.completionTokens(), 0, 0, original.fallbackFrom() != null, -1, -1,
                 true);

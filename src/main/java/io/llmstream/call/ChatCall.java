@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * budget. When the model's circuit is open, its quota is gone or the prompt does not fit its context,
  * the request moves to the next suitable fallback model. No thread ever waits.
  */
-final class ChatCall implements Ticket.Admission {
+final class ChatCall implements Ticket.Admission, StageCall {
     private final PacedRequest paced;
     private final CallSettings settings;
     private final Routes routes;
@@ -54,6 +54,7 @@ final class ChatCall implements Ticket.Admission {
     private volatile Ticket waitingTicket;
     private volatile Route waitingRoute;
     private volatile AttemptExchange currentExchange;
+    private volatile ChatAnswer answer;
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
     ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
@@ -74,7 +75,8 @@ final class ChatCall implements Ticket.Admission {
      * Starts the call; the future completes exactly once with a completion or a dead letter, unless the
      * call is {@linkplain #cancel() withdrawn} first.
      */
-    CompletableFuture<CallResult> start() {
+    @Override
+    public CompletableFuture<CallResult> start() {
         if (cancelled) {
             return result;
         }
@@ -90,7 +92,8 @@ final class ChatCall implements Ticket.Admission {
      * Withdraws the call: its answer was given otherwise (the async operator's timeout). It leaves its
      * model's queue, an attempt in flight is aborted, and nothing is sent after this returns.
      */
-    void cancel() {
+    @Override
+    public void cancel() {
         cancelled = true;
         Ticket ticket = waitingTicket;
         Route waitingOn = waitingRoute;
@@ -192,7 +195,8 @@ final class ChatCall implements Ticket.Admission {
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
         Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
                 key == null ? null : key.secret(), attemptTimeout, streamMode);
-        AttemptExchange exchange = new AttemptExchange(stream, firstTokenWait, settings.idleTimeout(), http.timer());
+        AttemptExchange exchange = new AttemptExchange(current.requests().kind(), stream, firstTokenWait,
+                settings.idleTimeout(), http.timer());
         currentExchange = exchange;
         long startedMillis = System.currentTimeMillis();
         exchange.outcome().whenComplete((outcome, failure) -> {
@@ -281,14 +285,21 @@ final class ChatCall implements Ticket.Admission {
     }
 
     private long tokenCost() {
-        return paced.request().tokenCost(route.model().defaultMaxTokens());
+        return Charges.tokens(paced.request(), route.model());
     }
 
+    /** Prompt plus completion tokens, for the context window; an embeddings batch's inputs are checked one by one. */
     private long neededTokens() {
-        return tokenCost();
+        return route.model().isEmbedding() ? 0 : tokenCost();
+    }
+
+    /** The successful answer, once the call's future completed with a completion; null before or otherwise. */
+    ChatAnswer answer() {
+        return answer;
     }
 
     private void succeed(ChatAnswer answer) {
+        this.answer = answer;
         LlmRequest request = paced.request();
         long latency = System.currentTimeMillis() - startMillis;
         int promptTokens = answer.promptTokens() >= 0 ? answer.promptTokens() : request.promptTokens();

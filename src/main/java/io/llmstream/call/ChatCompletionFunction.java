@@ -65,6 +65,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient RetryPolicy retryPolicy;
     private transient JsonAnswerCheck answerCheck;
     private transient CallStageGauges gauges;
+    private transient EmbeddingBatcher embeddings;
     /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
     private transient Map<PacedRequest, InFlight> calls;
     /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
@@ -97,10 +98,18 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
                 longestIntervalMillis = Math.max(longestIntervalMillis, 60_000d * slowdown);
             }
         }
-        long budgetWait = (long) (longestIntervalMillis * config.call().capacity());
+        long budgetWait = (long) (longestIntervalMillis * stageCapacity(config));
         Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
         return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK)
                 .plus(PromptMerger.extraStay(config));
+    }
+
+    /**
+     * The async operator's capacity: {@code call.capacity}, or more where an embedding model's batches need
+     * room to fill ({@link EmbeddingBatcher#stageCapacity}).
+     */
+    public static int stageCapacity(LlmStreamConfig config) {
+        return EmbeddingBatcher.stageCapacity(config);
     }
 
     /** Reads the budgets of the last checkpoint; called before {@link #open} and before any replay. */
@@ -134,6 +143,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         retryPolicy = new RetryPolicy(config.call().retry());
         answerCheck = JsonAnswerCheck.of(config.records());
         gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
+        embeddings = new EmbeddingBatcher(config, routes, retryPolicy, http, http.timer());
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();
         caches = new HashMap<>();
@@ -204,12 +214,14 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     /** Makes the request's own call, unless it was answered meanwhile. */
     private void call(InFlight call) {
-        ChatCall chat = new ChatCall(call.paced, config.call(), routes, retryPolicy, http, answerCheck);
+        boolean embedding = config.model(call.model()).isEmbedding();
+        StageCall chat = embedding ? embeddings.call(call.paced)
+                : new ChatCall(call.paced, config.call(), routes, retryPolicy, http, answerCheck);
         if (!call.begin(chat)) {
             return;
         }
-        // With merge on, the merger may take the request into a merged one (and ask it alone if need be).
-        if (merger != null && merger.offer(call.paced, chat, (result, failure) -> finish(call,
+        // With merge on, the merger may take a chat request into a merged one (and ask it alone if need be).
+        if (!embedding && merger != null && merger.offer(call.paced, (ChatCall) chat, (result, failure) -> finish(call,
                 result != null ? result : internalFailure(call.paced, failure)))) {
             return;
         }
@@ -294,6 +306,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (merger != null) {
             merger.close();
         }
+        if (embeddings != null) {
+            embeddings.close();
+        }
         if (http != null) {
             http.close();
         }
@@ -324,7 +339,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         final CompletableFuture<Void> done = new CompletableFuture<>();
         volatile long startedAtMillis;
         private String cacheKey;
-        private ChatCall chat;
+        private StageCall chat;
         private Role role = Role.NONE;
         private boolean sealed;
 
@@ -349,7 +364,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
 
         /** Takes its call; false if it was answered or withdrawn meanwhile. */
-        synchronized boolean begin(ChatCall call) {
+        synchronized boolean begin(StageCall call) {
             if (sealed) {
                 return false;
             }
@@ -373,7 +388,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
          * aborted, and no call starts after this.
          */
         void withdraw() {
-            ChatCall current;
+            StageCall current;
             synchronized (this) {
                 sealed = true;
                 current = chat;
@@ -391,7 +406,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private CallResult deadLetter(PacedRequest paced, ErrorKind kind, String message) {
         LlmRequest request = paced.request();
         long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
-        long charged = request.tokenCost(config.model(request.model()).defaultMaxTokens());
+        long charged = Charges.tokens(request, config.model(request.model()));
         return CallResult.failure(request,
                 DeadLetter.failedRequest(request, kind, 0, null, message, 0, request.model(), null, elapsed),
                 new MetricEvent(request.model(), null, kind, 0, elapsed, 0, 0, 0, charged, 0, false, -1, -1));

@@ -11,16 +11,30 @@ import org.asynchttpclient.RequestBuilder;
 import java.time.Duration;
 import java.util.Map;
 
-/** Builds {@code POST <base-url>/chat/completions} requests for one endpoint. */
+/**
+ * Builds {@code POST <base-url>/chat/completions} requests for one endpoint, or those of another
+ * {@link ExchangeKind} ({@code /embeddings}).
+ */
 final class ChatRequestFactory {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EndpointSettings endpoint;
     private final String url;
+    private final ExchangeKind kind;
 
     ChatRequestFactory(EndpointSettings endpoint) {
+        this(endpoint, ExchangeKind.CHAT);
+    }
+
+    ChatRequestFactory(EndpointSettings endpoint, ExchangeKind kind) {
         this.endpoint = endpoint;
-        this.url = endpoint.baseUrl() + "/chat/completions";
+        this.kind = kind;
+        this.url = endpoint.baseUrl() + kind.path();
+    }
+
+    /** The kind of exchange the requests start. */
+    ExchangeKind kind() {
+        return kind;
     }
 
     /**

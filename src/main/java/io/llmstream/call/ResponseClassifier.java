@@ -24,14 +24,19 @@ final class ResponseClassifier {
     private ResponseClassifier() {}
 
     static AttemptOutcome classify(Response response, Instant now) {
-        return classifyStatus(response, now).withLimits(providerLimits(response));
+        return classify(response, now, ExchangeKind.CHAT);
     }
 
-    private static AttemptOutcome classifyStatus(Response response, Instant now) {
+    /** As {@link #classify(Response, Instant)}, reading a successful body as the kind of exchange answers. */
+    static AttemptOutcome classify(Response response, Instant now, ExchangeKind kind) {
+        return classifyStatus(response, now, kind).withLimits(providerLimits(response));
+    }
+
+    private static AttemptOutcome classifyStatus(Response response, Instant now, ExchangeKind exchange) {
         int status = response.getStatusCode();
         byte[] body = response.getResponseBodyAsBytes();
         if (status >= 200 && status < 300) {
-            return parseAnswer(body);
+            return exchange == ExchangeKind.EMBEDDINGS ? parseEmbeddings(body) : parseAnswer(body);
         }
         JsonNode error = readError(body);
         String code = textOrNull(error.get("code"));
@@ -87,6 +92,24 @@ final class ResponseClassifier {
                 textOrNull(choice.get("finish_reason")),
                 hasToolCalls ? toolCalls.toString() : null,
                 promptTokens, completionTokens, totalTokens), ProviderLimits.NONE);
+    }
+
+    /** An embeddings answer: its vectors by index and its usage; a body without them is malformed. */
+    private static AttemptOutcome parseEmbeddings(byte[] body) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (IOException e) {
+            return malformed("the body is not JSON", body);
+        }
+        String[] problem = new String[1];
+        EmbeddingVectors vectors = EmbeddingVectors.read(root == null ? null : root.get("data"), problem);
+        if (vectors == null) {
+            return malformed(problem[0], body);
+        }
+        int promptTokens = root.path("usage").path("prompt_tokens").asInt(-1);
+        return AttemptOutcome.success(new ChatAnswer(null, null, null, promptTokens, 0, promptTokens, vectors),
+                ProviderLimits.NONE);
     }
 
     /**

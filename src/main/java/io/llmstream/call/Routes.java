@@ -31,6 +31,8 @@ final class Routes {
     private final BudgetShards budgets;
     private final boolean fallBackWhenOpen;
     private final Map<String, ChatRequestFactory> factories = new HashMap<>();
+    private final Map<String, ChatRequestFactory> embeddingFactories = new HashMap<>();
+    private final Map<String, StreamSwitch> neverStreamed = new HashMap<>();
     private final Map<String, SecretScrubber> scrubbers = new HashMap<>();
     private final Map<String, StreamSwitch> streams = new HashMap<>();
     private final Map<String, FirstTokenWait> firstTokenWaits = new HashMap<>();
@@ -43,6 +45,8 @@ final class Routes {
         this.fallBackWhenOpen = config.call().breaker().whenOpen() == BreakerSettings.WhenOpen.FALLBACK;
         for (EndpointSettings endpoint : config.endpoints().values()) {
             factories.put(endpoint.name(), new ChatRequestFactory(endpoint));
+            embeddingFactories.put(endpoint.name(), new ChatRequestFactory(endpoint, ExchangeKind.EMBEDDINGS));
+            neverStreamed.put(endpoint.name(), new StreamSwitch(endpoint.name(), false));
             scrubbers.put(endpoint.name(), new SecretScrubber(endpoint));
             streams.put(endpoint.name(), new StreamSwitch(endpoint.name(), endpoint.stream()));
         }
@@ -57,9 +61,11 @@ final class Routes {
         return byModelAndShard.computeIfAbsent(model + "#" + shard, key -> {
             ModelSettings settings = config.model(model);
             EndpointSettings endpoint = config.endpointOf(model);
-            return new Route(settings, endpoint, budgets.dispatcher(model, shard), factories.get(endpoint.name()),
-                    scrubbers.get(endpoint.name()), streams.get(endpoint.name()), firstTokenWaits.get(model),
-                    estimators.get(model));
+            boolean embedding = settings.isEmbedding();
+            return new Route(settings, endpoint, budgets.dispatcher(model, shard),
+                    (embedding ? embeddingFactories : factories).get(endpoint.name()),
+                    scrubbers.get(endpoint.name()), (embedding ? neverStreamed : streams).get(endpoint.name()),
+                    firstTokenWaits.get(model), estimators.get(model));
         });
     }
 

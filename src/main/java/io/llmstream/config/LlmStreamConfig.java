@@ -52,6 +52,11 @@ public record LlmStreamConfig(
                     throw new ConfigException("models." + model.name() + ".fallbacks must name other models of "
                             + models.keySet() + ", was " + fallback);
                 }
+                if (models.get(fallback).kind() != model.kind()) {
+                    throw new ConfigException("models." + model.name() + ".fallbacks must name models of its own kind ("
+                            + ValueType.kebab(model.kind()) + "), was " + fallback + ", "
+                            + (models.get(fallback).isEmbedding() ? "an embedding" : "a chat") + " model");
+                }
             }
         }
         checkTransactionTimeout(kafka, job);

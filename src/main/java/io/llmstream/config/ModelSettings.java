@@ -30,7 +30,9 @@ public record ModelSettings(
         PriceSettings price,
         int shards,
         CacheSettings cache,
-        MergeSettings merge) implements Serializable {
+        MergeSettings merge,
+        ModelKind kind,
+        BatchSettings batch) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -81,6 +83,13 @@ public record ModelSettings(
                     + "linked by fallbacks use the largest of their shards. Models without limits need none: their "
                     + "traffic spreads over every instance.");
 
+    public static final Option<ModelKind> KIND = Option.key("kind").enumType(ModelKind.class)
+            .defaultValue(ModelKind.CHAT)
+            .withDescription("chat (records carry prompt or messages; POST /chat/completions) or embedding "
+                    + "(records carry input; POST /embeddings, several inputs per request, see batch).");
+    /** The section of an embedding model's {@link BatchSettings}. */
+    public static final String BATCH = "batch";
+
     /** {@link #shards()} when the model follows {@code job.parallelism}. */
     public static final int AUTO_SHARDS = 0;
 
@@ -109,7 +118,34 @@ public record ModelSettings(
                 PriceSettings.read(section.section("price")),
                 shardsOrAuto(section.get(SHARDS)),
                 CacheSettings.read(section.section("cache")),
-                MergeSettings.readOf(section));
+                MergeSettings.readOf(section),
+                section.get(KIND),
+                readBatch(section));
+    }
+
+    /** An embedding model's batch settings; null for a chat model, which must not have any. */
+    private static BatchSettings readBatch(ConfigSection section) {
+        if (section.get(KIND) == ModelKind.EMBEDDING) {
+            return BatchSettings.read(section.section(BATCH));
+        }
+        if (section.has(BATCH)) {
+            throw new ConfigException(section.pathOf(BATCH) + " applies only to embedding models: set "
+                    + section.pathOf(KIND.key()) + ": embedding, or remove " + section.pathOf(BATCH));
+        }
+        return null;
+    }
+
+    /** Whether the model makes embeddings (records carry {@code input}) rather than chat completions. */
+    public boolean isEmbedding() {
+        return kind == ModelKind.EMBEDDING;
+    }
+
+    /**
+     * The estimated input tokens one embeddings request may carry: {@code batch.max-tokens}, and never more
+     * than the model's {@code tpm}, which no single request may exceed.
+     */
+    public long batchTokens() {
+        return hasTpmLimit() ? Math.min(batch.maxTokens(), tpm) : batch.maxTokens();
     }
 
     private static int shardsOrAuto(Integer shards) {

@@ -350,6 +350,20 @@ public final class ModelDispatcher {
     /** A key's health: degraded, refused, and the share of its configured rate it is paced at. */
     public record KeyStatus(boolean degraded, boolean removed, double scale) {}
 
+    /**
+     * How long from now until some key's budget could take a request of {@code tokens}, leaving aside the
+     * requests that wait and the circuit; 0 if one could go now, {@link Long#MAX_VALUE} if no key is left.
+     * An embeddings batch that is not full gathers inputs until then rather than wait with those it has.
+     */
+    public synchronized long admissionDelayMicros(long tokens) {
+        long now = timer.nowMicros();
+        long earliest = Long.MAX_VALUE;
+        for (KeyBudget key : keys) {
+            earliest = Math.min(earliest, key.earliest(now, tokens));
+        }
+        return earliest == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, earliest - now);
+    }
+
     /** Requests waiting for budget now. */
     public synchronized int waiting() {
         return ready.size() + delayed.size();

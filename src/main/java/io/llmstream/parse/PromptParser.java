@@ -27,7 +27,8 @@ import java.util.Map;
  * Turns an input record into a {@link LlmRequest}, or into a dead letter that says what is wrong with
  * it. Fields of its own are {@code id}, {@code prompt} or {@code messages}, {@code model},
  * {@code priority} and {@code metadata}; every other field is a chat-completions parameter and is
- * passed through unchanged.
+ * passed through unchanged. Records for an embedding model carry {@code input} instead
+ * ({@link EmbeddingInput}).
  */
 public final class PromptParser {
     /**
@@ -119,6 +120,15 @@ public final class PromptParser {
     private LlmRequest toRequest(ObjectNode json, String fallbackId, String text, int inputBytes, long nowMillis,
             SourcePosition source) {
         String id = readId(json.remove("id"), fallbackId);
+        String model = readModel(id, json.remove("model"));
+        ModelSettings settings = config.model(model);
+        if (settings.isEmbedding()) {
+            return toEmbeddingRequest(json, id, settings, text, inputBytes, nowMillis, source);
+        }
+        String inputOnChat = EmbeddingInput.inputOnChatModel(json, model);
+        if (inputOnChat != null) {
+            throw new InvalidPrompt(id, inputOnChat);
+        }
         JsonNode prompt = json.remove("prompt");
         JsonNode messages = json.get("messages");
         if (prompt != null && messages != null) {
@@ -136,13 +146,11 @@ public final class PromptParser {
         } else {
             checkMessages(id, messages);
         }
-        String model = readModel(id, json.remove("model"));
         int priority = readPriority(id, json.remove("priority"));
         JsonNode metadata = json.remove("metadata");
         checkParameters(id, json);
         int maxTokens = readMaxTokens(id, json);
 
-        ModelSettings settings = config.model(model);
         int promptTokens = estimator(settings).estimatePrompt(json);
         long cost = (long) promptTokens + (maxTokens > 0 ? maxTokens : settings.defaultMaxTokens());
         if (settings.hasTpmLimit() && cost > settings.tpm()) {
@@ -152,6 +160,28 @@ public final class PromptParser {
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
+                inputBytes, nowMillis, source);
+    }
+
+    /**
+     * A record for an embedding model ({@link EmbeddingInput}): the body is the embeddings body without the
+     * model, its tokens are the input's, and nothing is charged for a completion.
+     */
+    private LlmRequest toEmbeddingRequest(ObjectNode json, String id, ModelSettings settings, String text,
+            int inputBytes, long nowMillis, SourcePosition source) {
+        int priority = readPriority(id, json.remove("priority"));
+        JsonNode metadata = json.remove("metadata");
+        String problem = EmbeddingInput.check(json, settings.name());
+        if (problem != null) {
+            throw new InvalidPrompt(id, problem);
+        }
+        int tokens = estimator(settings).countText(json.get(EmbeddingInput.INPUT).asText());
+        problem = EmbeddingInput.checkTokens(tokens, settings);
+        if (problem != null) {
+            throw new InvalidPrompt(id, problem);
+        }
+        String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
+        return new LlmRequest(id, settings.name(), priority, json.toString(), metadataJson, tokens, 0, text,
                 inputBytes, nowMillis, source);
     }
 

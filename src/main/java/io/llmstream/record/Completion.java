@@ -16,6 +16,10 @@ package io.llmstream.record;
  *     The usage of a merged answer is its share of the merged request's usage.
  * @param input with {@code records.output: enrich}, the input record's text that the answer is added to (the
  *     request's own, not a copy); null otherwise
+ * @param embedding an embedding model's vector as raw JSON (an array of floats, or a base64 string); null for a
+ *     chat completion, whose answer is {@code content}
+ * @param usageShared whether {@code promptTokens} is this input's share of a batch's usage, split in
+ *     proportion to the estimates, rather than what the provider counted for it alone
  */
 public record Completion(
         String id,
@@ -35,14 +39,16 @@ public record Completion(
         String metadata,
         boolean cached,
         int merged,
-        String input) {
+        String input,
+        String embedding,
+        boolean usageShared) {
 
     /** An answer from a call of its own, asked alone, written as a completion record. */
     public Completion(String id, String model, String content, String finishReason, String toolCalls,
             int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
             long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata) {
         this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
-                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0, null);
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0, null, null, false);
     }
 
     /** An answer from the cache or a merged request, written as a completion record. */
@@ -50,13 +56,29 @@ public record Completion(
             int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
             long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata, boolean cached, int merged) {
         this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
-                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged, null);
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged, null, null,
+                false);
+    }
+
+    /** An embedding: {@code embedding} instead of {@code content}. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata, String embedding,
+            boolean usageShared) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, false, 0, null, embedding,
+                usageShared);
     }
 
     /** The same completion carrying the input record it enriches. */
     public Completion withInput(String inputRecord) {
         return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
                 attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged,
-                inputRecord);
+                inputRecord, embedding, usageShared);
+    }
+
+    /** Whether this is an embedding rather than a chat completion. */
+    public boolean isEmbedding() {
+        return embedding != null;
     }
 }

@@ -17,6 +17,9 @@ public final class RecordJson {
     private RecordJson() {}
 
     public static byte[] completion(Completion completion) {
+        if (completion.isEmbedding()) {
+            return embedding(completion);
+        }
         ObjectNode json = JSON.createObjectNode()
                 .put("id", completion.id())
                 .put("model", completion.model())
@@ -48,6 +51,31 @@ public final class RecordJson {
         if (completion.cached()) {
             json.put("cached", true);
         }
+        return bytes(json);
+    }
+
+    /**
+     * An embedding model's output: the vector in place of content, written as the provider sent it (raw, so
+     * its floats are not parsed and printed again), and only prompt tokens.
+     */
+    private static byte[] embedding(Completion completion) {
+        ObjectNode json = JSON.createObjectNode()
+                .put("id", completion.id())
+                .put("model", completion.model());
+        json.putRawValue("embedding", new RawValue(completion.embedding()));
+        ObjectNode usage = json.putObject("usage")
+                .put("prompt_tokens", completion.promptTokens())
+                .put("total_tokens", completion.promptTokens());
+        if (completion.usageShared()) {
+            usage.put("shared", true);
+        }
+        json.put("attempts", completion.attempts())
+                .put("latency_ms", completion.latencyMs())
+                .put("wait_ms", completion.waitMs());
+        if (completion.fallbackFrom() != null) {
+            json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
+        }
+        putRaw(json, "metadata", completion.metadata());
         return bytes(json);
     }
 

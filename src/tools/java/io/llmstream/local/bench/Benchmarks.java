@@ -12,7 +12,7 @@ public final class Benchmarks {
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
-            + CacheBench.NAME + "|" + MergeBench.NAME;
+            + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -47,7 +47,8 @@ public final class Benchmarks {
         }
         boolean cache = which.equals("all") || which.equals(CacheBench.NAME);
         boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
-        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge) {
+        boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
+        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -64,6 +65,7 @@ public final class Benchmarks {
         }
         CacheBench.Result cacheResult = cache ? new CacheBench(out).run() : null;
         MergeBench.Result mergeResult = merge ? new MergeBench(out).run() : null;
+        EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -89,6 +91,11 @@ public final class Benchmarks {
         if (mergeResult != null) {
             out.printf("  %-14s %s%n                 goal: %s%n", MergeBench.NAME, mergeResult.verdict(), MergeBench.GOAL);
             passed &= mergeResult.passed();
+        }
+        if (embeddingResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", EmbeddingBench.NAME, embeddingResult.verdict(),
+                    EmbeddingBench.GOAL);
+            passed &= embeddingResult.passed();
         }
         return passed ? 0 : 1;
     }

@@ -44,6 +44,9 @@ import java.util.regex.Pattern;
  *            | "not_json"                    to a request for JSON (response_format), the usual prose answer
  *            | "off_schema"                  to a json_schema request, JSON its schema does not allow
  *                                            ({@link MockJsonAnswers})
+ *            | "no_vector"                   embeddings: this input's item is left out of the answer
+ *            | "dup_index"                   embeddings: this input's item carries the index of the next
+ *                                            input (of the one before, for the last), which so comes twice
  * count     := a positive integer (default 1) | "*" (this step for every later request)
  * param     := "retry-after=" seconds              retry-after: N
  *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer
@@ -86,7 +89,7 @@ final class MockDirectives {
     /** What a step does. */
     enum Action {
         OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA, BREAK, PAUSE,
-        SLOW, LONG, NOT_JSON, OFF_SCHEMA
+        SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX
     }
 
     /**
@@ -105,7 +108,7 @@ final class MockDirectives {
         /** Whether this step is an answer, admitted and charged like any request, rather than a refusal. */
         boolean charged() {
             return switch (action) {
-                case OK, BREAK, PAUSE, SLOW, LONG, NOT_JSON, OFF_SCHEMA -> true;
+                case OK, BREAK, PAUSE, SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX -> true;
                 case HANG -> ms != null;
                 default -> false;
             };
@@ -190,7 +193,7 @@ final class MockDirectives {
             } catch (IllegalArgumentException e) {
                 throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
                         + " malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow,"
-                        + " long, not_json or off_schema");
+                        + " long, not_json, off_schema, no_vector or dup_index");
             }
             if (action == Action.STATUS) {
                 throw invalid(directive, "unknown action '" + name + "'");

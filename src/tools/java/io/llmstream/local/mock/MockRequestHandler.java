@@ -30,11 +30,13 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     private final MockRuntime rt;
     private final MockChat chat;
     private final MockEndpoints endpoints;
+    private final MockEmbeddings embeddings;
 
     MockRequestHandler(MockRuntime rt) {
         this.rt = rt;
         this.chat = new MockChat(rt);
         this.endpoints = new MockEndpoints(rt);
+        this.embeddings = new MockEmbeddings(rt);
     }
 
     @Override
@@ -94,7 +96,7 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
             case EMBEDDINGS -> {
                 JsonNode body = post(ex, method, path, request);
                 if (body != null) {
-                    endpoints.embeddings(ex, fingerprint, body);
+                    embeddings.handle(ex, fingerprint, body);
                 }
             }
             case "/v1/models" -> {
