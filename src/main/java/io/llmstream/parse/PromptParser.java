@@ -51,7 +51,9 @@ public final class PromptParser {
     public PromptParser(LlmStreamConfig config) {
         this.config = config;
         RecordsSettings records = config.records();
-        this.template = records.templated() ? new RecordTemplate(records.template()) : null;
+        this.template = records.templated() ? new RecordTemplate(records.template(),
+                model -> config.models().containsKey(model) && config.model(model).isEmbedding(),
+                config.defaultModel()) : null;
         this.enrichTarget = records.enriches() ? new EnrichTarget(records.field(), records.metaField()) : null;
     }
 

@@ -11,6 +11,7 @@ import io.llmstream.config.TemplateText;
 
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Turns a business record into a prompt with {@code records.template}: the same JSON object a prompt record
@@ -20,15 +21,26 @@ import java.util.Map;
  * <p>Placeholders name fields by dotted path (objects by name, arrays by index). A string is inserted as it
  * is, anything else as JSON; a field that is absent or null makes the record unfit, naming the field. The
  * templates were compiled once, so a value that contains {@code {{...}}} is text, never expanded.
+ *
+ * <p>For an embedding model the rendered prompt is the record's {@code input} (the text to embed) and the
+ * system template is not used: an embeddings request has no messages.
  */
 final class RecordTemplate {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TemplateSettings settings;
     private final ObjectNode parameters;
+    private final Predicate<String> embeddingModel;
+    private final String defaultModel;
 
-    RecordTemplate(TemplateSettings settings) {
+    /**
+     * @param embeddingModel whether a configured model name is an embedding model
+     * @param defaultModel the model of records whose template names none
+     */
+    RecordTemplate(TemplateSettings settings, Predicate<String> embeddingModel, String defaultModel) {
         this.settings = settings;
+        this.embeddingModel = embeddingModel;
+        this.defaultModel = defaultModel;
         try {
             this.parameters = (ObjectNode) JSON.readTree(settings.parameters());
         } catch (JsonProcessingException e) {
@@ -60,8 +72,15 @@ final class RecordTemplate {
             id = renderText(settings.id(), record, "records.template.id", fallbackId);
             prompt.put("id", id);
         }
+        String model = defaultModel;
         if (settings.model() != null) {
-            prompt.put("model", renderText(settings.model(), record, "records.template.model", id));
+            model = renderText(settings.model(), record, "records.template.model", id);
+            prompt.put("model", model);
+        }
+        if (embeddingModel.test(model)) {
+            prompt.put("input", renderText(settings.prompt(), record, "records.template.prompt", id));
+            addParameters(prompt);
+            return prompt;
         }
         ArrayNode messages = prompt.putArray("messages");
         if (settings.system() != null) {
@@ -70,13 +89,17 @@ final class RecordTemplate {
         }
         messages.addObject().put("role", "user")
                 .put("content", renderText(settings.prompt(), record, "records.template.prompt", id));
+        addParameters(prompt);
+        return prompt;
+    }
+
+    private void addParameters(ObjectNode prompt) {
         Iterator<Map.Entry<String, JsonNode>> fields = parameters.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
             // Shared, not copied: nothing downstream changes a parameter's value.
             prompt.set(field.getKey(), field.getValue());
         }
-        return prompt;
     }
 
     /** The template with each placeholder replaced by its field's text, in one pass. */

@@ -65,8 +65,18 @@ public final class EnrichedJson {
         return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** The answer as the output holds it: its text, or with {@code answer: json} the JSON it is. */
+    /**
+     * The answer as the output holds it: its text, or with {@code answer: json} the JSON it is; an embedding
+     * model's vector as the array (or base64 string) it came as.
+     */
     static JsonNode answer(Completion completion, RecordsSettings records) {
+        if (completion.isEmbedding()) {
+            try {
+                return ANSWERS.readTree(completion.embedding());
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("an embedding is not JSON: " + e.getOriginalMessage(), e);
+            }
+        }
         String content = completion.content();
         if (content == null) {
             return JsonNodeFactory.instance.nullNode();

@@ -125,4 +125,16 @@ class EnrichedRecordSerializerTest {
         assertThat(JSON.readTree(new DeadLetterSerializer("dlq", bound).serialize(small, null, 1L).value())
                 .path("answer").asText()).isEqualTo("Not JSON at all");
     }
+
+    @Test
+    void anEmbeddingIsAddedAsItsVector() throws Exception {
+        String input = "{\"doc_id\": 7, \"text\": \"quick fox\"}";
+        Completion embedding = new Completion("7", "emb", null, null, null, 3, 0, 3, 1, 80, 0, -1, null, null, null,
+                "[0.25,-0.5,1.0E-3]", false).withInput(input);
+
+        String value = value(write(records(", field: vector"), embedding));
+
+        assertThat(value).startsWith("{\"doc_id\": 7, \"text\": \"quick fox\"");
+        assertThat(JSON.readTree(value).get("vector")).isEqualTo(JSON.readTree("[0.25, -0.5, 0.001]"));
+    }
 }

@@ -176,4 +176,19 @@ class RecordTemplateTest {
         assertThat(userMessage(request)).isEqualTo("{{text}} stays");
         assertThat(request.id()).isEqualTo("p-1");
     }
+
+    @Test
+    void anEmbeddingModelGetsTheRenderedPromptAsItsInput() throws Exception {
+        PromptParser templated = new PromptParser(TestConfigs.offline(
+                "models: {emb: {endpoint: mock, kind: embedding}}",
+                "records: {template: {prompt: '{{title}}: {{text}}', system: 'Not for embeddings.', "
+                        + "id: '{{doc_id}}', model: emb, parameters: {dimensions: 64}}}"));
+
+        LlmRequest request = valid(templated, "{\"doc_id\": 7, \"title\": \"Fox\", \"text\": \"quick {{brown}}\"}");
+
+        assertThat(request.model()).isEqualTo("emb");
+        assertThat(JSON.readTree(request.body())).isEqualTo(JSON.readTree(
+                "{\"input\": \"Fox: quick {{brown}}\", \"dimensions\": 64}"));
+        assertThat(request.maxTokens()).as("an embedding has no completion budget").isZero();
+    }
 }
