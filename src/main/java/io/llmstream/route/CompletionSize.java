@@ -30,7 +30,7 @@ final class CompletionSize {
             return excess(completion, maxRecordBytes);
         }
         long chars = length(completion.input()) + 2L * length(completion.id()) + length(completion.model())
-                + length(completion.content()) + length(completion.finishReason())
+                + length(completion.content()) + length(completion.embedding()) + length(completion.finishReason())
                 + length(completion.fallbackFrom()) + length(completion.fallbackReason());
         if (RecordSize.of(0, chars * MAX_BYTES_PER_CHAR + 2L * FIXED_JSON_BYTES, 0) <= maxRecordBytes) {
             return 0;
@@ -58,7 +58,8 @@ final class CompletionSize {
 
     private static long upperBound(Completion completion) {
         long chars = 2L * length(completion.id()) + length(completion.model()) + length(completion.content())
-                + length(completion.finishReason()) + length(completion.toolCalls()) + length(completion.metadata())
+                + length(completion.embedding()) + length(completion.finishReason()) + length(completion.toolCalls())
+                + length(completion.metadata())
                 + length(completion.fallbackFrom()) + length(completion.fallbackReason());
         return RecordSize.of(0, chars * MAX_BYTES_PER_CHAR + FIXED_JSON_BYTES, 0);
     }

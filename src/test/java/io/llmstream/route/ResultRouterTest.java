@@ -102,6 +102,19 @@ class ResultRouterTest {
     }
 
     @Test
+    void countsAnEmbeddingsVectorAgainstTheBound() throws Exception {
+        try (var harness = harness(64 * 1024)) {
+            Completion vector = new Completion("r-1", "emb", null, null, null, 12, 0, 12, 1, 80, 0, -1, null, null,
+                    null, "[" + "0.123456789,".repeat(8_000) + "0.5]", false);
+            harness.processElement(new StreamRecord<>(CallResult.success(request(), vector, metric())));
+
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(deadLetters(harness)).extracting(DeadLetter::outputBytes)
+                    .containsExactly((long) RecordSize.of(3, RecordJson.completion(vector).length, 0));
+        }
+    }
+
+    @Test
     void passesFailedCallsOnUnchanged() throws Exception {
         try (var harness = harness(MIB)) {
             DeadLetter failed = DeadLetter.failedRequest(request(), ErrorKind.SERVER_ERROR, 503, null, "HTTP 503",
