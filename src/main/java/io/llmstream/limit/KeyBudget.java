@@ -247,8 +247,19 @@ final class KeyBudget {
     void restoreTats(long[] source, int offset, long nowMicros) {
         for (int limit = 0; limit < LIMITS; limit++) {
             tats[limit] = Math.max(tats[limit], source[offset + limit]);
-            if ((limit == RPM || limit == TPM) && limits[limit] > 0) {
-                tats[limit] = Math.max(tats[limit], nowMicros + tolerances[limit]);
+        }
+        startWithoutBurst(nowMicros);
+    }
+
+    /**
+     * Empties the per-minute buckets at {@code nowMicros} but for one request (one token of a TPM limit): the
+     * key goes at its rate from there, without a burst, until an idle spell fills the buckets again.
+     */
+    void startWithoutBurst(long nowMicros) {
+        for (int limit : new int[] {RPM, TPM}) {
+            if (limits[limit] > 0) {
+                long oneUnit = costMicros(limit, 1, nowMicros);
+                tats[limit] = Math.max(tats[limit], nowMicros + Math.max(0, tolerances[limit] - oneUnit));
             }
         }
     }

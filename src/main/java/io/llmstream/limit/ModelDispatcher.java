@@ -71,6 +71,12 @@ public final class ModelDispatcher {
         for (int i = 0; i < apiKeys.size(); i++) {
             keys.add(new KeyBudget(i, apiKeys.get(i), model, endpoint, shards));
         }
+        // No burst at the start either: another run of the job (or another client of the key) may just have
+        // emptied the provider's bucket, and the first connections' setup bunches the first requests' arrival.
+        long now = timer.nowMicros();
+        for (KeyBudget key : keys) {
+            key.startWithoutBurst(now);
+        }
     }
 
     /** Queues a request for budget; its admission runs now if it may go now, else later on the timer. */

@@ -52,15 +52,20 @@ class ModelDispatcherTest {
     }
 
     @Test
-    void letsTheBurstOutAtOnceThenPacesAtTheRpm() {
+    void startsAtTheRpmWithoutABurstAndLetsTheBurstOutAfterAnIdleSpell() {
         ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 500ms");
+        for (int i = 0; i < 3; i++) {
+            dispatcher.submit(ticket("s" + i, 0, 1));
+        }
+        timer.advanceBy(1_000_000);
         for (int i = 0; i < 8; i++) {
             dispatcher.submit(ticket("r" + i, 0, 1));
         }
         timer.advanceBy(1_000_000);
 
-        assertThat(admitted).containsExactly("r0@k0@0", "r1@k0@0", "r2@k0@0", "r3@k0@0", "r4@k0@0",
-                "r5@k0@100", "r6@k0@200", "r7@k0@300");
+        assertThat(admitted).containsExactly("s0@k0@0", "s1@k0@100", "s2@k0@200",
+                "r0@k0@1000", "r1@k0@1000", "r2@k0@1000", "r3@k0@1000", "r4@k0@1000",
+                "r5@k0@1100", "r6@k0@1200", "r7@k0@1300");
     }
 
     @Test
@@ -98,19 +103,20 @@ class ModelDispatcherTest {
         }
         timer.advanceBy(1_000_000);
 
-        assertThat(admitted).as("no burst: the first waits one interval").containsExactly("r0@k0@100", "r1@k0@200",
-                "r2@k0@300");
+        assertThat(admitted).as("no burst: one at once, then at the rate").containsExactly("r0@k0@0", "r1@k0@100",
+                "r2@k0@200");
     }
 
     @Test
     void chargesTokensAgainstTheTpmAndLetsABigRequestGoOnAFullBucket() {
         ModelDispatcher dispatcher = dispatcher("[a]", "tpm: 6000, burst: 1s");   // 100 tokens a second
+        timer.advanceBy(1_000_000);   // the bucket fills: the start grants no burst
         dispatcher.submit(ticket("small", 0, 100));
         dispatcher.submit(ticket("big", 0, 500));
         dispatcher.submit(ticket("after", 0, 100));
         timer.advanceBy(10_000_000);
 
-        assertThat(admitted).containsExactly("small@k0@0", "big@k0@1000", "after@k0@6000");
+        assertThat(admitted).containsExactly("small@k0@1000", "big@k0@2000", "after@k0@7000");
     }
 
     @Test
