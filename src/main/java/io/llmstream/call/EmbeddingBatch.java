@@ -187,12 +187,13 @@ final class EmbeddingBatch {
     }
 
     /**
-     * An input's share of the batch's metric event: its own tokens and wait; the 429s the request met are
-     * counted once, on the first input, so that the windows' sums stay those of the provider.
+     * An input's share of the batch's metric event: its own tokens and wait; the attempts and 429s the request
+     * made are counted once, on the first input, so that the windows' sums stay those of the provider.
      */
     private static MetricEvent memberMetric(MetricEvent batch, ErrorKind kind, long waitMs, int promptTokens,
             long chargedTokens, boolean first) {
-        return new MetricEvent(batch.model(), batch.keyId(), kind, batch.attempts(), batch.latencyMs(), waitMs,
+        return new MetricEvent(batch.model(), batch.keyId(), kind, first ? batch.attempts() : 0, batch.latencyMs(),
+                waitMs,
                 promptTokens, 0, chargedTokens, first ? batch.rateLimitedResponses() : 0, batch.fallback(),
                 batch.providerLatencyMs(), -1);
     }

@@ -65,7 +65,8 @@ public final class WindowAccumulator {
             firstToken.record(event.firstTokenMs());
         }
         if (event.keyId() != null) {
-            addForKey(event.keyId(), 1, event.chargedTokens(), event.rateLimitedResponses());
+            // Requests the key sent: a merged request's or an embeddings batch's are on its first prompt only.
+            addForKey(event.keyId(), event.attempts(), event.chargedTokens(), event.rateLimitedResponses());
         }
     }
 

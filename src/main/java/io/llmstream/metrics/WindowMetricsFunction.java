@@ -53,8 +53,9 @@ public final class WindowMetricsFunction
                     utilization(totals.keyRequests[i] * perMinute, limits == null ? 0 : limits.rpm() * weight),
                     utilization(totals.keyChargedTokens[i] * perMinute, limits == null ? 0 : limits.tpm() * weight));
         }
-        // Cache hits made no request of the provider.
-        double requestUtilization = utilization((totals.requests - totals.cacheHits) * perMinute,
+        // What the provider's RPM counts: every attempt sent (retries too), a merged request or an embeddings
+        // batch once, a cache hit not at all.
+        double requestUtilization = utilization(totals.attempts * perMinute,
                 limits == null ? 0 : limits.rpm() * totalWeight);
         double tokenUtilization = utilization(totals.chargedTokens * perMinute,
                 limits == null ? 0 : limits.tpm() * totalWeight);

@@ -130,5 +130,8 @@ class EmbeddingsIT {
                 .isLessThanOrEqualTo(admittedTokens).isGreaterThan(admittedTokens * 9 / 10);
         assertThat(KafkaJobRuns.sum(kafka.bootstrapServers(), "llmstream-metrics", "requests"))
                 .as("every record that reached the call stage, one metric event each").isEqualTo(INPUTS + CHATS);
+        assertThat(KafkaJobRuns.sum(kafka.bootstrapServers(), "llmstream-metrics", "attempts"))
+                .as("a batch's attempts counted once, not once per input: at most the requests the provider saw")
+                .isLessThanOrEqualTo(stats.requests()).isGreaterThanOrEqualTo(CHATS + 12L);
     }
 }

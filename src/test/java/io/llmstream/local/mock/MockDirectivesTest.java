@@ -153,4 +153,16 @@ class MockDirectivesTest {
                 .containsExactly(Map.entry("retry-after", "Thu, 05 Mar 2026 07:08:13 GMT"));
         assertThat(new Step(Action.STATUS, 429, 1, null, null, null).headers(now)).isEmpty();
     }
+
+    @Test
+    void aStepGivenBackPlaysInTheTextsNextRequest() {
+        MockDirectives directives = new MockDirectives();
+        String text = "[[mock:429x1,503x1]] text 17";
+
+        assertThat(directives.next(text)).get().extracting(MockDirectives.Step::status).isEqualTo(429);
+        directives.giveBack(text);
+        assertThat(directives.next(text)).get().extracting(MockDirectives.Step::status).isEqualTo(429);
+        assertThat(directives.next(text)).get().extracting(MockDirectives.Step::status).isEqualTo(503);
+        assertThat(directives.next(text)).isEmpty();
+    }
 }

@@ -159,6 +159,17 @@ final class MockDirectives {
         return Optional.empty();
     }
 
+    /**
+     * Takes back the step {@link #next} last gave for this text, which did not play (another input's refusal
+     * answered the request it came in), so the text's script plays it in its next request.
+     */
+    void giveBack(String text) {
+        Progress script = text == null ? null : progress.get(text);
+        if (script != null) {
+            script.seen().decrementAndGet();
+        }
+    }
+
     /** The steps of the first directive in a text; empty when there is none. */
     static List<Step> parse(String text) {
         Matcher m = DIRECTIVE.matcher(text);

@@ -21,7 +21,8 @@ import java.util.Map;
  *
  * <p>Directives ({@link MockDirectives}) sit in an input's text and play per request that carries that
  * input: a refusal step of any input (a status, {@code reset}, {@code hang}, {@code malformed},
- * {@code context_length_exceeded}, {@code insufficient_quota}) answers the whole request; {@code no_vector}
+ * {@code context_length_exceeded}, {@code insufficient_quota}) answers the whole request, and the other
+ * inputs' steps do not play in it but in their next request; {@code no_vector}
  * leaves that input's item out of the answer and {@code dup_index} gives its item, with its own vector,
  * the index of the next input (of the one before, for the last; for a lone input its item comes twice), so
  * that index comes twice, first with the wrong vector, and its own not at all.
@@ -71,17 +72,27 @@ final class MockEmbeddings {
         }
         List<MockDirectives.Step> steps = new ArrayList<>(inputs.size());
         MockDirectives.Step refusal = null;
+        int refusing = -1;
         try {
             for (String input : inputs) {
                 MockDirectives.Step step = rt.directives.next(input).orElse(null);
                 steps.add(step);
                 if (refusal == null && step != null && !step.charged()) {
                     refusal = step;
+                    refusing = steps.size() - 1;
                 }
             }
         } catch (IllegalArgumentException e) {
             ex.error(MockErrors.invalidRequest(e.getMessage(), "input"));
             return;
+        }
+        if (refusal != null) {
+            // Only the refusing input's step plays; the others' wait for their next request.
+            for (int i = 0; i < inputs.size(); i++) {
+                if (i != refusing && steps.get(i) != null) {
+                    rt.directives.giveBack(inputs.get(i));
+                }
+            }
         }
         MockCounters.KeyModelCounters counters = rt.counters.keyModel(keyFingerprint, model);
         counters.request();
