@@ -192,18 +192,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
             call(call);
             return;
         }
-        call.startedAtMillis = System.currentTimeMillis();
-        AnswerCache.Lookup lookup;
-        synchronized (call) {
-            if (call.sealed) {
-                return;
-            }
-            lookup = cache.lookup(call.cacheKey(), call);
-            call.role = switch (lookup.found()) {
-                case ANSWER -> Role.HIT;
-                case IN_FLIGHT -> Role.WAITS;
-                case NOTHING -> Role.LEADS;
-            };
+        AnswerCache.Lookup lookup = call.lookUp(cache);
+        if (lookup == null) {
+            return;
         }
         switch (lookup.found()) {
             case ANSWER -> finish(call, CacheHit.of(call.paced.request(), lookup.answer(), call.sinceStart()));
@@ -234,14 +225,14 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (calls.remove(call.paced) == null) {
             return;
         }
-        Role role = call.seal();
+        InFlight.Role role = call.seal();
         gauges.finished(call.model());
         call.resultFuture.complete(Collections.singleton(result));
         call.done.complete(null);
         synchronized (lastById) {
             lastById.remove(call.paced.request().id(), call.done);
         }
-        if (role != Role.NONE) {
+        if (role != InFlight.Role.NONE) {
             settle(call, role, result);
         }
     }
@@ -252,14 +243,14 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      * timeout), nothing is kept and each waiter makes its own call, so each still ends in its own answer or
      * its own dead letter.
      */
-    private void settle(InFlight call, Role role, CallResult result) {
+    private void settle(InFlight call, InFlight.Role role, CallResult result) {
         AnswerCache<InFlight> cache = caches.get(call.model());
         Completion completion = result.completion();
         if (completion != null && !completion.cached()) {
             for (InFlight waiter : cache.answered(call.cacheKey(), completion)) {
                 finish(waiter, CacheHit.of(waiter.paced.request(), completion, waiter.sinceStart()));
             }
-        } else if (completion == null && role == Role.WAITS) {
+        } else if (completion == null && role == InFlight.Role.WAITS) {
             cache.withdraw(call.cacheKey(), call);
         } else if (completion == null) {
             for (InFlight waiter : cache.failed(call.cacheKey(), call)) {
@@ -314,88 +305,6 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         }
         if (budgets != null) {
             budgets.close();
-        }
-    }
-
-    /** A request's part in its model's cache. */
-    private enum Role {
-        /** Its model has no cache, or it has not had its turn. */
-        NONE,
-        /** Answered from a stored answer. */
-        HIT,
-        /** Waits for the call under way for the same request, or, if that failed, makes its own. */
-        WAITS,
-        /** Makes the call that repeats wait for. */
-        LEADS
-    }
-
-    /**
-     * A request in the stage: its call, where its answer goes, and a future the next one of its id waits
-     * for. Its call, role and end are guarded by the object, so that no call starts after its answer.
-     */
-    private static final class InFlight {
-        final PacedRequest paced;
-        final ResultFuture<CallResult> resultFuture;
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        volatile long startedAtMillis;
-        private String cacheKey;
-        private StageCall chat;
-        private Role role = Role.NONE;
-        private boolean sealed;
-
-        InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-            this.paced = paced;
-            this.resultFuture = resultFuture;
-        }
-
-        String model() {
-            return paced.request().model();
-        }
-
-        synchronized String cacheKey() {
-            if (cacheKey == null) {
-                cacheKey = RequestIdentity.of(paced.request());
-            }
-            return cacheKey;
-        }
-
-        long sinceStart() {
-            return Math.max(0, System.currentTimeMillis() - startedAtMillis);
-        }
-
-        /** Takes its call; false if it was answered or withdrawn meanwhile. */
-        synchronized boolean begin(StageCall call) {
-            if (sealed) {
-                return false;
-            }
-            chat = call;
-            return true;
-        }
-
-        /** Whether a waiter whose call failed is still to be answered, and so makes its own call. */
-        synchronized boolean callsOnItsOwn() {
-            return !sealed && chat == null;
-        }
-
-        /** Answered: no call starts after this; returns its role in the cache. */
-        synchronized Role seal() {
-            sealed = true;
-            return role;
-        }
-
-        /**
-         * Withdraws it (the operator's timeout, or close): it leaves its model's queue, an attempt in flight is
-         * aborted, and no call starts after this.
-         */
-        void withdraw() {
-            StageCall current;
-            synchronized (this) {
-                sealed = true;
-                current = chat;
-            }
-            if (current != null) {
-                current.cancel();
-            }
         }
     }
 

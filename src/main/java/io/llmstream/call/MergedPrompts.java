@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.config.ModelSettings;
 import io.llmstream.record.LlmRequest;
 
 import java.util.Iterator;
@@ -93,6 +94,18 @@ final class MergedPrompts {
         }
         String key = request.model() + "\n" + shard + "\n" + JSON.valueToTree(sorted);
         return new Mergeable(key, message.path("content").asText(), parameters);
+    }
+
+    /** The most tokens (prompt and completion) a merged request of the model may need; none if unlimited. */
+    static long tokenLimit(ModelSettings model) {
+        long limit = Long.MAX_VALUE;
+        if (model.contextWindow() > 0) {
+            limit = model.contextWindow();
+        }
+        if (model.hasTpmLimit()) {
+            limit = Math.min(limit, model.tpm());
+        }
+        return limit;
     }
 
     /** The completion tokens a merged request needs: each prompt's own budget plus the JSON around the answers. */

@@ -121,7 +121,7 @@ final class PromptMerger implements AutoCloseable {
                 return false;
             }
             Batch batch = open.get(mergeable.key());
-            if (batch != null && batch.tokens + member.tokens() > limit(model) - baseTokens(model)) {
+            if (batch != null && batch.tokens + member.tokens() > MergedPrompts.tokenLimit(model) - baseTokens(model)) {
                 full = take(batch);
                 batch = null;
             }
@@ -159,22 +159,11 @@ final class PromptMerger implements AutoCloseable {
         send(members);
     }
 
-    /** The most tokens (prompt and completion) a merged request of the model may need; none if unlimited. */
-    private static long limit(ModelSettings model) {
-        long limit = Long.MAX_VALUE;
-        if (model.contextWindow() > 0) {
-            limit = model.contextWindow();
-        }
-        if (model.hasTpmLimit()) {
-            limit = Math.min(limit, model.tpm());
-        }
-        return limit;
-    }
-
     /** Prompt tokens of a merged request of the model without prompts: system message and response format. */
     private int baseTokens(ModelSettings model) {
         return baseTokens.computeIfAbsent(model.name(), name -> estimator(model).estimatePrompt(
-                MergedPrompts.body(JsonNodeFactory.instance.objectNode(), List.of(), 0)) + MergedPrompts.REPLY_OVERHEAD_TOKENS);
+                MergedPrompts.body(JsonNodeFactory.instance.objectNode(), List.of(), 0))
+                + MergedPrompts.REPLY_OVERHEAD_TOKENS);
     }
 
     private TokenEstimator estimator(ModelSettings model) {
@@ -249,7 +238,7 @@ final class PromptMerger implements AutoCloseable {
         int n = live.size();
         if (result.deadLetter() != null) {
             DeadLetter failed = result.deadLetter();
-            Share[] shares = shares(live, result.metric(), new long[n]);
+            MergedShare[] shares = shares(live, result.metric(), new long[n]);
             boolean alone = ASKED_ALONE_AFTER.contains(failed.kind());
             if (alone) {
                 counters.askedAlone(model, n);
@@ -284,7 +273,7 @@ final class PromptMerger implements AutoCloseable {
             cut[i] = contents[i].length() < answer.length();
             answerTokens[i] = estimator.countText(contents[i]);
         }
-        Share[] shares = shares(live, result.metric(), answerTokens);
+        MergedShare[] shares = shares(live, result.metric(), answerTokens);
         counters.answered(model, answers.answered());
         counters.askedAlone(model, n - answers.answered());
         for (int i = 0; i < n; i++) {
@@ -298,12 +287,8 @@ final class PromptMerger implements AutoCloseable {
         }
     }
 
-    /**
-     * The merged call's counts split over its prompts: tokens in proportion (prompt tokens by each prompt's
-     * estimate, completion tokens by each answer's tokens, charged tokens by each prompt's own cost);
-     * attempts and 429s to the first, so that every count adds up to the merged call's once.
-     */
-    private Share[] shares(List<Member> live, MetricEvent metric, long[] answerTokens) {
+    /** The merged call's counts split over its prompts (see {@link MergedShare#split}). */
+    private static MergedShare[] shares(List<Member> live, MetricEvent metric, long[] answerTokens) {
         int n = live.size();
         long[] promptWeights = new long[n];
         long[] costWeights = new long[n];
@@ -312,41 +297,28 @@ final class PromptMerger implements AutoCloseable {
             promptWeights[i] = request.promptTokens();
             costWeights[i] = request.promptTokens() + (long) live.get(i).budget;
         }
-        long[] prompt = MergedUsage.split(metric.promptTokens(), promptWeights);
-        long[] completion = MergedUsage.split(metric.completionTokens(), answerTokens);
-        long[] charged = MergedUsage.split(metric.chargedTokens(), costWeights);
-        Share[] shares = new Share[n];
-        for (int i = 0; i < n; i++) {
-            shares[i] = new Share((int) prompt[i], (int) completion[i], charged[i], i == 0 ? metric.attempts() : 0,
-                    i == 0 ? metric.rateLimitedResponses() : 0);
-        }
-        return shares;
+        return MergedShare.split(metric, promptWeights, answerTokens, costWeights);
     }
 
     private static CallResult completion(Member member, int n, PacedRequest merged, Completion reply,
-            MetricEvent metric, String content, String finishReason, Share share) {
+            MetricEvent metric, String content, String finishReason, MergedShare share) {
         LlmRequest request = member.paced.request();
         long waitMs = member.waitMs(merged, reply.waitMs());
         Completion completion = new Completion(request.id(), reply.model(), content, finishReason, null,
-                share.promptTokens, share.completionTokens, share.promptTokens + share.completionTokens,
+                share.promptTokens(), share.completionTokens(), share.promptTokens() + share.completionTokens(),
                 reply.attempts(), reply.latencyMs(), waitMs, reply.firstTokenMs(), reply.fallbackFrom(),
                 reply.fallbackReason(), request.metadata(), false, n);
-        return CallResult.success(request, completion, new MetricEvent(metric.model(), metric.keyId(), null,
-                share.attempts, metric.latencyMs(), waitMs, share.promptTokens, share.completionTokens,
-                share.chargedTokens, share.rateLimited, metric.fallback(), metric.providerLatencyMs(),
-                metric.firstTokenMs()));
+        return CallResult.success(request, completion, share.event(metric, null, waitMs, metric.firstTokenMs()));
     }
 
-    private static CallResult deadLetter(Member member, int n, DeadLetter failed, MetricEvent metric, Share share) {
+    private static CallResult deadLetter(Member member, int n, DeadLetter failed, MetricEvent metric,
+            MergedShare share) {
         LlmRequest request = member.paced.request();
         long elapsed = Math.max(0, System.currentTimeMillis() - member.paced.pacedAtMillis());
         DeadLetter deadLetter = DeadLetter.failedRequest(request, failed.kind(), failed.status(), failed.code(),
                 "a merged request of " + n + " prompts failed: " + failed.message(), failed.attempts(),
                 failed.model(), failed.keyId(), elapsed);
-        return CallResult.failure(request, deadLetter, new MetricEvent(metric.model(), metric.keyId(),
-                failed.kind(), share.attempts, metric.latencyMs(), metric.waitMs(), share.promptTokens,
-                share.completionTokens, share.chargedTokens, share.rateLimited, metric.fallback(),
-                metric.providerLatencyMs(), -1));
+        return CallResult.failure(request, deadLetter, share.event(metric, failed.kind(), metric.waitMs(), -1));
     }
 
     /** Withdraws the merged calls in flight and drops the batches being filled; their prompts are withdrawn too. */
@@ -359,20 +331,6 @@ final class PromptMerger implements AutoCloseable {
         }
         merging.forEach(ChatCall::cancel);
         timer.shutdownNow();
-    }
-
-    /** A prompt's part of a merged call's counts. */
-    private record Share(int promptTokens, int completionTokens, long chargedTokens, int attempts, int rateLimited) {
-
-        /** The result of the prompt's own call, with its part of the merged call counted too. */
-        CallResult addedTo(CallResult result) {
-            MetricEvent m = result.metric();
-            MetricEvent counted = new MetricEvent(m.model(), m.keyId(), m.errorKind(), m.attempts() + attempts,
-                    m.latencyMs(), m.waitMs(), m.promptTokens() + promptTokens, m.completionTokens() + completionTokens,
-                    m.chargedTokens() + chargedTokens, m.rateLimitedResponses() + rateLimited, m.fallback(),
-                    m.providerLatencyMs(), m.firstTokenMs());
-            return new CallResult(result.completion(), result.deadLetter(), counted, result.request());
-        }
     }
 
     /** The prompts being collected for one merged request. */
@@ -424,7 +382,7 @@ final class PromptMerger implements AutoCloseable {
         }
 
         /** Asks it again on its own, its part of the merged call ({@code share}, if any) counted with it. */
-        void askAlone(Share share) {
+        void askAlone(MergedShare share) {
             if (!settled.compareAndSet(false, true)) {
                 return;
             }

@@ -3,13 +3,17 @@ package io.llmstream.call;
 import java.util.List;
 
 /**
- * Splits the prompt tokens a provider reports for a batch among its inputs in proportion to their
- * estimates, by largest remainders, so the shares are whole numbers that add up to the reported total.
+ * Splits a count a provider reports for one request (a merged request's or an embeddings batch's tokens)
+ * among the prompts or inputs it carried, in proportion to weights, by largest remainders: whole numbers
+ * that add up to the total exactly, so every count is counted once overall.
  */
 final class UsageShares {
     private UsageShares() {}
 
-    /** Each member's share; the members' own estimates when the provider reported none ({@code total} < 0). */
+    /**
+     * Each member's share of a batch's prompt tokens; the members' own estimates when the provider reported
+     * none ({@code total} < 0).
+     */
     static int[] split(int total, List<EmbeddingCall> members) {
         int[] estimates = new int[members.size()];
         for (int i = 0; i < estimates.length; i++) {
@@ -18,25 +22,49 @@ final class UsageShares {
         return split(total, estimates);
     }
 
+    /**
+     * As {@link #split(long, long[])}, but the estimates themselves when no total was reported
+     * ({@code total} < 0).
+     */
     static int[] split(int total, int[] estimates) {
-        int n = estimates.length;
         if (total < 0) {
             return estimates.clone();
         }
-        long sum = 0;
-        for (int estimate : estimates) {
-            sum += Math.max(0, estimate);
+        long[] weights = new long[estimates.length];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = estimates[i];
         }
-        int[] shares = new int[n];
+        long[] shares = split(total, weights);
+        int[] whole = new int[shares.length];
+        for (int i = 0; i < whole.length; i++) {
+            whole[i] = (int) shares[i];
+        }
+        return whole;
+    }
+
+    /**
+     * {@code total} in shares proportional to {@code weights} (negative weights count as 0); equal shares when
+     * no weight is positive. The shares add up to {@code total}; the rest after rounding down goes one by one to
+     * the largest remainders, ties to the first.
+     */
+    static long[] split(long total, long[] weights) {
+        int n = weights.length;
+        long[] shares = new long[n];
+        if (n == 0) {
+            return shares;
+        }
+        long sum = 0;
+        for (long weight : weights) {
+            sum += Math.max(0, weight);
+        }
         long[] remainders = new long[n];
         long given = 0;
         for (int i = 0; i < n; i++) {
-            // With no estimates to go by, the inputs share alike.
-            long weight = sum == 0 ? 1 : Math.max(0, estimates[i]);
-            long weights = sum == 0 ? n : sum;
-            long exact = (long) total * weight;
-            shares[i] = (int) (exact / weights);
-            remainders[i] = exact % weights;
+            long weight = sum == 0 ? 1 : Math.max(0, weights[i]);
+            long of = sum == 0 ? n : sum;
+            long exact = total * weight;
+            shares[i] = exact / of;
+            remainders[i] = exact % of;
             given += shares[i];
         }
         for (long left = total - given; left > 0; left--) {

@@ -13,7 +13,16 @@ import java.util.ArrayDeque;
  */
 final class CircuitBreaker {
     /** The breaker's state. */
-    enum State { CLOSED, OPEN, HALF_OPEN }
+    enum State {
+        CLOSED(0), OPEN(2), HALF_OPEN(1);
+
+        /** The state as a gauge shows it: 0 closed, 1 half-open, 2 open. */
+        final int gaugeValue;
+
+        State(int gaugeValue) {
+            this.gaugeValue = gaugeValue;
+        }
+    }
 
     private final BreakerSettings settings;
     private final ArrayDeque<long[]> outcomes = new ArrayDeque<>();

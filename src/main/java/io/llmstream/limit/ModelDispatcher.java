@@ -284,14 +284,7 @@ public final class ModelDispatcher {
 
     /** The circuit's state for a gauge: 0 closed, 1 half-open, 2 open. */
     public synchronized int circuitState() {
-        switch (breaker.state()) {
-            case OPEN:
-                return 2;
-            case HALF_OPEN:
-                return 1;
-            default:
-                return 0;
-        }
+        return breaker.state().gaugeValue;
     }
 
     /** Requests let out since the dispatcher was made, retries included. */
