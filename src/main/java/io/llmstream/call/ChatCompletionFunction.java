@@ -31,6 +31,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /**
  * The call stage: sends each request to its model's endpoint when its budget shard's dispatcher gives it
@@ -211,13 +212,13 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
         if (!call.begin(chat)) {
             return;
         }
+        BiConsumer<CallResult, Throwable> answer = (result, failure) -> finish(call,
+                result != null ? result : internalFailure(call.paced, failure));
         // With merge on, the merger may take a chat request into a merged one (and ask it alone if need be).
-        if (!embedding && merger != null && merger.offer(call.paced, (ChatCall) chat, (result, failure) -> finish(call,
-                result != null ? result : internalFailure(call.paced, failure)))) {
+        if (!embedding && merger != null && merger.offer(call.paced, (ChatCall) chat, answer)) {
             return;
         }
-        chat.start().whenComplete((result, failure) -> finish(call, result != null ? result
-                : internalFailure(call.paced, failure)));
+        chat.start().whenComplete(answer);
     }
 
     /** Answers a call once: whichever of its own end and the operator's timeout comes first. */
