@@ -1,11 +1,11 @@
 package io.llmstream;
 
+import io.llmstream.call.CallStageOperatorFactory;
 import io.llmstream.call.ChatCompletionFunction;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.RestartSettings;
 import io.llmstream.limit.ShardKeys;
-import io.llmstream.limit.ShardRouter;
 import io.llmstream.metrics.WallClockWatermarks;
 import io.llmstream.metrics.WindowAggregate;
 import io.llmstream.metrics.WindowMetricsFunction;
@@ -14,30 +14,29 @@ import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
-import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.WindowMetrics;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Builds the pipeline: source → parse → keyBy(budget shard) → shard router → async call (one to one, so
- * each shard's requests reach the one instance that holds and checkpoints its budget) → route → sinks,
- * with invalid input and failed calls to the dead-letter sink and per-model windows to the metrics sink.
+ * Builds the pipeline: source (parsing as it reads) → keyBy(budget shard) → async call (each shard's requests
+ * reach the one instance that holds and checkpoints its budget) → route → sinks, with invalid input and
+ * failed calls to the dead-letter sink and per-model windows to the metrics sink.
  * It takes its source and sinks, so tests wire in their own and {@link io.llmstream.job.JobMain}
  * wires Kafka. Every operator has a name and a stable uid, so savepoints survive upgrades.
  */
@@ -98,26 +97,25 @@ public final class LlmStreamJob {
         }
     }
 
-    /** Adds the pipeline, reading from a source, to the environment. */
-    public void build(StreamExecutionEnvironment env, Source<InputRecord, ?, ?> source, Sinks sinks) {
-        build(env.fromSource(source, WatermarkStrategy.noWatermarks(), "prompts source").uid("prompts-source"),
+    /** Adds the pipeline, reading from a source that parses as it reads, to the environment. */
+    public void build(StreamExecutionEnvironment env, Source<ParsedInput, ?, ?> source, Sinks sinks) {
+        buildParsed(env.fromSource(source, WatermarkStrategy.noWatermarks(), "prompts source").uid("prompts-source"),
                 sinks);
     }
 
-    /** Adds the pipeline after an input stream (tests feed their own). */
+    /** Adds the pipeline after a stream of raw input records (tests feed their own), parsing them first. */
     public void build(DataStream<InputRecord> input, Sinks sinks) {
-        SingleOutputStreamOperator<LlmRequest> requests = input
-                .process(new ParseFunction(config))
-                .name("parse prompts").uid("parse-prompts");
+        buildParsed(input.map(new ParseFunction(config)).name("parse prompts").uid("parse-prompts"), sinks);
+    }
 
-        SingleOutputStreamOperator<PacedRequest> paced = requests
-                .keyBy(ShardKeys.of(config))
-                .process(new ShardRouter(ShardKeys.of(config)))
-                .name("route to budget shards").uid("route-to-budget-shards");
-
-        // Forward: each shard's requests must reach the instance that holds its budget, so the call stage can
-        // have no other parallelism (Flink refuses to build a forward edge that changes it).
-        SingleOutputStreamOperator<CallResult> results = callApi(paced.forward())
+    /**
+     * The pipeline after parsing. The parsed inputs are partitioned by budget shard straight into the call
+     * stage, which holds and checkpoints the shards' budgets: no operator sits between the shuffle and the
+     * stage, because records that wait for budget wait in that shuffle, and only there (a hash exchange) can
+     * an unaligned checkpoint barrier overtake them whether Flink chains operators or not.
+     */
+    private void buildParsed(DataStream<ParsedInput> parsed, Sinks sinks) {
+        SingleOutputStreamOperator<CallResult> results = callApi(parsed.keyBy(ShardKeys.of(config)))
                 .name("call LLM API").uid("call-llm-api");
 
         SingleOutputStreamOperator<Completion> completions = results
@@ -128,7 +126,6 @@ public final class LlmStreamJob {
                 .name("completions sink").uid("completions-sink");
 
         completions.getSideOutput(ResultRouter.DEAD_LETTERS)
-                .union(requests.getSideOutput(ParseFunction.INVALID))
                 .sinkTo(sinks.deadLetters())
                 .name("dead-letter sink").uid("dead-letter-sink");
 
@@ -143,12 +140,11 @@ public final class LlmStreamJob {
                 .name("metrics sink").uid("metrics-sink");
     }
 
-    private SingleOutputStreamOperator<CallResult> callApi(DataStream<PacedRequest> paced) {
+    private SingleOutputStreamOperator<CallResult> callApi(KeyedStream<ParsedInput, String> byShard) {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
-        long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
-        int capacity = ChatCompletionFunction.stageCapacity(config);
-        return config.call().order() == CallSettings.Order.INPUT
-                ? AsyncDataStream.orderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity)
-                : AsyncDataStream.unorderedWait(paced, function, timeoutMillis, TimeUnit.MILLISECONDS, capacity);
+        CallStageOperatorFactory<ParsedInput, CallResult> operator = new CallStageOperatorFactory<>(function,
+                ChatCompletionFunction.stageCapacity(config), ChatCompletionFunction.operatorTimeout(config).toMillis(),
+                ChatCompletionFunction.longestIntervalMillis(config), config.call().order() == CallSettings.Order.INPUT);
+        return byShard.transform("call LLM API", TypeInformation.of(CallResult.class), operator);
     }
 }

@@ -1,5 +1,6 @@
 package io.llmstream.parse;
 
+import io.llmstream.record.ParsedInput;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.record.InputRecord;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,12 +40,12 @@ public class PromptParserBenchmark {
     }
 
     @Benchmark
-    public PromptParser.Parsed shortPrompt() {
+    public ParsedInput shortPrompt() {
         return parser.parse(shortPrompt, 0);
     }
 
     @Benchmark
-    public PromptParser.Parsed longChat() {
+    public ParsedInput longChat() {
         return parser.parse(longChat, 0);
     }
 }

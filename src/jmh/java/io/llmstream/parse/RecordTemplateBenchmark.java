@@ -1,5 +1,6 @@
 package io.llmstream.parse;
 
+import io.llmstream.record.ParsedInput;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.record.InputRecord;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -57,7 +58,7 @@ public class RecordTemplateBenchmark {
         check(enrichParser.parse(review, 0));
     }
 
-    private static void check(PromptParser.Parsed parsed) {
+    private static void check(ParsedInput parsed) {
         if (parsed.request() == null) {
             throw new IllegalStateException(parsed.deadLetter().message());
         }
@@ -68,17 +69,17 @@ public class RecordTemplateBenchmark {
     }
 
     @Benchmark
-    public PromptParser.Parsed plainPrompt() {
+    public ParsedInput plainPrompt() {
         return plainParser.parse(prompt, 0);
     }
 
     @Benchmark
-    public PromptParser.Parsed templatedRecord() {
+    public ParsedInput templatedRecord() {
         return templateParser.parse(review, 0);
     }
 
     @Benchmark
-    public PromptParser.Parsed templatedRecordForEnrichment() {
+    public ParsedInput templatedRecordForEnrichment() {
         return enrichParser.parse(review, 0);
     }
 }

@@ -12,6 +12,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.PacedRequest;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -48,7 +49,7 @@ import java.util.function.BiConsumer;
  * first makes a call (see {@link #start}). The cache is not checkpointed: a restart only costs repeats one
  * new call, and the answers still leave through the same transactional sinks.
  */
-public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest, CallResult>
+public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput, CallResult>
         implements CheckpointedFunction {
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChatCompletionFunction.class);
@@ -67,8 +68,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
     private transient JsonAnswerCheck answerCheck;
     private transient CallStageGauges gauges;
     private transient EmbeddingBatcher embeddings;
-    /** The requests in the stage, by identity: the operator hands the same object to its timeout. */
-    private transient Map<PacedRequest, InFlight> calls;
+    /** The requests in the stage, by identity of their input: the operator hands the same object to its timeout. */
+    private transient Map<ParsedInput, InFlight> calls;
     /** Per id, the done-future of its latest request in the stage (call.order: per-id). */
     private transient Map<String, CompletableFuture<Void>> lastById;
     /** The answer caches of the models that have one, by model name. */
@@ -88,6 +89,17 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      * letter (see {@link #timeout}).
      */
     public static Duration operatorTimeout(LlmStreamConfig config) {
+        long budgetWait = (long) (longestIntervalMillis(config) * stageCapacity(config));
+        Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
+        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK)
+                .plus(PromptMerger.extraStay(config));
+    }
+
+    /**
+     * The longest a request can wait for budget behind one other: the interval between two requests of the
+     * most limited shard (a whole minute where a request can take a shard's whole token budget).
+     */
+    public static long longestIntervalMillis(LlmStreamConfig config) {
         double longestIntervalMillis = 0;
         for (ModelSettings model : config.models().values()) {
             // A shard paces at its share of the limits.
@@ -99,10 +111,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
                 longestIntervalMillis = Math.max(longestIntervalMillis, 60_000d * slowdown);
             }
         }
-        long budgetWait = (long) (longestIntervalMillis * stageCapacity(config));
-        Duration ageing = config.call().priorityAging().multipliedBy(2L * CallSettings.PRIORITY_LEVELS);
-        return config.call().timeout().plusMillis(budgetWait).plus(ageing).plus(OPERATOR_TIMEOUT_SLACK)
-                .plus(PromptMerger.extraStay(config));
+        return (long) Math.ceil(longestIntervalMillis);
     }
 
     /**
@@ -166,10 +175,16 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      * go on.
      */
     @Override
-    public void asyncInvoke(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        InFlight call = new InFlight(paced, resultFuture);
+    public void asyncInvoke(ParsedInput input, ResultFuture<CallResult> resultFuture) {
+        LlmRequest request = input.request();
+        if (request == null) {
+            resultFuture.complete(Collections.singleton(CallResult.invalidInput(input.deadLetter())));
+            return;
+        }
+        PacedRequest paced = new PacedRequest(request, shardKeys.shardOf(request), System.currentTimeMillis());
+        InFlight call = new InFlight(input, paced, resultFuture);
         gauges.started(call.model());
-        calls.put(paced, call);
+        calls.put(input, call);
         CompletableFuture<Void> previous = null;
         if (config.call().order() == CallSettings.Order.PER_ID) {
             synchronized (lastById) {
@@ -223,7 +238,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
 
     /** Answers a call once: whichever of its own end and the operator's timeout comes first. */
     private void finish(InFlight call, CallResult result) {
-        if (calls.remove(call.paced) == null) {
+        if (calls.remove(call.input) == null) {
             return;
         }
         InFlight.Role role = call.seal();
@@ -268,14 +283,18 @@ public final class ChatCompletionFunction extends RichAsyncFunction<PacedRequest
      * job.
      */
     @Override
-    public void timeout(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
-        InFlight call = calls.get(paced);
+    public void timeout(ParsedInput input, ResultFuture<CallResult> resultFuture) {
+        InFlight call = calls.get(input);
         if (call == null) {
-            resultFuture.complete(Collections.singleton(deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage())));
+            // Only requests wait in the stage; an invalid input left at once.
+            resultFuture.complete(Collections.singleton(input.request() == null
+                    ? CallResult.invalidInput(input.deadLetter())
+                    : deadLetter(new PacedRequest(input.request(), shardKeys.shardOf(input.request()),
+                            System.currentTimeMillis()), ErrorKind.TIMEOUT, timeoutMessage())));
             return;
         }
         call.withdraw();
-        finish(call, deadLetter(paced, ErrorKind.TIMEOUT, timeoutMessage()));
+        finish(call, deadLetter(call.paced, ErrorKind.TIMEOUT, timeoutMessage()));
     }
 
     /** The budgets this instance holds; for tests. */

@@ -2,6 +2,7 @@ package io.llmstream.call;
 
 import io.llmstream.record.CallResult;
 import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 
 import java.util.concurrent.CompletableFuture;
@@ -11,6 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * for. Its call, role and end are guarded by the object, so that no call starts after its answer.
  */
 final class InFlight {
+    /** The input the async operator handed over, by whose identity its timeout finds this request. */
+    final ParsedInput input;
     final PacedRequest paced;
     final ResultFuture<CallResult> resultFuture;
     final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -32,7 +35,8 @@ final class InFlight {
         LEADS
     }
 
-    InFlight(PacedRequest paced, ResultFuture<CallResult> resultFuture) {
+    InFlight(ParsedInput input, PacedRequest paced, ResultFuture<CallResult> resultFuture) {
+        this.input = input;
         this.paced = paced;
         this.resultFuture = resultFuture;
     }

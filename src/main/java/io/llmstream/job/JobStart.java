@@ -3,7 +3,6 @@ package io.llmstream.job;
 import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaStartupCheck;
-import io.llmstream.parse.ParseFunction;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.JobExecutionResult;
 
@@ -45,8 +44,8 @@ public final class JobStart {
         out.printf("llmstream: finished in %.1f s: %d completions, %d dead letters (%d invalid input)%n",
                 result.getNetRuntime() / 1000.0,
                 counter(result, ResultRouter.COMPLETIONS_COUNTER),
-                counter(result, ResultRouter.DEAD_LETTERS_COUNTER) + counter(result, ParseFunction.INVALID_COUNTER),
-                counter(result, ParseFunction.INVALID_COUNTER));
+                counter(result, ResultRouter.DEAD_LETTERS_COUNTER) + counter(result, ResultRouter.INVALID_COUNTER),
+                counter(result, ResultRouter.INVALID_COUNTER));
     }
 
     private static long counter(JobExecutionResult result, String name) {

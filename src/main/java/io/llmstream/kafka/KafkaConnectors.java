@@ -4,7 +4,7 @@ import io.llmstream.config.KafkaSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
-import io.llmstream.record.InputRecord;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.RecordJson;
 import io.llmstream.record.WindowMetrics;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -21,14 +21,15 @@ import java.util.Properties;
 public final class KafkaConnectors {
     private KafkaConnectors() {}
 
-    public static KafkaSource<InputRecord> source(LlmStreamConfig config) {
+    /** The input topic, each record parsed as it is read ({@link InputDeserializer}). */
+    public static KafkaSource<ParsedInput> source(LlmStreamConfig config) {
         KafkaSettings kafka = config.kafka();
-        KafkaSourceBuilder<InputRecord> builder = KafkaSource.<InputRecord>builder()
+        KafkaSourceBuilder<ParsedInput> builder = KafkaSource.<ParsedInput>builder()
                 .setBootstrapServers(kafka.bootstrapServers())
                 .setTopics(kafka.topics().input())
                 .setGroupId(kafka.groupId())
                 .setStartingOffsets(startingOffsets(kafka.startingOffsets()))
-                .setDeserializer(new InputDeserializer())
+                .setDeserializer(new InputDeserializer(config))
                 .setProperties(clientProperties(kafka))
                 .setProperty("client.id.prefix", kafka.groupId() + "-source");
         if (config.job().bounded()) {

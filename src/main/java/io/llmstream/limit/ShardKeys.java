@@ -3,6 +3,7 @@ package io.llmstream.limit;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.record.LlmRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 
@@ -33,7 +34,7 @@ import java.util.Set;
  * answer the repeats; records sharing an id but asking different things may then be in different shards,
  * and {@code call.order: per-id} orders only those that land together.
  */
-public final class ShardKeys implements KeySelector<LlmRequest, String> {
+public final class ShardKeys implements KeySelector<ParsedInput, String> {
     private static final long serialVersionUID = 1L;
     /** Salts tried before settling for a key that shares an instance with another shard. */
     private static final int MAX_SALT = 10_000;
@@ -43,6 +44,8 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
     private final Map<String, Boolean> limitedGroups = new HashMap<>();
     /** The models whose requests shard by body, so that repeats meet their cache. */
     private final Set<String> shardedByBody = new HashSet<>();
+    /** Keys for inputs that are not requests, one per instance: they only pass through the call stage. */
+    private String[] invalidKeys;
 
     private ShardKeys(ModelGroups groups) {
         this.groups = groups;
@@ -73,6 +76,10 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
             keys.keysOfGroup.put(group, shardKeys);
             keys.limitedGroups.put(group, limited);
         }
+        keys.invalidKeys = new String[parallelism];
+        for (int instance = 0; instance < parallelism; instance++) {
+            keys.invalidKeys[instance] = spreadKey("invalid-input", instance, parallelism, maxParallelism);
+        }
         for (ModelSettings model : config.models().values()) {
             if (model.cache().enabled()) {
                 keys.shardedByBody.add(model.name());
@@ -99,7 +106,11 @@ public final class ShardKeys implements KeySelector<LlmRequest, String> {
     }
 
     @Override
-    public String getKey(LlmRequest request) {
+    public String getKey(ParsedInput input) {
+        LlmRequest request = input.request();
+        if (request == null) {
+            return invalidKeys[Math.floorMod(input.deadLetter().id().hashCode(), invalidKeys.length)];
+        }
         String group = groups.groupOf(request.model());
         return keysOfGroup.get(group)[shardOf(group, request)];
     }

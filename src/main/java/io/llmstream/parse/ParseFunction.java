@@ -1,28 +1,22 @@
 package io.llmstream.parse;
 
 import io.llmstream.config.LlmStreamConfig;
-import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
-import io.llmstream.record.LlmRequest;
-import org.apache.flink.api.common.accumulators.LongCounter;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
+import org.apache.flink.api.common.functions.RichMapFunction;
 
-/** The parse stage: valid prompts go on, invalid ones to the {@link #INVALID} side output. */
-public final class ParseFunction extends ProcessFunction<InputRecord, LlmRequest> {
+/**
+ * The parse stage as an operator, for inputs that are already a stream of {@link InputRecord}s (tests). The
+ * job reads Kafka through {@link io.llmstream.kafka.InputDeserializer}, which parses in the source itself:
+ * an operator between the source and the call stage's shuffle would be a forward exchange, where a checkpoint
+ * barrier waits behind every record that waits for budget once chaining is off.
+ */
+public final class ParseFunction extends RichMapFunction<InputRecord, ParsedInput> {
     private static final long serialVersionUID = 1L;
-
-    /** Dead letters of kind invalid_input. */
-    public static final OutputTag<DeadLetter> INVALID = new OutputTag<>("invalid-input") {};
-
-    /** Job accumulator: inputs that were not valid prompts. */
-    public static final String INVALID_COUNTER = "llmstream-invalid-inputs";
 
     private final LlmStreamConfig config;
     private transient PromptParser parser;
-    private transient LongCounter invalidInputs;
 
     public ParseFunction(LlmStreamConfig config) {
         this.config = config;
@@ -31,17 +25,10 @@ public final class ParseFunction extends ProcessFunction<InputRecord, LlmRequest
     @Override
     public void open(OpenContext openContext) {
         parser = new PromptParser(config);
-        invalidInputs = getRuntimeContext().getLongCounter(INVALID_COUNTER);
     }
 
     @Override
-    public void processElement(InputRecord record, Context ctx, Collector<LlmRequest> out) {
-        PromptParser.Parsed parsed = parser.parse(record, ctx.timerService().currentProcessingTime());
-        if (parsed.request() != null) {
-            out.collect(parsed.request());
-        } else {
-            ctx.output(INVALID, parsed.deadLetter());
-            invalidInputs.add(1);
-        }
+    public ParsedInput map(InputRecord record) {
+        return parser.parse(record, System.currentTimeMillis());
     }
 }

@@ -14,6 +14,7 @@ import io.llmstream.measure.TokenEstimator;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.LlmRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 
 import java.nio.ByteBuffer;
@@ -57,11 +58,8 @@ public final class PromptParser {
         this.enrichTarget = records.enriches() ? new EnrichTarget(records.field(), records.metaField()) : null;
     }
 
-    /** The outcome of parsing one record: exactly one of request and dead letter is set. */
-    public record Parsed(LlmRequest request, DeadLetter deadLetter) {}
-
     /** Parses one record; never throws for bad input. */
-    public Parsed parse(InputRecord record, long nowMillis) {
+    public ParsedInput parse(InputRecord record, long nowMillis) {
         String fallbackId = record.coordinates();
         byte[] value = record.value();
         if (value == null) {
@@ -90,8 +88,8 @@ public final class PromptParser {
             return invalid(fallbackId, "the value must be a JSON object, was " + describe(tree), text, record);
         }
         try {
-            return new Parsed(toRequest(shape((ObjectNode) tree, fallbackId), fallbackId, text, value.length,
-                    nowMillis, record.position()), null);
+            return ParsedInput.valid(toRequest(shape((ObjectNode) tree, fallbackId), fallbackId, text, value.length,
+                    nowMillis, record.position()));
         } catch (InvalidPrompt e) {
             return invalid(e.id, e.getMessage(), text, record);
         }
@@ -271,7 +269,7 @@ public final class PromptParser {
      * larger than a record may be keeps only its first bytes: the dead-letter sink could write no more,
      * and megabytes need not travel through the job to be cut there.
      */
-    private Parsed invalid(String id, String message, String text, InputRecord record) {
+    private ParsedInput invalid(String id, String message, String text, InputRecord record) {
         byte[] value = record.value();
         int maxBytes = config.kafka().maxRequestSize();
         String input = null;
@@ -280,7 +278,7 @@ public final class PromptParser {
         } else if (value != null) {
             input = text != null ? text : new String(value, StandardCharsets.UTF_8);
         }
-        return new Parsed(null, DeadLetter.invalidInput(id, message, input, value == null ? 0 : value.length,
+        return ParsedInput.invalid(DeadLetter.invalidInput(id, message, input, value == null ? 0 : value.length,
                 value != null && value.length > maxBytes, record.position()));
     }
 

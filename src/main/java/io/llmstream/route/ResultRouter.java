@@ -15,7 +15,8 @@ import org.apache.flink.util.OutputTag;
 import java.util.Locale;
 
 /**
- * The route stage: completions go on, dead letters and metric events to side outputs. A completion too
+ * The route stage: completions go on, dead letters and metric events to side outputs (invalid inputs, which
+ * made no call, only to the dead letters). A completion too
  * large for a Kafka record goes to the dead letters as {@code output_too_large}: written, it would fail
  * the sink, and the restarted job would ask again and fail again.
  */
@@ -31,12 +32,15 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     public static final String COMPLETIONS_COUNTER = "llmstream-completions";
     /** Job accumulator: failed calls written as dead letters, completions too large to write included. */
     public static final String DEAD_LETTERS_COUNTER = "llmstream-failed-calls";
+    /** Job accumulator: inputs that were not valid prompts, written as dead letters. */
+    public static final String INVALID_COUNTER = "llmstream-invalid-inputs";
 
     private final int maxRecordBytes;
     /** With records.output: enrich, completions carry their input record to the sink. */
     private final RecordsSettings records;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
+    private transient LongCounter invalidInputs;
     private transient RouteMetrics metrics;
 
     /** @param maxRecordBytes the largest record the sinks may write: {@code kafka.properties.max.request.size} */
@@ -57,11 +61,17 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     public void open(OpenContext openContext) {
         completionsWritten = getRuntimeContext().getLongCounter(COMPLETIONS_COUNTER);
         deadLettersWritten = getRuntimeContext().getLongCounter(DEAD_LETTERS_COUNTER);
+        invalidInputs = getRuntimeContext().getLongCounter(INVALID_COUNTER);
         metrics = new RouteMetrics(getRuntimeContext().getMetricGroup());
     }
 
     @Override
     public void processElement(CallResult result, Context ctx, Collector<Completion> out) {
+        if (result.isInvalidInput()) {
+            ctx.output(DEAD_LETTERS, result.deadLetter());
+            invalidInputs.add(1);
+            return;
+        }
         MetricEvent metric = result.metric();
         Completion completion = result.completion();
         if (completion != null && records.enriches()) {

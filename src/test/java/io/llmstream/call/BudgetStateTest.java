@@ -8,12 +8,11 @@ import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import io.llmstream.record.CallResult;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -52,18 +51,17 @@ class BudgetStateTest {
                 "job: {parallelism: " + parallelism + "}");
     }
 
-    private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config,
+    private static OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness(LlmStreamConfig config,
             int parallelism, int instance) throws Exception {
-        OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(new ChatCompletionFunction(config), 60_000, 10,
-                        AsyncDataStream.OutputMode.UNORDERED), MAX_PARALLELISM, parallelism, instance);
+        OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
+                CallStageHarness.factory(new ChatCompletionFunction(config), 60_000, 10, AsyncDataStream.OutputMode.UNORDERED), MAX_PARALLELISM, parallelism, instance);
         harness.getStreamConfig().setupNetworkInputs(
-                TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()));
+                TypeInformation.of(ParsedInput.class).createSerializer(new SerializerConfigImpl()));
         harness.getStreamConfig().serializeAllConfigs();
         return harness;
     }
 
-    private static BudgetShards budgets(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+    private static BudgetShards budgets(OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness) {
         return CallStageHarness.function(harness).budgets();
     }
 

@@ -11,7 +11,7 @@ import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -51,15 +51,15 @@ class CachedCallsTest {
     }
 
     /** A request of m1 with its own id and metadata; the body is what the cache compares. */
-    private static PacedRequest paced(String id, String prompt) {
+    private static ParsedInput paced(String id, String prompt) {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}],\"temperature\":0}";
         String input = "{\"id\":\"" + id + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, "{\"n\":\"" + id + "\"}", 10, 0, input,
                 input.length(), System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
-        return new PacedRequest(request, 0, System.currentTimeMillis());
+        return ParsedInput.valid(request);
     }
 
-    private static List<CallResult> run(LlmStreamConfig config, int capacity, PacedRequest... requests)
+    private static List<CallResult> run(LlmStreamConfig config, int capacity, ParsedInput... requests)
             throws Exception {
         return CallStageHarness.run(config, OPERATOR_TIMEOUT_MS, capacity, AsyncDataStream.OutputMode.ORDERED,
                 List.of(requests));

@@ -7,7 +7,7 @@ import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.ErrorKind;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CallCapacityTest {
     private static final long OPERATOR_TIMEOUT_MS = 60_000;
 
-    private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config,
+    private static OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness(LlmStreamConfig config,
             int capacity) throws Exception {
         return CallStageHarness.open(config, OPERATOR_TIMEOUT_MS, capacity, AsyncDataStream.OutputMode.UNORDERED);
     }

@@ -12,12 +12,11 @@ import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
@@ -57,24 +56,23 @@ class ChatCompletionFunctionTest {
                 call);
     }
 
-    private static Supplier<PacedRequest> paced(String id, String prompt) {
+    private static Supplier<ParsedInput> paced(String id, String prompt) {
         return () -> pacedNow(id, prompt);
     }
 
-    private static PacedRequest pacedNow(String id, String prompt) {
+    private static ParsedInput pacedNow(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
         String input = "{\"prompt\": \"" + prompt + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.getBytes(StandardCharsets.UTF_8).length,
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 7));
-        return new PacedRequest(request, 0, System.currentTimeMillis());
+        return ParsedInput.valid(request);
     }
 
-    private static OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness(LlmStreamConfig config)
+    private static OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness(LlmStreamConfig config)
             throws Exception {
-        OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(new ChatCompletionFunction(config), OPERATOR_TIMEOUT_MS, 10,
-                        AsyncDataStream.OutputMode.ORDERED),
-                TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()));
+        OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness = new OneInputStreamOperatorTestHarness<>(
+                CallStageHarness.factory(new ChatCompletionFunction(config), OPERATOR_TIMEOUT_MS, 10, AsyncDataStream.OutputMode.ORDERED),
+                TypeInformation.of(ParsedInput.class).createSerializer(new SerializerConfigImpl()));
         harness.open();
         return harness;
     }
@@ -84,9 +82,9 @@ class ChatCompletionFunctionTest {
      * The requests are made after the operator opened, as the pacer chained before it makes them.
      */
     @SafeVarargs
-    private static List<CallResult> call(LlmStreamConfig config, Supplier<PacedRequest>... requests) throws Exception {
+    private static List<CallResult> call(LlmStreamConfig config, Supplier<ParsedInput>... requests) throws Exception {
         try (var harness = harness(config)) {
-            for (Supplier<PacedRequest> request : requests) {
+            for (Supplier<ParsedInput> request : requests) {
                 harness.processElement(new StreamRecord<>(request.get(), 0));
             }
             harness.endInput();
@@ -94,7 +92,7 @@ class ChatCompletionFunctionTest {
         }
     }
 
-    private static List<CallResult> results(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+    private static List<CallResult> results(OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness) {
         List<CallResult> results = new ArrayList<>();
         for (Object element : harness.getOutput()) {
             if (element instanceof StreamRecord) {
@@ -294,7 +292,7 @@ class ChatCompletionFunctionTest {
     }
 
     /** The dispatcher of m1 in the harness's call stage, with its one request of the day spent. */
-    private static ModelDispatcher spentDispatcher(OneInputStreamOperatorTestHarness<PacedRequest, CallResult> harness) {
+    private static ModelDispatcher spentDispatcher(OneInputStreamOperatorTestHarness<ParsedInput, CallResult> harness) {
         ModelDispatcher dispatcher = CallStageHarness.dispatcher(harness, "m1");
         dispatcher.submit(new Ticket(0, 1, 1, 1, 0, 0, new Ticket.Admission() {
             @Override
@@ -335,7 +333,7 @@ class ChatCompletionFunctionTest {
                 .apiKeys(List.of("good", "revoked")).revokedKeys(List.of("revoked")).build())) {
             LlmStreamConfig config = TestConfigs.withEndpoint(strict.baseUrl(), "models: {m1: {endpoint: mock}}",
                     "endpoints: {mock: {api-keys: [good, revoked]}}");
-            List<Supplier<PacedRequest>> requests = new ArrayList<>();
+            List<Supplier<ParsedInput>> requests = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 requests.add(paced("k" + i, "key pool " + i));
             }

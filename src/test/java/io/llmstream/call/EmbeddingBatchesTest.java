@@ -13,7 +13,7 @@ import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.junit.jupiter.api.AfterAll;
@@ -57,7 +57,7 @@ class EmbeddingBatchesTest {
                         + "max-backoff: 50ms}}");
     }
 
-    private static PacedRequest input(String model, String id, String text, int tokens, String parameters) {
+    private static ParsedInput input(String model, String id, String text, int tokens, String parameters) {
         ObjectNode body = JSON.createObjectNode().put("input", text);
         if (parameters != null) {
             try {
@@ -69,18 +69,18 @@ class EmbeddingBatchesTest {
         String value = "{\"id\": \"" + id + "\", \"input\": \"" + text + "\"}";
         LlmRequest request = new LlmRequest(id, model, 0, body.toString(), "{\"n\":\"" + id + "\"}", tokens, 0, value,
                 value.length(), System.currentTimeMillis(), new SourcePosition("prompts", 0, 1));
-        return new PacedRequest(request, 0, System.currentTimeMillis());
+        return ParsedInput.valid(request);
     }
 
-    private static List<PacedRequest> inputs(String model, int count, String prefix) {
-        List<PacedRequest> inputs = new ArrayList<>();
+    private static List<ParsedInput> inputs(String model, int count, String prefix) {
+        List<ParsedInput> inputs = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             inputs.add(input(model, prefix + i, prefix + " text number " + i, 5, null));
         }
         return inputs;
     }
 
-    private static List<CallResult> run(LlmStreamConfig config, List<PacedRequest> requests) throws Exception {
+    private static List<CallResult> run(LlmStreamConfig config, List<ParsedInput> requests) throws Exception {
         return CallStageHarness.run(config, 30_000, 64, AsyncDataStream.OutputMode.UNORDERED, requests);
     }
 
@@ -111,21 +111,21 @@ class EmbeddingBatchesTest {
         }
     }
 
-    private static String textOf(PacedRequest paced) throws Exception {
+    private static String textOf(ParsedInput paced) throws Exception {
         return JSON.readTree(paced.request().body()).get("input").asText();
     }
 
     @Test
     void eachInputGetsTheVectorOfItsOwnTextInBatchesOfMaxInputs() throws Exception {
         LlmStreamConfig config = config("{e-count: {endpoint: mock, kind: embedding, batch: {max-inputs: 4, max-wait: 200ms}}}");
-        List<PacedRequest> requests = inputs("e-count", 10, "count");
+        List<ParsedInput> requests = inputs("e-count", 10, "count");
 
         List<CallResult> results = run(config, requests);
 
         Map<String, Completion> byId = completionsById(results);
         assertThat(byId).hasSize(10);
         long promptTokens = 0;
-        for (PacedRequest request : requests) {
+        for (ParsedInput request : requests) {
             Completion completion = byId.get(request.request().id());
             assertOwnVector(completion, textOf(request), MOCK_DIMS);
             assertThat(completion.model()).isEqualTo("e-count");
@@ -173,10 +173,10 @@ class EmbeddingBatchesTest {
         // would cut a batch every 50 ms, some 30 requests.
         LlmStreamConfig config = config("{e-budget: {endpoint: mock, kind: embedding, rpm: 60, "
                 + "batch: {max-inputs: 100, max-wait: 50ms}}}");
-        List<PacedRequest> requests = inputs("e-budget", 60, "budget");
+        List<ParsedInput> requests = inputs("e-budget", 60, "budget");
         List<CallResult> results;
         try (var harness = CallStageHarness.open(config, 30_000, 200, AsyncDataStream.OutputMode.UNORDERED)) {
-            for (PacedRequest request : requests) {
+            for (ParsedInput request : requests) {
                 harness.processElement(new org.apache.flink.streaming.runtime.streamrecord.StreamRecord<>(request, 0));
                 Thread.sleep(25);
             }
@@ -186,7 +186,7 @@ class EmbeddingBatchesTest {
 
         Map<String, Completion> byId = completionsById(results);
         assertThat(byId).hasSize(60);
-        for (PacedRequest request : requests) {
+        for (ParsedInput request : requests) {
             assertOwnVector(byId.get(request.request().id()), textOf(request), MOCK_DIMS);
         }
         assertThat(requestsTo("e-budget")).as("about one request per second of arrivals").isBetween(2L, 4L);
@@ -195,7 +195,7 @@ class EmbeddingBatchesTest {
     @Test
     void inputsWithOtherParametersGoInOtherBatches() throws Exception {
         LlmStreamConfig config = config("{e-params: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-params", "p0", "params zero", 3, null),
                 input("e-params", "p1", "params one", 3, "{\"dimensions\": 8}"),
                 input("e-params", "p2", "params two", 3, null),
@@ -215,7 +215,7 @@ class EmbeddingBatchesTest {
     @Test
     void aMissingOrRepeatedIndexIsAskedAgainAndNeverGivenAnothersVector() throws Exception {
         LlmStreamConfig config = config("{e-index: {endpoint: mock, kind: embedding, batch: {max-inputs: 4, max-wait: 100ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-index", "i0", "index zero", 3, null),
                 input("e-index", "i1", "[[mock:dup_index]] index one", 3, null),
                 input("e-index", "i2", "index two", 3, null),
@@ -225,7 +225,7 @@ class EmbeddingBatchesTest {
 
         Map<String, Completion> byId = completionsById(results);
         assertThat(byId).hasSize(4);
-        for (PacedRequest request : requests) {
+        for (ParsedInput request : requests) {
             assertOwnVector(byId.get(request.request().id()), textOf(request), MOCK_DIMS);
         }
         // i1's vector came first under i2's index, then i2's own: neither trusted; i3's none. Those three asked again.
@@ -235,7 +235,7 @@ class EmbeddingBatchesTest {
     @Test
     void anInputWhoseVectorNeverComesIsADeadLetterAfterMalformedAttempts() throws Exception {
         LlmStreamConfig config = config("{e-never: {endpoint: mock, kind: embedding, batch: {max-wait: 50ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-never", "n0", "never zero", 3, null),
                 input("e-never", "n1", "[[mock:no_vectorx*]] never one", 3, null));
 
@@ -254,7 +254,7 @@ class EmbeddingBatchesTest {
     @Test
     void aRateLimitedBatchWaitsForRetryAfterWithoutSpendingAnAttempt() throws Exception {
         LlmStreamConfig config = config("{e-429: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-429", "r0", "limited zero", 3, null),
                 input("e-429", "r1", "[[mock:429x1(retry-after-ms=400)]] limited one", 3, null),
                 input("e-429", "r2", "limited two", 3, null));
@@ -263,7 +263,7 @@ class EmbeddingBatchesTest {
 
         Map<String, Completion> byId = completionsById(results);
         assertThat(byId).hasSize(3);
-        for (PacedRequest request : requests) {
+        for (ParsedInput request : requests) {
             assertOwnVector(byId.get(request.request().id()), textOf(request), MOCK_DIMS);
             assertThat(byId.get(request.request().id()).latencyMs()).isGreaterThanOrEqualTo(400);
         }
@@ -275,7 +275,7 @@ class EmbeddingBatchesTest {
     @Test
     void aServerErrorRetriesTheWholeBatch() throws Exception {
         LlmStreamConfig config = config("{e-500: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-500", "s0", "[[mock:500x1]] server zero", 3, null),
                 input("e-500", "s1", "server one", 3, null));
 
@@ -289,7 +289,7 @@ class EmbeddingBatchesTest {
     @Test
     void aBatchRefusedForOneInputIsAskedInHalvesUntilThatInputIsAlone() throws Exception {
         LlmStreamConfig config = config("{e-400: {endpoint: mock, kind: embedding, batch: {max-wait: 100ms}}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-400", "b0", "refused zero", 3, null),
                 input("e-400", "b1", "[[mock:400x*]] refused one", 3, null),
                 input("e-400", "b2", "refused two", 3, null));
@@ -314,7 +314,7 @@ class EmbeddingBatchesTest {
     void aBatchWhoseQuotaIsGoneFallsBackToAnotherEmbeddingModel() throws Exception {
         LlmStreamConfig config = config("{e-main: {endpoint: mock, kind: embedding, fallbacks: [e-spare], "
                 + "batch: {max-wait: 100ms}}, e-spare: {endpoint: mock, kind: embedding}}");
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 input("e-main", "f0", "[[mock:insufficient_quota]] fallback zero", 3, null),
                 input("e-main", "f1", "fallback one", 3, null));
 

@@ -9,11 +9,10 @@ import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -28,16 +27,15 @@ class FallbackTest {
     private static final String RETRIES = "call: {retry: {max-attempts: 3, initial-backoff: 10ms, max-backoff: 20ms}}";
 
     private static List<CallResult> call(LlmStreamConfig config, String model, List<String> prompts) throws Exception {
-        try (var harness = new OneInputStreamOperatorTestHarness<PacedRequest, CallResult>(
-                new AsyncWaitOperatorFactory<>(new ChatCompletionFunction(config), 60_000, 100,
-                        AsyncDataStream.OutputMode.ORDERED),
-                TypeInformation.of(PacedRequest.class).createSerializer(new SerializerConfigImpl()))) {
+        try (var harness = new OneInputStreamOperatorTestHarness<ParsedInput, CallResult>(
+                CallStageHarness.factory(new ChatCompletionFunction(config), 60_000, 100, AsyncDataStream.OutputMode.ORDERED),
+                TypeInformation.of(ParsedInput.class).createSerializer(new SerializerConfigImpl()))) {
             harness.open();
             for (int i = 0; i < prompts.size(); i++) {
                 String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompts.get(i) + "\"}]}";
                 LlmRequest request = new LlmRequest("f" + i, model, 0, body, null, prompts.get(i).length() / 2, 20,
                         "{}", 2, 0, null);
-                harness.processElement(new StreamRecord<>(new PacedRequest(request, 0, System.currentTimeMillis())));
+                harness.processElement(new StreamRecord<>(ParsedInput.valid(request)));
             }
             harness.endInput();
             List<CallResult> results = new ArrayList<>();

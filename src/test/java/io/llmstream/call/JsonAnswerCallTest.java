@@ -14,7 +14,7 @@ import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.junit.jupiter.api.AfterAll;
@@ -59,7 +59,7 @@ class JsonAnswerCallTest {
     }
 
     /** The request the parse stage makes of a templated record, with the response format. */
-    private static PacedRequest paced(String id, String text) throws Exception {
+    private static ParsedInput paced(String id, String text) throws Exception {
         ObjectNode body = JSON.createObjectNode();
         body.putArray("messages").addObject().put("role", "user").put("content", text);
         body.putObject("response_format").put("type", "json_schema").putObject("json_schema")
@@ -67,10 +67,10 @@ class JsonAnswerCallTest {
         String input = JSON.createObjectNode().put("text", text).toString();
         LlmRequest request = new LlmRequest(id, "m1", 0, body.toString(), null, 20, 0, input, input.length(),
                 System.currentTimeMillis(), new SourcePosition("reviews", 0, 3));
-        return new PacedRequest(request, 0, System.currentTimeMillis());
+        return ParsedInput.valid(request);
     }
 
-    private static List<CallResult> call(String answer, PacedRequest... requests) throws Exception {
+    private static List<CallResult> call(String answer, ParsedInput... requests) throws Exception {
         return CallStageHarness.run(config(answer), 60_000, 10, AsyncDataStream.OutputMode.ORDERED, List.of(requests));
     }
 

@@ -11,7 +11,7 @@ import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.junit.jupiter.api.AfterAll;
@@ -54,22 +54,22 @@ class PromptMergerTest {
     }
 
     /** A plain prompt with max_tokens 32, as the parse stage makes it. */
-    private static PacedRequest prompt(String id, String text) {
+    private static ParsedInput prompt(String id, String text) {
         return request(id, "{\"messages\": [{\"role\": \"user\", \"content\": \"" + text + "\"}], \"max_tokens\": 32}");
     }
 
-    private static PacedRequest request(String id, String body) {
+    private static ParsedInput request(String id, String body) {
         return request(id, body, 32);
     }
 
-    private static PacedRequest request(String id, String body, int maxTokens) {
+    private static ParsedInput request(String id, String body, int maxTokens) {
         LlmRequest request = new LlmRequest(id, "m1", 0, body, "{\"n\": \"" + id + "\"}", 12, maxTokens, "{}", 2,
                 System.currentTimeMillis(), new SourcePosition("prompts", 0, 1));
-        return new PacedRequest(request, 0, System.currentTimeMillis());
+        return ParsedInput.valid(request);
     }
 
     /** Runs the requests through the call stage and returns the results by id, each id exactly once. */
-    private static Map<String, CallResult> run(LlmStreamConfig config, List<PacedRequest> requests) throws Exception {
+    private static Map<String, CallResult> run(LlmStreamConfig config, List<ParsedInput> requests) throws Exception {
         List<CallResult> results = CallStageHarness.run(config, OPERATOR_TIMEOUT_MS, 50,
                 AsyncDataStream.OutputMode.UNORDERED, requests);
         Map<String, CallResult> byId = new HashMap<>();
@@ -81,8 +81,8 @@ class PromptMergerTest {
         return byId;
     }
 
-    private static List<PacedRequest> prompts(int count, Function<Integer, String> text) {
-        List<PacedRequest> requests = new ArrayList<>();
+    private static List<ParsedInput> prompts(int count, Function<Integer, String> text) {
+        List<ParsedInput> requests = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             requests.add(prompt("p" + i, text.apply(i)));
         }
@@ -97,7 +97,7 @@ class PromptMergerTest {
 
     @Test
     void fullBatchesGoAsOneRequestEachAndEveryPromptGetsItsOwnAnswer() throws Exception {
-        List<PacedRequest> requests = prompts(12, i -> "Name colour " + i + " of " + System.nanoTime());
+        List<ParsedInput> requests = prompts(12, i -> "Name colour " + i + " of " + System.nanoTime());
         MockStats before = mock.stats();
 
         Map<String, CallResult> results = run(config("{max-prompts: 4, max-wait: 10s}"), requests);
@@ -129,7 +129,7 @@ class PromptMergerTest {
 
     @Test
     void maxWaitSendsABatchThatDidNotFillUp() throws Exception {
-        List<PacedRequest> requests = prompts(3, i -> "Name a city " + i + " " + System.nanoTime());
+        List<ParsedInput> requests = prompts(3, i -> "Name a city " + i + " " + System.nanoTime());
         long before = mock.stats().requests();
 
         Map<String, CallResult> results = run(config("{max-prompts: 16, max-wait: 100ms}"), requests);
@@ -140,7 +140,7 @@ class PromptMergerTest {
 
     @Test
     void aPromptLeftOutOfTheReplyIsAskedAgainAlone() throws Exception {
-        List<PacedRequest> requests = prompts(4, i -> (i == 2 ? OMIT + " " : "") + "Name a tree " + i + " "
+        List<ParsedInput> requests = prompts(4, i -> (i == 2 ? OMIT + " " : "") + "Name a tree " + i + " "
                 + System.nanoTime());
         MockStats before = mock.stats();
 
@@ -162,7 +162,7 @@ class PromptMergerTest {
 
     @Test
     void repeatedAndUnknownIndexesAreAskedAgainAloneNeverGivenAnotherAnswer() throws Exception {
-        List<PacedRequest> requests = prompts(4, i -> (i == 1 ? TWICE + " " : i == 3 ? UNKNOWN_INDEX + " " : "")
+        List<ParsedInput> requests = prompts(4, i -> (i == 1 ? TWICE + " " : i == 3 ? UNKNOWN_INDEX + " " : "")
                 + "Name a river " + i + " " + System.nanoTime());
         long before = mock.stats().requests();
 
@@ -179,7 +179,7 @@ class PromptMergerTest {
 
     @Test
     void aReplyThatIsNotJsonAsksEveryPromptAgainAlone() throws Exception {
-        List<PacedRequest> requests = prompts(3, i -> (i == 0 ? NOT_JSON + " " : "") + "Name a lake " + i + " "
+        List<ParsedInput> requests = prompts(3, i -> (i == 0 ? NOT_JSON + " " : "") + "Name a lake " + i + " "
                 + System.nanoTime());
         long before = mock.stats().requests();
 
@@ -196,7 +196,7 @@ class PromptMergerTest {
     void anAnswerLongerThanItsPromptsMaxTokensIsCutToIt() throws Exception {
         String text = "Repeat these words back: alpha beta gamma delta epsilon zeta eta theta iota kappa lambda "
                 + System.nanoTime();
-        List<PacedRequest> requests = List.of(
+        List<ParsedInput> requests = List.of(
                 request("long", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + text + "\"}], "
                         + "\"max_tokens\": 8}", 8),
                 request("short", "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], "
@@ -214,7 +214,7 @@ class PromptMergerTest {
     @Test
     void aMergedRequestThatFailsForGoodBecomesADeadLetterForEachPrompt() throws Exception {
         // A directive in any prompt applies to the merged request that carries it.
-        List<PacedRequest> requests = prompts(2, i -> (i == 0 ? "[[mock:500x*]] " : "") + "Name a hill " + i + " "
+        List<ParsedInput> requests = prompts(2, i -> (i == 0 ? "[[mock:500x*]] " : "") + "Name a hill " + i + " "
                 + System.nanoTime());
         long before = mock.stats().requests();
 
@@ -235,7 +235,7 @@ class PromptMergerTest {
     @Test
     void aMergedRequestRefusedAsTooLongAsksEachPromptAlone() throws Exception {
         String tooLong = "[[mock:context_length_exceeded]] Name a sea " + System.nanoTime();
-        List<PacedRequest> requests = List.of(prompt("a", tooLong), prompt("b", "Name an ocean " + System.nanoTime()));
+        List<ParsedInput> requests = List.of(prompt("a", tooLong), prompt("b", "Name an ocean " + System.nanoTime()));
         long before = mock.stats().requests();
 
         Map<String, CallResult> results = run(config("{max-prompts: 2, max-wait: 10s}"), requests);
@@ -281,7 +281,7 @@ class PromptMergerTest {
     void underPerIdOrderTheSameIdNeverSharesARequest() throws Exception {
         String first = "First of x " + System.nanoTime();
         String second = "Second of x " + System.nanoTime();
-        List<PacedRequest> requests = List.of(prompt("x", first), prompt("y", "Only y " + System.nanoTime()),
+        List<ParsedInput> requests = List.of(prompt("x", first), prompt("y", "Only y " + System.nanoTime()),
                 prompt("x", second));
         long before = mock.stats().requests();
 

@@ -7,7 +7,7 @@ import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.ParsedInput;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,16 +45,16 @@ class StreamingCallTest {
         return TestConfigs.withEndpoint(baseUrl, documents);
     }
 
-    private static PacedRequest paced(String id, String prompt) {
+    private static ParsedInput paced(String id, String prompt) {
         return CallStageHarness.paced(id, prompt);
     }
 
     private static List<CallResult> call(LlmStreamConfig config, AsyncDataStream.OutputMode mode, int capacity,
-            List<PacedRequest> requests) throws Exception {
+            List<ParsedInput> requests) throws Exception {
         return CallStageHarness.run(config, OPERATOR_TIMEOUT_MS, capacity, mode, requests);
     }
 
-    private static List<CallResult> call(LlmStreamConfig config, PacedRequest... requests) throws Exception {
+    private static List<CallResult> call(LlmStreamConfig config, ParsedInput... requests) throws Exception {
         return call(config, AsyncDataStream.OutputMode.UNORDERED, 100, List.of(requests));
     }
 
@@ -87,7 +87,7 @@ class StreamingCallTest {
     @Test
     @Timeout(60)
     void aHungRequestCostsSecondsOnTheDefaultSettings() throws Exception {
-        List<PacedRequest> requests = new ArrayList<>();
+        List<ParsedInput> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             requests.add(paced("w" + i, "warm up " + i));
         }
@@ -107,7 +107,7 @@ class StreamingCallTest {
     @Test
     @Timeout(60)
     void aLongGenerationThatKeepsStreamingIsNotCutOff() throws Exception {
-        List<PacedRequest> requests = new ArrayList<>();
+        List<ParsedInput> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             requests.add(paced("v" + i, "quick " + i));
         }

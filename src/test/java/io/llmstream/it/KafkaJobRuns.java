@@ -96,8 +96,14 @@ final class KafkaJobRuns {
 
     /** Every record of a topic by id, checking keys and that no id appears twice. */
     static Map<String, JsonNode> readAll(String bootstrapServers, String topic) throws Exception {
+        return readAll(bootstrapServers, topic, false);
+    }
+
+    /** As {@link #readAll(String, String)}, reading only committed transactions if {@code readCommitted}. */
+    static Map<String, JsonNode> readAll(String bootstrapServers, String topic, boolean readCommitted)
+            throws Exception {
         Map<String, JsonNode> byId = new HashMap<>();
-        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), readCommitted)) {
             List<ConsumerRecord<String, String>> records;
             do {
                 records = reader.poll(Duration.ofSeconds(2));

@@ -7,7 +7,6 @@ import io.llmstream.local.kafka.EmbeddedKafkaBroker;
 import io.llmstream.local.mock.MockAnswers;
 import io.llmstream.local.mock.MockLlmServer;
 import io.llmstream.local.mock.MockOptions;
-import io.llmstream.parse.ParseFunction;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -140,7 +139,7 @@ class OversizedRecordsIT {
         assertThat(KafkaJobRuns.sum(kafka.bootstrapServers(), "llmstream-metrics", "failed")).isEqualTo(2);
         assertThat(result.<Long>getAccumulatorResult(ResultRouter.COMPLETIONS_COUNTER)).isEqualTo(PROMPTS);
         assertThat(result.<Long>getAccumulatorResult(ResultRouter.DEAD_LETTERS_COUNTER)).isEqualTo(2);
-        assertThat(result.<Long>getAccumulatorResult(ParseFunction.INVALID_COUNTER)).isEqualTo(1);
+        assertThat(result.<Long>getAccumulatorResult(ResultRouter.INVALID_COUNTER)).isEqualTo(1);
     }
 
     /** A 3 MB prompt of multibyte letters, emoji, quotes and backslashes, which JSON escapes. */

@@ -26,12 +26,11 @@ import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The limits hold in any topology Flink allows, because nothing but the stream connects the limit stage
- * and the call stage: chaining off, the call stage in a slot-sharing group of its own; and a call stage
- * with another parallelism cannot be built.
+ * The limits hold in any topology Flink allows, because nothing but the stream's partitioning by budget shard
+ * decides which call stage instance spends which shard: chaining off, the call stage in a slot-sharing group
+ * of its own, a call stage of another parallelism than the rest of the job.
  */
 class TopologyIT {
     private static final int PROMPTS = 600;
@@ -63,6 +62,20 @@ class TopologyIT {
 
     @Test
     void holdsTheLimitsWithChainingOffAndTheCallStageInASlotSharingGroupOfItsOwn() throws Exception {
+        runAndCheck(env -> {
+            env.disableOperatorChaining();
+            callStage(env).setSlotSharingGroup("calls");
+        });
+    }
+
+    @Test
+    void holdsTheLimitsWithACallStageOfAnotherParallelism() throws Exception {
+        // The shards' keys were salted for two instances; three still own each shard exactly once.
+        runAndCheck(env -> callStage(env).setParallelism(3));
+    }
+
+    private static void runAndCheck(java.util.function.Consumer<StreamExecutionEnvironment> topology)
+            throws Exception {
         try (MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(20).seed(4)
                 .limit("*", "m1", RPM, 10_000_000).build())) {
             LlmStreamConfig config = TestConfigs.withEndpoint(mock.baseUrl(),
@@ -70,12 +83,11 @@ class TopologyIT {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             LlmStreamJob job = new LlmStreamJob(config);
             job.configure(env);
-            env.disableOperatorChaining();
             CollectingSink<Completion> completions = new CollectingSink<>();
             CollectingSink<DeadLetter> deadLetters = new CollectingSink<>();
             job.build(env.fromData(prompts()), new LlmStreamJob.Sinks(completions, deadLetters,
                     new CollectingSink<WindowMetrics>()));
-            callStage(env).setSlotSharingGroup("calls");
+            topology.accept(env);
 
             env.execute("llmstream-topology-it");
 
@@ -91,20 +103,5 @@ class TopologyIT {
             assertThat(mock.stats().rateLimited()).as("429s").isZero();
             assertThat(admitted.peakRequests1s()).as("within any second").isLessThanOrEqualTo(2 * RPM / 60);
         }
-    }
-
-    @Test
-    void aCallStageWithAnotherParallelismCannotBeBuilt() {
-        LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1",
-                "models: {m1: {endpoint: mock, rpm: 600}}", "job: {parallelism: 2}");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        LlmStreamJob job = new LlmStreamJob(config);
-        job.configure(env);
-        job.build(env.fromData(prompts()), new LlmStreamJob.Sinks(new CollectingSink<>(), new CollectingSink<>(),
-                new CollectingSink<>()));
-        callStage(env).setParallelism(3);
-
-        assertThatThrownBy(env::getStreamGraph)
-                .hasMessageContaining("Forward partitioning does not allow change of parallelism");
     }
 }

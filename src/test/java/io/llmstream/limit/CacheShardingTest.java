@@ -3,6 +3,7 @@ package io.llmstream.limit;
 import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.LlmRequest;
+import io.llmstream.record.ParsedInput;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -31,7 +32,7 @@ class CacheShardingTest {
             Set<String> shardKeys = new HashSet<>();
             for (int copy = 0; copy < 5; copy++) {
                 LlmRequest request = request("id-" + text + "-" + copy, "cached", "question " + text);
-                shardKeys.add(keys.getKey(request));
+                shardKeys.add(keys.getKey(ParsedInput.valid(request)));
                 perShard.merge(keys.shardOf(request), 1, Integer::sum);
             }
             assertThat(shardKeys).as("copies of question %d", text).hasSize(1);

@@ -3,6 +3,7 @@ package io.llmstream.limit;
 import io.llmstream.TestConfigs;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.LlmRequest;
+import io.llmstream.record.ParsedInput;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -76,7 +77,7 @@ class ShardKeysTest {
 
         assertThat(keys.groupOf("b")).isEqualTo("a");
         assertThat(keys.shardsOf("a")).as("the largest of the group").isEqualTo(5);
-        assertThat(keys.getKey(request("x", "b"))).isEqualTo(keys.getKey(request("x", "a")));
+        assertThat(keys.getKey(ParsedInput.valid(request("x", "b")))).isEqualTo(keys.getKey(ParsedInput.valid(request("x", "a"))));
         assertThat(keys.isLimited("free")).isFalse();
         assertThat(keys.shardsOf("free")).isEqualTo(3);
     }

@@ -1,5 +1,6 @@
 package io.llmstream.parse;
 
+import io.llmstream.record.ParsedInput;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.TestConfigs;
 import io.llmstream.record.DeadLetter;
@@ -22,12 +23,12 @@ class EmbeddingInputParserTest {
             "models: {emb: {endpoint: mock, kind: embedding, context-window: 50}, "
                     + "small: {endpoint: mock, kind: embedding, tpm: 10}}"));
 
-    private PromptParser.Parsed parse(String value) {
+    private ParsedInput parse(String value) {
         return parser.parse(new InputRecord("prompts", 1, 9, 0, value.getBytes(StandardCharsets.UTF_8)), 77);
     }
 
     private DeadLetter invalid(String value) {
-        PromptParser.Parsed parsed = parse(value);
+        ParsedInput parsed = parse(value);
         assertThat(parsed.request()).as("request").isNull();
         assertThat(parsed.deadLetter().kind()).isEqualTo(ErrorKind.INVALID_INPUT);
         return parsed.deadLetter();
@@ -37,7 +38,7 @@ class EmbeddingInputParserTest {
     void turnsAnInputIntoAnEmbeddingsBodyChargingOnlyItsTokens() throws Exception {
         String value = "{\"id\": \"e-1\", \"model\": \"emb\", \"input\": \"The quick brown fox\", \"dimensions\": 8,"
                 + " \"encoding_format\": \"base64\", \"user\": \"u-7\", \"priority\": 3, \"metadata\": {\"doc\": 12}}";
-        PromptParser.Parsed parsed = parse(value);
+        ParsedInput parsed = parse(value);
 
         assertThat(parsed.deadLetter()).isNull();
         LlmRequest request = parsed.request();

@@ -1,5 +1,6 @@
 package io.llmstream.parse;
 
+import io.llmstream.record.ParsedInput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.TestConfigs;
@@ -19,19 +20,19 @@ class PromptParserTest {
     private final PromptParser parser = new PromptParser(TestConfigs.offline(
             "models: {m2: {endpoint: mock, tpm: 1000, default-max-tokens: 100}}\njob: {max-input-bytes: 2000}"));
 
-    private PromptParser.Parsed parse(String value) {
+    private ParsedInput parse(String value) {
         byte[] bytes = value == null ? null : value.getBytes(StandardCharsets.UTF_8);
         return parser.parse(new InputRecord("prompts", 3, 42, 0, bytes), 1234);
     }
 
     private LlmRequest valid(String value) {
-        PromptParser.Parsed parsed = parse(value);
+        ParsedInput parsed = parse(value);
         assertThat(parsed.deadLetter()).as("dead letter").isNull();
         return parsed.request();
     }
 
     private DeadLetter invalid(String value) {
-        PromptParser.Parsed parsed = parse(value);
+        ParsedInput parsed = parse(value);
         assertThat(parsed.request()).as("request").isNull();
         assertThat(parsed.deadLetter().kind()).isEqualTo(ErrorKind.INVALID_INPUT);
         return parsed.deadLetter();
@@ -171,7 +172,7 @@ class PromptParserTest {
     void rejectsOversizedAndNonUtf8Values() {
         assertThat(invalid("{\"prompt\": \"" + "x".repeat(3000) + "\"}").message())
                 .isEqualTo("the value is 3014 bytes, more than job.max-input-bytes (2000)");
-        PromptParser.Parsed parsed = parser.parse(
+        ParsedInput parsed = parser.parse(
                 new InputRecord("prompts", 0, 1, 0, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}), 0);
         assertThat(parsed.deadLetter().message()).isEqualTo("the value is not valid UTF-8");
     }

@@ -1,5 +1,6 @@
 package io.llmstream.parse;
 
+import io.llmstream.record.ParsedInput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.TestConfigs;
@@ -21,18 +22,18 @@ class RecordTemplateTest {
         return new PromptParser(TestConfigs.offline("models: {m2: {endpoint: mock}}", records));
     }
 
-    private static PromptParser.Parsed parse(PromptParser parser, String value) {
+    private static ParsedInput parse(PromptParser parser, String value) {
         return parser.parse(new InputRecord("reviews", 1, 9, 0, value.getBytes(StandardCharsets.UTF_8)), 55);
     }
 
     private static LlmRequest valid(PromptParser parser, String value) {
-        PromptParser.Parsed parsed = parse(parser, value);
+        ParsedInput parsed = parse(parser, value);
         assertThat(parsed.deadLetter()).as("dead letter").isNull();
         return parsed.request();
     }
 
     private static DeadLetter invalid(PromptParser parser, String value) {
-        PromptParser.Parsed parsed = parse(parser, value);
+        ParsedInput parsed = parse(parser, value);
         assertThat(parsed.request()).as("request").isNull();
         assertThat(parsed.deadLetter().kind()).isEqualTo(ErrorKind.INVALID_INPUT);
         assertThat(parsed.deadLetter().input()).isEqualTo(value);

@@ -103,14 +103,27 @@ public final class ClusterRest {
         List<Failure> failures = new ArrayList<>();
         for (JsonNode entry : get("/jobs/" + jobId + "/exceptions").path("exceptionHistory").path("entries")) {
             failures.add(new Failure(entry.path("timestamp").asLong(), entry.path("exceptionName").asText(),
-                    entry.path("taskName").asText(null), entry.path("endpoint").asText(null)));
+                    entry.path("taskName").asText(null), entry.path("endpoint").asText(null),
+                    entry.path("taskManagerId").asText(null), entry.path("stacktrace").asText("")));
         }
         failures.sort((a, b) -> Long.compare(a.timestamp(), b.timestamp()));
         return failures;
     }
 
-    /** One failure of a job: when, what and where. */
-    public record Failure(long timestamp, String exceptionName, String taskName, String endpoint) {}
+    /** One failure of a job: when, what, where, and the stack trace Flink kept. */
+    public record Failure(long timestamp, String exceptionName, String taskName, String endpoint,
+                          String taskManagerId, String stacktrace) {
+
+        /** Whether the failure happened on that TaskManager or names it (a connection to it lost). */
+        public boolean causedBy(String taskManager) {
+            return taskManager.equals(taskManagerId) || stacktrace.contains(taskManager);
+        }
+
+        @Override
+        public String toString() {
+            return exceptionName + " in " + taskName + " on " + taskManagerId;
+        }
+    }
 
     /**
      * Checkpoint statistics: counts and the distribution of end-to-end durations (trigger to the last

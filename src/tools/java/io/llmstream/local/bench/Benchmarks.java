@@ -12,7 +12,7 @@ public final class Benchmarks {
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
-            + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME;
+            + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -48,7 +48,9 @@ public final class Benchmarks {
         boolean cache = which.equals("all") || which.equals(CacheBench.NAME);
         boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
         boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
-        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings) {
+        boolean speed = which.equals("all") || which.equals(SpeedBench.NAME);
+        if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
+                && !speed) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -66,6 +68,7 @@ public final class Benchmarks {
         CacheBench.Result cacheResult = cache ? new CacheBench(out).run() : null;
         MergeBench.Result mergeResult = merge ? new MergeBench(out).run() : null;
         EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
+        SpeedBench.Result speedResult = speed ? new SpeedBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -96,6 +99,10 @@ public final class Benchmarks {
             out.printf("  %-14s %s%n                 goal: %s%n", EmbeddingBench.NAME, embeddingResult.verdict(),
                     EmbeddingBench.GOAL);
             passed &= embeddingResult.passed();
+        }
+        if (speedResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", SpeedBench.NAME, speedResult.verdict(), SpeedBench.GOAL);
+            passed &= speedResult.passed();
         }
         return passed ? 0 : 1;
     }

@@ -59,6 +59,7 @@ public final class MockLlmServer implements AutoCloseable {
     private final int port;
 
     private MockLlmServer(MockOptions options) {
+        MockWarmUp.once(options);
         this.options = options;
         this.runtime = new MockRuntime(options, System::nanoTime);
         this.bossGroup = new MultiThreadIoEventLoopGroup(1,

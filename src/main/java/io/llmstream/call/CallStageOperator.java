@@ -1,0 +1,348 @@
+package io.llmstream.call;
+
+import org.apache.flink.api.common.functions.util.FunctionUtils;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.operators.AbstractUdfStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.TimestampedCollector;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamElement;
+import org.apache.flink.streaming.runtime.streamrecord.StreamElementSerializer;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The operator of the call stage: it hands each input to an {@link AsyncFunction} and emits the results as
+ * they come ({@code ordered: false}) or in input order, holding at most {@code capacity} inputs at once —
+ * the semantics of Flink's async I/O operator, with one difference that keeps checkpoints going.
+ *
+ * <p>Two differences keep checkpoints going while requests wait for budget, whatever the network settings:
+ * <ul>
+ *   <li><b>Waiting for room lets checkpoints through.</b> When the operator is full it waits for room on the
+ *       task's mailbox at the lowest priority, so a checkpoint barrier is handled meanwhile (an operator
+ *       waiting at its own priority, as Flink's async operator does, holds every barrier until one request
+ *       ends, which at a slow or spent limit is minutes). The input that waits for room is part of the
+ *       snapshot. This is safe because the operator always heads its chain: the exchange by budget shard is
+ *       in front of it, so no chained operator is in the middle of a record while it waits.
+ *   <li><b>A restore takes everything in at once.</b> Records that wait for budget wait in the exchange in
+ *       front of this operator, where an unaligned checkpoint stores them. After a restore, Flink lets the
+ *       task run, and so take its next checkpoint, only once the task has taken in every record stored in
+ *       the exchange; an operator that takes no more than its capacity would take them at the rate the
+ *       budget lets requests out (a minute and more with Flink's default network buffers). While its task
+ *       restores, this operator takes every input without waiting; the function holds them as it holds any
+ *       request waiting for its turn, and they are in the next checkpoint as this operator's state. The
+ *       sending side of the exchange kept its own share of the waiting records; it sends them right after the
+ *       restore and lets nothing else through, checkpoint barriers included, until all are taken in. So the
+ *       operator takes in that many again (twice the number it took beyond its capacity while restoring, a
+ *       bound of the same size, as both sides hold the same buffers) before it waits for room again.
+ * </ul>
+ *
+ * <p>Its state is the inputs it holds, as union list state: after a rescale each instance keeps those whose
+ * key belongs to its key groups now, so a request is always replayed where its budget shard lives. The
+ * function's own state is kept by {@link AbstractUdfStreamOperator}. Every input that is not answered
+ * within the timeout is handed to {@link AsyncFunction#timeout}; checks run once a second, oldest first.
+ */
+public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<OUT, AsyncFunction<IN, OUT>>
+        implements OneInputStreamOperator<IN, OUT>, BoundedOneInput {
+    private static final long serialVersionUID = 1L;
+    static final String STATE_NAME = "call-stage-inputs";
+    private static final long TIMEOUT_CHECK_MILLIS = 1000;
+
+    private final int capacity;
+    private final long timeoutMillis;
+    private final long extraMillisPerInput;
+    private final boolean ordered;
+    private final transient MailboxExecutor mailbox;
+    private final transient ProcessingTimeService timeService;
+
+    /** Waits at the lowest priority, so that checkpoints and every other mail go on meanwhile. */
+    private transient MailboxExecutor checkpointingMailbox;
+    /**
+     * Inputs the operator may still take beyond its capacity without waiting, after a restore: what the sending
+     * side of the exchange recovered and sends first.
+     */
+    private transient long restoreAllowance;
+    /** The input that waits for room, if any: taken from the exchange, not yet held. */
+    private transient StreamRecord<IN> waitingForRoom;
+    private transient TimestampedCollector<OUT> collector;
+    private transient ListState<StreamElement> held;
+    private transient List<StreamRecord<IN>> restoredInputs;
+    private transient boolean restored;
+    /** Inputs not yet emitted, in input order. */
+    private transient LinkedHashSet<Slot> pending;
+    /** Watermarks waiting for the inputs before them, in order. */
+    private transient ArrayDeque<HeldWatermark> watermarks;
+    private transient long sequence;
+    private transient boolean timeoutCheckScheduled;
+
+    /**
+     * @param capacity the inputs held at once while the task runs
+     * @param timeoutMillis how long an input may be held before its timeout, counted from when there was
+     *     room for it
+     * @param extraMillisPerInput how much longer an input taken beyond the capacity (while restoring) may be
+     *     held for each input ahead of it beyond the capacity
+     * @param ordered whether results leave in input order rather than as they come
+     */
+    CallStageOperator(StreamOperatorParameters<OUT> parameters, AsyncFunction<IN, OUT> function, int capacity,
+            long timeoutMillis, long extraMillisPerInput, boolean ordered) {
+        super(parameters, function);
+        // The superclass sets up the operator before it holds the function, so the function's context is set here.
+        FunctionUtils.setFunctionRuntimeContext(function, getRuntimeContext());
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+        }
+        this.capacity = capacity;
+        this.timeoutMillis = timeoutMillis;
+        this.extraMillisPerInput = extraMillisPerInput;
+        this.ordered = ordered;
+        this.mailbox = parameters.getMailboxExecutor();
+        this.timeService = parameters.getProcessingTimeService();
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        TypeSerializer<IN> inputSerializer = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
+        held = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>(STATE_NAME, new StreamElementSerializer<>(inputSerializer)));
+        restored = context.isRestored();
+        restoredInputs = new ArrayList<>();
+        if (restored) {
+            for (StreamElement element : held.get()) {
+                if (element.isRecord() && belongsHere(element.<IN>asRecord().getValue())) {
+                    restoredInputs.add(element.asRecord());
+                }
+            }
+        }
+    }
+
+    /** Whether this instance's key groups hold the input's key (always, when the stream is not keyed). */
+    @SuppressWarnings("unchecked")
+    private boolean belongsHere(IN input) throws Exception {
+        KeySelector<IN, ?> keys = (KeySelector<IN, ?>) getStateKeySelector1();
+        if (keys == null) {
+            return true;
+        }
+        var task = getRuntimeContext().getTaskInfo();
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(keys.getKey(input),
+                task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks())
+                == task.getIndexOfThisSubtask();
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        checkpointingMailbox = getContainingTask().getMailboxExecutorFactory().createExecutor(TaskMailbox.MIN_PRIORITY);
+        collector = new TimestampedCollector<>(output);
+        pending = new LinkedHashSet<>();
+        watermarks = new ArrayDeque<>();
+        for (StreamRecord<IN> input : restoredInputs) {
+            accept(input);
+        }
+        restoredInputs = null;
+    }
+
+    @Override
+    public void processElement(StreamRecord<IN> record) throws Exception {
+        if (pending.size() >= capacity) {
+            if (restoring()) {
+                restoreAllowance += 2;
+            } else if (restoreAllowance > 0) {
+                restoreAllowance--;
+            } else {
+                waitingForRoom = record;
+                while (pending.size() >= capacity) {
+                    checkpointingMailbox.yield();
+                }
+                waitingForRoom = null;
+            }
+        }
+        accept(record);
+    }
+
+    /**
+     * Whether the task is still taking in what a checkpoint stored in its input exchange: then every input
+     * is taken at once, so the task can start running (and checkpointing).
+     */
+    private boolean restoring() {
+        return restored && !getContainingTask().isRunning();
+    }
+
+    private void accept(StreamRecord<IN> record) throws Exception {
+        long beyond = Math.max(0, pending.size() + 1 - capacity);
+        Slot slot = new Slot(record, sequence++, timeService.getCurrentProcessingTime() + timeoutMillis
+                + beyond * extraMillisPerInput);
+        pending.add(slot);
+        scheduleTimeoutCheck();
+        userFunction.asyncInvoke(record.getValue(), slot);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        watermarks.add(new HeldWatermark(mark, sequence++));
+        emitWatermarks();
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        while (!pending.isEmpty()) {
+            checkpointingMailbox.yield();
+        }
+        emitWatermarks();
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<StreamElement> inputs = new ArrayList<>(pending.size() + 1);
+        for (Slot slot : pending) {
+            inputs.add(slot.record);
+        }
+        if (waitingForRoom != null) {
+            inputs.add(waitingForRoom);
+        }
+        held.update(inputs);
+    }
+
+    /** A result, on the task's thread. */
+    private void finished(Slot slot, Collection<OUT> results) {
+        if (slot.results != null) {
+            return;
+        }
+        slot.results = results;
+        if (ordered) {
+            Iterator<Slot> inOrder = pending.iterator();
+            while (inOrder.hasNext()) {
+                Slot first = inOrder.next();
+                if (first.results == null) {
+                    break;
+                }
+                inOrder.remove();
+                emit(first);
+            }
+        } else {
+            pending.remove(slot);
+            emit(slot);
+        }
+        emitWatermarks();
+    }
+
+    private void emit(Slot slot) {
+        if (slot.record.hasTimestamp()) {
+            collector.setAbsoluteTimestamp(slot.record.getTimestamp());
+        } else {
+            collector.eraseTimestamp();
+        }
+        for (OUT result : slot.results) {
+            collector.collect(result);
+        }
+    }
+
+    /** Emits the watermarks that no held input precedes any more. */
+    private void emitWatermarks() {
+        long firstHeld = pending.isEmpty() ? Long.MAX_VALUE : pending.iterator().next().sequence;
+        while (!watermarks.isEmpty() && watermarks.peekFirst().sequence < firstHeld) {
+            output.emitWatermark(watermarks.pollFirst().mark);
+        }
+    }
+
+    private void scheduleTimeoutCheck() {
+        if (!timeoutCheckScheduled) {
+            timeoutCheckScheduled = true;
+            timeService.registerTimer(timeService.getCurrentProcessingTime() + TIMEOUT_CHECK_MILLIS,
+                    this::checkTimeouts);
+        }
+    }
+
+    /** Hands every input held past its deadline to the function's timeout, oldest first. */
+    private void checkTimeouts(long firedFor) throws Exception {
+        timeoutCheckScheduled = false;
+        long now = timeService.getCurrentProcessingTime();
+        List<Slot> expired = new ArrayList<>();
+        for (Slot slot : pending) {
+            if (slot.deadlineMillis <= now && slot.results == null && !slot.timedOut) {
+                expired.add(slot);
+            }
+        }
+        for (Slot slot : expired) {
+            slot.timedOut = true;
+            userFunction.timeout(slot.record.getValue(), slot);
+        }
+        if (!pending.isEmpty()) {
+            scheduleTimeoutCheck();
+        }
+    }
+
+    /** A held watermark and its place among the inputs. */
+    private record HeldWatermark(Watermark mark, long sequence) {}
+
+    /** One input the operator holds, and the future its result comes through. */
+    private final class Slot implements ResultFuture<OUT> {
+        final StreamRecord<IN> record;
+        final long sequence;
+        final long deadlineMillis;
+        private final AtomicBoolean completed = new AtomicBoolean();
+        /** Set on the task's thread once the result is in. */
+        Collection<OUT> results;
+        boolean timedOut;
+
+        Slot(StreamRecord<IN> record, long sequence, long deadlineMillis) {
+            this.record = record;
+            this.sequence = sequence;
+            this.deadlineMillis = deadlineMillis;
+        }
+
+        @Override
+        public void complete(Collection<OUT> result) {
+            if (completed.compareAndSet(false, true)) {
+                onTaskThread(() -> finished(this, result));
+            }
+        }
+
+        @Override
+        public void complete(CollectionSupplier<OUT> supplier) {
+            if (completed.compareAndSet(false, true)) {
+                onTaskThread(() -> finished(this, supplier.get()));
+            }
+        }
+
+        @Override
+        public void completeExceptionally(Throwable error) {
+            if (completed.compareAndSet(false, true)) {
+                onTaskThread(() -> {
+                    throw new Exception("the call stage's function failed for an input", error);
+                });
+            }
+        }
+
+        private void onTaskThread(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action) {
+            try {
+                mailbox.execute(action, "call stage result");
+            } catch (RejectedExecutionException closing) {
+                // The task is shutting down; the input is in the last checkpoint and asked again after a restore.
+            }
+        }
+    }
+}

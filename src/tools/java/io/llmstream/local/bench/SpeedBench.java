@@ -1,0 +1,180 @@
+package io.llmstream.local.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.local.Ports;
+import io.llmstream.local.TopicWriter;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * How fast the job itself is when the provider is not the limit (issue 16): a provider answering in 1 ms
+ * without limits, {@code call.order: none} and {@code call.capacity: 256}, everything else on its
+ * defaults. The broker, the mock and the job each run in a JVM of their own on this machine
+ * ({@code kafka}, {@code mock-llm}, {@code run}), as a user runs them, so the job's CPU is measured apart:
+ * completions per second over the steady part (the mock's own count of answers) and the job JVM's CPU time
+ * per request, split by thread (the stages) where Linux shows it. Once with streamed answers (the
+ * default), once with {@code stream: false}.
+ */
+final class SpeedBench {
+    static final String NAME = "speed";
+    static final String GOAL = "1 ms provider, no limit, order none, capacity 256: >= 10,000 completions/s streamed, "
+            + "<= 100 us of the job's CPU per request, streaming <= 15% below plain";
+    static final double MIN_PER_SECOND = 10_000;
+    static final double MAX_CPU_MICROS = 100;
+    static final double MAX_STREAMING_COST = 0.15;
+    private static final Duration WARM_UP = Duration.ofSeconds(30);
+    /**
+     * JVM options for the job's JVM, for example a Flight Recorder profile of the steady part:
+     * {@code -XX:StartFlightRecording=delay=30s,duration=30s,settings=profile,filename=job.jfr}.
+     */
+    static final String JOB_JVM_OPTIONS = "LLMSTREAM_BENCH_JOB_JVM_OPTIONS";
+    private static final Duration MEASURED = Duration.ofSeconds(30);
+    /** Enough input for both runs' warm-up and steady part well above the goal. */
+    private static final int PROMPTS = 1_000_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern BROKER_READY = Pattern.compile("KRaft broker \\(Kafka [^)]*\\) on (\\S+),");
+    private static final Pattern MOCK_READY = Pattern.compile("listening on (http://\\S+/v1)");
+
+    private final PrintStream out;
+
+    SpeedBench(PrintStream out) {
+        this.out = out;
+    }
+
+    Result run() throws Exception {
+        out.printf("%n== %s: %s%n", NAME, GOAL);
+        Path dir = Files.createTempDirectory("llmstream-speed");
+        try (ChildJvm broker = ChildJvm.start("kafka", dir, List.of("kafka", "--port", String.valueOf(Ports.freePort()),
+                        "--partitions", "2", "--topics", "prompts,completions,prompts-dlq,llmstream-metrics"));
+                ChildJvm mock = ChildJvm.start("mock-llm", dir, List.of("mock-llm", "--port",
+                        String.valueOf(Ports.freePort()), "--latency-ms", "1", "--latency-sigma", "0"))) {
+            String bootstrap = broker.awaitLine(BROKER_READY, Duration.ofSeconds(60));
+            String mockUrl = mock.awaitLine(MOCK_READY, Duration.ofSeconds(60));
+            long producing = System.nanoTime();
+            TopicWriter.write(bootstrap, "prompts", PROMPTS,
+                    i -> "{\"id\": \"s-" + i + "\", \"prompt\": \"Tag item " + i + " with one word.\", \"max_tokens\": 8}");
+            out.printf("   produced %,d prompts in %.1f s; broker, mock and job in JVMs of their own (output in %s)%n",
+                    PROMPTS, (System.nanoTime() - producing) / 1e9, dir);
+            Run streamed = measure(dir, bootstrap, mockUrl, true);
+            Run plain = measure(dir, bootstrap, mockUrl, false);
+            Result result = new Result(streamed, plain);
+            out.printf("   %s%n", result.verdict());
+            return result;
+        }
+    }
+
+    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream) throws Exception {
+        String label = stream ? "streamed" : "plain";
+        Path config = dir.resolve("speed-" + label + ".yaml");
+        Files.writeString(config, String.join("\n",
+                "kafka: {bootstrap-servers: '" + bootstrap + "', starting-offsets: earliest, group-id: speed-" + label
+                        + "}",
+                "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: [bench-key], stream: " + stream + "}}",
+                "models: {gpt-4o-mini: {endpoint: mock}}",
+                "call: {order: none, capacity: 256}",
+                "job: {name: llmstream-bench-speed-" + label + "}",
+                ""));
+        String jvmOptions = System.getenv().getOrDefault(JOB_JVM_OPTIONS, "").replace("%s", label).trim();
+        try (ChildJvm job = ChildJvm.start("job-" + label, dir,
+                jvmOptions.isEmpty() ? List.of() : List.of(jvmOptions.split("\\s+")),
+                List.of("run", "--config", config.toString()))) {
+            long started = System.nanoTime();
+            while (System.nanoTime() - started < WARM_UP.toNanos()) {
+                TimeUnit.MILLISECONDS.sleep(500);
+                answered(mockUrl); // fails early when the mock is gone
+            }
+            long firstAnswered = answered(mockUrl);
+            long firstCpu = job.cpuNanos();
+            Map<String, Long> firstThreads = job.cpuNanosByThread();
+            long firstNanos = System.nanoTime();
+            TimeUnit.NANOSECONDS.sleep(MEASURED.toNanos());
+            long answered = answered(mockUrl) - firstAnswered;
+            long cpu = job.cpuNanos() - firstCpu;
+            Map<String, Long> threads = minus(job.cpuNanosByThread(), firstThreads);
+            double seconds = (System.nanoTime() - firstNanos) / 1e9;
+            if (answered == 0) {
+                throw new IllegalStateException("the job answered nothing in " + MEASURED.toSeconds() + " s: "
+                        + job.tail());
+            }
+            Run run = new Run(label, answered / seconds, cpu / 1e3 / answered, perRequest(threads, answered));
+            out.printf("   %s%n", run.describe());
+            return run;
+        }
+    }
+
+    private static Map<String, Long> minus(Map<String, Long> last, Map<String, Long> first) {
+        Map<String, Long> delta = new HashMap<>();
+        last.forEach((name, nanos) -> delta.put(name, nanos - first.getOrDefault(name, 0L)));
+        return delta;
+    }
+
+    /** Microseconds of CPU per request by thread group, the largest first, those under 1 us left out. */
+    private static List<Map.Entry<String, Double>> perRequest(Map<String, Long> threads, long requests) {
+        List<Map.Entry<String, Double>> groups = new ArrayList<>();
+        threads.forEach((name, nanos) -> {
+            double micros = nanos / 1e3 / requests;
+            if (micros >= 1) {
+                groups.add(Map.entry(name, micros));
+            }
+        });
+        groups.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
+        return groups;
+    }
+
+    private static long answered(String mockUrl) throws IOException, InterruptedException {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(mockUrl.replaceFirst("/v1$", "") + "/mock/stats")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode stats = JSON.readTree(response.body());
+        return stats.path("responsesByStatus").path("200").asLong();
+    }
+
+    /** One run's steady part. */
+    record Run(String label, double perSecond, double cpuMicrosPerRequest, List<Map.Entry<String, Double>> threads) {
+        String describe() {
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
+                    "%-8s %,8.0f completions/s, %5.1f us of the job's CPU per request", label, perSecond,
+                    cpuMicrosPerRequest));
+            for (Map.Entry<String, Double> thread : threads) {
+                text.append(String.format(Locale.ROOT, "%n              %6.1f us  %s", thread.getValue(),
+                        thread.getKey()));
+            }
+            return text.toString();
+        }
+    }
+
+    /** Both runs and the goal. */
+    record Result(Run streamed, Run plain) {
+        double streamingCost() {
+            return 1 - streamed.perSecond / plain.perSecond;
+        }
+
+        boolean passed() {
+            return streamed.perSecond >= MIN_PER_SECOND && streamed.cpuMicrosPerRequest <= MAX_CPU_MICROS
+                    && streamingCost() <= MAX_STREAMING_COST;
+        }
+
+        String verdict() {
+            return String.format(Locale.ROOT, "%s: %,.0f completions/s streamed (%.1f us CPU each), %,.0f plain "
+                            + "(%.1f us), streaming costs %.1f%%", passed() ? "PASS" : "FAIL", streamed.perSecond,
+                    streamed.cpuMicrosPerRequest, plain.perSecond, plain.cpuMicrosPerRequest, 100 * streamingCost());
+        }
+    }
+}
