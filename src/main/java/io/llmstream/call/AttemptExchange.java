@@ -208,11 +208,11 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         return result;
     }
 
-    private void onEvent(String data) {
+    private void onEvent(byte[] data, int offset, int length) {
         if (firstTokenNanos < 0) {
             firstToken();
         }
-        if (!streamed.accept(data) && future != null && !streamed.outcome().succeeded()) {
+        if (!streamed.accept(data, offset, length) && future != null && !streamed.outcome().succeeded()) {
             // A broken chunk or an error event: nothing good follows, so do not wait for the rest.
             abort(new StreamFailedException(streamed.outcome()));
         }

@@ -1,71 +1,76 @@
 package io.llmstream.call;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
+import java.util.Arrays;
 
 /**
  * Reads a {@code text/event-stream} body as it arrives, in pieces cut anywhere, and hands on the data of
- * each event: lines end in LF, CRLF or CR, an empty line ends an event, several {@code data:} lines join
- * with LF, and comments ({@code :}) and the other fields ({@code event}, {@code id}, {@code retry}) are
- * skipped. Lines are cut on bytes before they are decoded, which is safe for UTF-8: a line break byte
- * never occurs inside a multi-byte character. Not thread-safe; the HTTP client delivers one body part at
- * a time.
+ * each event as bytes: lines end in LF, CRLF or CR, an empty line ends an event, several {@code data:}
+ * lines join with LF, and comments ({@code :}) and the other fields ({@code event}, {@code id},
+ * {@code retry}) are skipped. Lines are cut on bytes, which is safe for UTF-8: a line break byte never
+ * occurs inside a multi-byte character. Two buffers are reused for every line and event, so reading a
+ * stream allocates nothing per event. Not thread-safe; the HTTP client delivers one body part at a time.
  */
 final class ServerSentEvents {
     private static final byte LF = '\n';
     private static final byte CR = '\r';
+    private static final byte[] DATA = {'d', 'a', 't', 'a'};
 
-    private final Consumer<String> onData;
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-    private final StringBuilder data = new StringBuilder();
+    /** Receives an event's data; the bytes are valid only during the call. */
+    interface DataHandler {
+        void onData(byte[] data, int offset, int length);
+    }
+
+    private final DataHandler handler;
+    private byte[] line = new byte[512];
+    private int lineLength;
+    private byte[] data = new byte[512];
+    private int dataLength;
     private boolean hasData;
     private boolean afterCr;
 
-    ServerSentEvents(Consumer<String> onData) {
-        this.onData = onData;
+    ServerSentEvents(DataHandler handler) {
+        this.handler = handler;
     }
 
     /** Reads the next piece of the body. */
     void feed(ByteBuffer bytes) {
-        while (bytes.hasRemaining()) {
-            int start = bytes.position();
-            int end = bytes.limit();
-            int lineEnd = start;
+        int position = bytes.position();
+        int end = bytes.limit();
+        while (position < end) {
+            int lineEnd = position;
+            byte b = 0;
             while (lineEnd < end) {
-                byte b = bytes.get(lineEnd);
+                b = bytes.get(lineEnd);
                 if (b == LF || b == CR) {
                     break;
                 }
                 lineEnd++;
             }
-            if (lineEnd > start) {
+            if (lineEnd > position) {
                 afterCr = false;
-                appendToLine(bytes, start, lineEnd - start);
+                appendToLine(bytes, position, lineEnd - position);
             }
-            bytes.position(lineEnd);
             if (lineEnd == end) {
-                return;
+                break;
             }
-            byte lineBreak = bytes.get();
-            if (afterCr && lineBreak == LF) {
+            position = lineEnd + 1;
+            if (afterCr && b == LF) {
                 afterCr = false;
                 continue;
             }
-            afterCr = lineBreak == CR;
+            afterCr = b == CR;
             endLine();
         }
+        bytes.position(end);
     }
 
     private void appendToLine(ByteBuffer bytes, int offset, int length) {
-        if (bytes.hasArray()) {
-            line.write(bytes.array(), bytes.arrayOffset() + offset, length);
-        } else {
-            for (int i = offset; i < offset + length; i++) {
-                line.write(bytes.get(i));
-            }
+        if (lineLength + length > line.length) {
+            line = Arrays.copyOf(line, Math.max(line.length * 2, lineLength + length));
         }
+        bytes.get(offset, line, lineLength, length);
+        lineLength += length;
     }
 
     /**
@@ -73,44 +78,61 @@ final class ServerSentEvents {
      * so that a server that ends with {@code data: [DONE]} and no blank line is understood.
      */
     void end() {
-        if (line.size() > 0) {
+        if (lineLength > 0) {
             endLine();
         }
         dispatch();
     }
 
     private void endLine() {
-        if (line.size() == 0) {
+        int length = lineLength;
+        lineLength = 0;
+        if (length == 0) {
             dispatch();
             return;
         }
-        String text = line.toString(StandardCharsets.UTF_8);
-        line.reset();
-        if (text.startsWith(":")) {
+        if (line[0] == ':' || !isDataField(length)) {
             return;
         }
-        int colon = text.indexOf(':');
-        String field = colon < 0 ? text : text.substring(0, colon);
-        if (!field.equals("data")) {
-            return;
+        int value = DATA.length;
+        if (value < length) {
+            value++;  // the colon
+            if (value < length && line[value] == ' ') {
+                value++;
+            }
         }
-        String value = colon < 0 ? "" : text.substring(colon + 1);
-        if (value.startsWith(" ")) {
-            value = value.substring(1);
+        int valueLength = length - value;
+        int needed = dataLength + (hasData ? 1 : 0) + valueLength;
+        if (needed > data.length) {
+            data = Arrays.copyOf(data, Math.max(data.length * 2, needed));
         }
         if (hasData) {
-            data.append('\n');
+            data[dataLength++] = LF;
         }
-        data.append(value);
+        System.arraycopy(line, value, data, dataLength, valueLength);
+        dataLength += valueLength;
         hasData = true;
+    }
+
+    /** Whether the line's field is {@code data}: the whole line, or the part before its first colon. */
+    private boolean isDataField(int length) {
+        if (length < DATA.length) {
+            return false;
+        }
+        for (int i = 0; i < DATA.length; i++) {
+            if (line[i] != DATA[i]) {
+                return false;
+            }
+        }
+        return length == DATA.length || line[DATA.length] == ':';
     }
 
     private void dispatch() {
         if (hasData) {
-            String event = data.toString();
-            data.setLength(0);
+            int length = dataLength;
+            dataLength = 0;
             hasData = false;
-            onData.accept(event);
+            handler.onData(data, 0, length);
         }
     }
 }

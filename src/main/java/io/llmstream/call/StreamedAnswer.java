@@ -1,12 +1,17 @@
 package io.llmstream.call;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.limit.ProviderLimits;
 import io.llmstream.record.ErrorKind;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -16,10 +21,14 @@ import java.util.TreeMap;
  * the usage of the last chunk ({@code stream_options.include_usage}). The stream is complete at
  * {@code [DONE]}; a server that closes the body cleanly after a finish reason without {@code [DONE]} is
  * accepted too. An {@code error} event or a chunk that is not JSON ends it as a failure.
+ *
+ * <p>Each chunk is read with a streaming parser straight from its bytes, taking only the fields above and
+ * skipping the rest: a stream has an event per token or two, so a tree per event would be most of the cost
+ * of reading an answer.
  */
 final class StreamedAnswer {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String DONE = "[DONE]";
+    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
     private final StringBuilder content = new StringBuilder();
     private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
@@ -32,57 +41,145 @@ final class StreamedAnswer {
     private int events;
     private AttemptOutcome failure;
 
-    /** Takes the data of one event; returns false once the stream is over (done or failed). */
+    /** As {@link #accept(byte[], int, int)}, for data given as text. */
     boolean accept(String data) {
+        byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+        return accept(bytes, 0, bytes.length);
+    }
+
+    /** Takes the data of one event; returns false once the stream is over (done or failed). */
+    boolean accept(byte[] data, int offset, int length) {
         if (done || failure != null) {
             return false;
         }
         events++;
-        if (data.trim().equals(DONE)) {
+        if (isDone(data, offset, length)) {
             done = true;
             return false;
         }
-        JsonNode chunk;
-        try {
-            chunk = JSON.readTree(data);
+        try (JsonParser parser = JSON.createParser(data, offset, length)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                failure = malformed("event " + events + " of the stream is not a JSON object", data, offset, length);
+                return false;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "choices" -> readChoices(parser, value);
+                    case "usage" -> readUsage(parser, value);
+                    case "error" -> {
+                        if (value == JsonToken.START_OBJECT) {
+                            failure = streamError(parser.readValueAsTree());
+                            return false;
+                        }
+                        parser.skipChildren();
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
         } catch (IOException e) {
-            failure = malformed("event " + events + " of the stream is not JSON", data);
+            failure = malformed("event " + events + " of the stream is not JSON", data, offset, length);
             return false;
-        }
-        if (chunk == null || !chunk.isObject()) {
-            failure = malformed("event " + events + " of the stream is not a JSON object", data);
-            return false;
-        }
-        if (chunk.path("error").isObject()) {
-            failure = streamError(chunk.get("error"));
-            return false;
-        }
-        for (JsonNode choice : chunk.path("choices")) {
-            if (choice.path("index").asInt(0) != 0) {
-                continue;
-            }
-            JsonNode delta = choice.path("delta");
-            JsonNode text = delta.get("content");
-            if (text != null && text.isTextual()) {
-                content.append(text.asText());
-                hasContent = true;
-            }
-            for (JsonNode call : delta.path("tool_calls")) {
-                addToolCall(call);
-            }
-            JsonNode reason = choice.get("finish_reason");
-            if (reason != null && reason.isTextual()) {
-                finishReason = reason.asText();
-            }
-        }
-        JsonNode usage = chunk.get("usage");
-        if (usage != null && usage.isObject()) {
-            promptTokens = usage.path("prompt_tokens").asInt(-1);
-            completionTokens = usage.path("completion_tokens").asInt(-1);
-            totalTokens = usage.path("total_tokens").asInt(
-                    promptTokens >= 0 && completionTokens >= 0 ? promptTokens + completionTokens : -1);
         }
         return true;
+    }
+
+    /** Whether the data is {@code [DONE]}, blanks around it allowed. */
+    private static boolean isDone(byte[] data, int offset, int length) {
+        int start = offset;
+        int end = offset + length;
+        while (start < end && data[start] <= ' ') {
+            start++;
+        }
+        while (end > start && data[end - 1] <= ' ') {
+            end--;
+        }
+        return Arrays.equals(data, start, end, DONE, 0, DONE.length);
+    }
+
+    private void readChoices(JsonParser parser, JsonToken value) throws IOException {
+        if (value != JsonToken.START_ARRAY) {
+            parser.skipChildren();
+            return;
+        }
+        while (parser.nextToken() == JsonToken.START_OBJECT) {
+            readChoice(parser);
+        }
+    }
+
+    /** One choice; only the first (index 0) counts, whatever order its fields come in. */
+    private void readChoice(JsonParser parser) throws IOException {
+        int index = 0;
+        int contentStart = content.length();
+        boolean choiceHasContent = false;
+        String choiceFinish = null;
+        JsonNode calls = null;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "index" -> index = value == JsonToken.VALUE_NUMBER_INT || value == JsonToken.VALUE_STRING
+                        ? parser.getValueAsInt(0) : index;
+                case "finish_reason" -> choiceFinish = value == JsonToken.VALUE_STRING ? parser.getText() : choiceFinish;
+                case "delta" -> {
+                    if (value != JsonToken.START_OBJECT) {
+                        parser.skipChildren();
+                        break;
+                    }
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String deltaField = parser.currentName();
+                        JsonToken deltaValue = parser.nextToken();
+                        if (deltaField.equals("content") && deltaValue == JsonToken.VALUE_STRING) {
+                            content.append(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                            choiceHasContent = true;
+                        } else if (deltaField.equals("tool_calls") && deltaValue == JsonToken.START_ARRAY) {
+                            calls = parser.readValueAsTree();
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                }
+                default -> parser.skipChildren();
+            }
+        }
+        if (index != 0) {
+            content.setLength(contentStart);
+            return;
+        }
+        hasContent |= choiceHasContent;
+        if (choiceFinish != null) {
+            finishReason = choiceFinish;
+        }
+        if (calls != null) {
+            for (JsonNode call : calls) {
+                addToolCall(call);
+            }
+        }
+    }
+
+    private void readUsage(JsonParser parser, JsonToken value) throws IOException {
+        if (value != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return;
+        }
+        int prompt = -1;
+        int completion = -1;
+        int total = Integer.MIN_VALUE;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken token = parser.nextToken();
+            boolean number = token == JsonToken.VALUE_NUMBER_INT;
+            switch (field) {
+                case "prompt_tokens" -> prompt = number ? parser.getIntValue() : -1;
+                case "completion_tokens" -> completion = number ? parser.getIntValue() : -1;
+                case "total_tokens" -> total = number ? parser.getIntValue() : Integer.MIN_VALUE;
+                default -> parser.skipChildren();
+            }
+        }
+        promptTokens = prompt;
+        completionTokens = completion;
+        totalTokens = total != Integer.MIN_VALUE ? total : prompt >= 0 && completion >= 0 ? prompt + completion : -1;
     }
 
     /** Whether any event has arrived: the first token, for the first-token timeout. */
@@ -105,8 +202,7 @@ final class StreamedAnswer {
                     "the stream held no choices (" + events + " events)", true, null);
         }
         return AttemptOutcome.success(new ChatAnswer(hasContent || toolCallsJson == null ? content.toString() : null,
-                finishReason, toolCallsJson, promptTokens, completionTokens, totalTokens),
-                io.llmstream.limit.ProviderLimits.NONE);
+                finishReason, toolCallsJson, promptTokens, completionTokens, totalTokens), ProviderLimits.NONE);
     }
 
     private void addToolCall(JsonNode delta) {
@@ -152,9 +248,9 @@ final class StreamedAnswer {
                 "error in the stream" + (message.isEmpty() ? "" : ": " + message), true, null);
     }
 
-    private static AttemptOutcome malformed(String what, String data) {
+    private static AttemptOutcome malformed(String what, byte[] data, int offset, int length) {
         return AttemptOutcome.failure(ErrorKind.MALFORMED_RESPONSE, 200, null,
-                what + "; it starts with: " + ResponseClassifier.excerpt(data.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
-                true, null);
+                what + "; it starts with: " + ResponseClassifier.excerpt(Arrays.copyOfRange(data, offset,
+                        offset + Math.min(length, ResponseClassifier.BODY_EXCERPT_CHARS * 4))), true, null);
     }
 }

@@ -149,6 +149,9 @@ public final class PromptParser {
         int priority = readPriority(id, json.remove("priority"));
         JsonNode metadata = json.remove("metadata");
         checkParameters(id, json);
+        // The call stage decides whether to stream and asks for the usage itself.
+        json.remove("stream");
+        json.remove("stream_options");
         int maxTokens = readMaxTokens(id, json);
 
         int promptTokens = estimator(settings).estimatePrompt(json);

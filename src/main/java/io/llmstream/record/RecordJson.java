@@ -1,10 +1,13 @@
 package io.llmstream.record;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 
+import java.io.IOException;
 import java.time.Instant;
 
 /**
@@ -16,42 +19,62 @@ public final class RecordJson {
 
     private RecordJson() {}
 
+    /** A completion record, written field by field: it is the one record written for every prompt. */
     public static byte[] completion(Completion completion) {
         if (completion.isEmbedding()) {
             return embedding(completion);
         }
-        ObjectNode json = JSON.createObjectNode()
-                .put("id", completion.id())
-                .put("model", completion.model())
-                .put("content", completion.content())
-                .put("finish_reason", completion.finishReason());
-        if (completion.toolCalls() != null) {
-            json.putRawValue("tool_calls", new RawValue(completion.toolCalls()));
+        ByteArrayBuilder bytes = new ByteArrayBuilder(256 + 2 * length(completion.content())
+                + length(completion.metadata()) + length(completion.toolCalls()));
+        try (JsonGenerator json = JSON.getFactory().createGenerator(bytes)) {
+            json.writeStartObject();
+            json.writeStringField("id", completion.id());
+            json.writeStringField("model", completion.model());
+            json.writeStringField("content", completion.content());
+            json.writeStringField("finish_reason", completion.finishReason());
+            if (completion.toolCalls() != null) {
+                json.writeFieldName("tool_calls");
+                json.writeRawValue(completion.toolCalls());
+            }
+            json.writeObjectFieldStart("usage");
+            json.writeNumberField("prompt_tokens", completion.promptTokens());
+            json.writeNumberField("completion_tokens", completion.completionTokens());
+            json.writeNumberField("total_tokens", completion.totalTokens());
+            if (completion.merged() > 0) {
+                json.writeBooleanField("shared", true);
+            }
+            json.writeEndObject();
+            json.writeNumberField("attempts", completion.attempts());
+            json.writeNumberField("latency_ms", completion.latencyMs());
+            json.writeNumberField("wait_ms", completion.waitMs());
+            if (completion.firstTokenMs() >= 0) {
+                json.writeNumberField("first_token_ms", completion.firstTokenMs());
+            }
+            if (completion.fallbackFrom() != null) {
+                json.writeStringField("fallback_from", completion.fallbackFrom());
+                json.writeStringField("fallback_reason", completion.fallbackReason());
+            }
+            if (completion.merged() > 0) {
+                json.writeNumberField("merged", completion.merged());
+            }
+            json.writeFieldName("metadata");
+            if (completion.metadata() == null) {
+                json.writeNull();
+            } else {
+                json.writeRawValue(completion.metadata());
+            }
+            if (completion.cached()) {
+                json.writeBooleanField("cached", true);
+            }
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write JSON", e);
         }
-        ObjectNode usage = json.putObject("usage")
-                .put("prompt_tokens", completion.promptTokens())
-                .put("completion_tokens", completion.completionTokens())
-                .put("total_tokens", completion.totalTokens());
-        if (completion.merged() > 0) {
-            usage.put("shared", true);
-        }
-        json.put("attempts", completion.attempts())
-                .put("latency_ms", completion.latencyMs())
-                .put("wait_ms", completion.waitMs());
-        if (completion.firstTokenMs() >= 0) {
-            json.put("first_token_ms", completion.firstTokenMs());
-        }
-        if (completion.fallbackFrom() != null) {
-            json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
-        }
-        if (completion.merged() > 0) {
-            json.put("merged", completion.merged());
-        }
-        putRaw(json, "metadata", completion.metadata());
-        if (completion.cached()) {
-            json.put("cached", true);
-        }
-        return bytes(json);
+        return bytes.toByteArray();
+    }
+
+    private static int length(String text) {
+        return text == null ? 0 : text.length();
     }
 
     /**

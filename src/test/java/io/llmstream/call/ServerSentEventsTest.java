@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class ServerSentEventsTest {
     private final List<String> events = new ArrayList<>();
-    private final ServerSentEvents parser = new ServerSentEvents(events::add);
+    private final ServerSentEvents parser = new ServerSentEvents(
+            (data, offset, length) -> events.add(new String(data, offset, length, StandardCharsets.UTF_8)));
 
     private void feed(String text) {
         parser.feed(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));

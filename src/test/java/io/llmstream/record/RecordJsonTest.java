@@ -36,4 +36,21 @@ class RecordJsonTest {
         assertThat(json.path("error").path("status").isNull()).isTrue();
         assertThat(json.path("output_bytes").asLong()).isEqualTo(2_097_702);
     }
+
+    @Test
+    void writesACompletionFieldByFieldInTheDocumentedOrder() {
+        Completion completion = new Completion("p-1", "gpt-4o", "Hello \"there\" 世界", "stop", "[{\"id\":\"c1\"}]", 9, 4,
+                13, 2, 120, 15, 33, "gpt-4o-mini", "circuit_open", "{\"k\": 1}", true, 3);
+
+        assertThat(new String(RecordJson.completion(completion), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(
+                "{\"id\":\"p-1\",\"model\":\"gpt-4o\",\"content\":\"Hello \\\"there\\\" 世界\",\"finish_reason\":\"stop\","
+                + "\"tool_calls\":[{\"id\":\"c1\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":4,"
+                + "\"total_tokens\":13,\"shared\":true},\"attempts\":2,\"latency_ms\":120,\"wait_ms\":15,"
+                + "\"first_token_ms\":33,\"fallback_from\":\"gpt-4o-mini\",\"fallback_reason\":\"circuit_open\","
+                + "\"merged\":3,\"metadata\":{\"k\": 1},\"cached\":true}");
+        Completion plain = new Completion("p-2", "m", null, null, null, 1, 2, 3, 1, 5, 0, -1, null, null, null);
+        assertThat(new String(RecordJson.completion(plain), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(
+                "{\"id\":\"p-2\",\"model\":\"m\",\"content\":null,\"finish_reason\":null,\"usage\":{\"prompt_tokens\":1,"
+                + "\"completion_tokens\":2,\"total_tokens\":3},\"attempts\":1,\"latency_ms\":5,\"wait_ms\":0,\"metadata\":null}");
+    }
 }

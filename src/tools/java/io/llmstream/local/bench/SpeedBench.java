@@ -39,7 +39,7 @@ final class SpeedBench {
     static final double MIN_PER_SECOND = 10_000;
     static final double MAX_CPU_MICROS = 100;
     static final double MAX_STREAMING_COST = 0.15;
-    private static final Duration WARM_UP = Duration.ofSeconds(30);
+    private static final Duration WARM_UP = Duration.ofSeconds(Long.getLong("llmstream.bench.speed.warm-up-seconds", 45));
     /**
      * JVM options for the job's JVM, for example a Flight Recorder profile of the steady part:
      * {@code -XX:StartFlightRecording=delay=30s,duration=30s,settings=profile,filename=job.jfr}.
@@ -47,7 +47,7 @@ final class SpeedBench {
     static final String JOB_JVM_OPTIONS = "LLMSTREAM_BENCH_JOB_JVM_OPTIONS";
     private static final Duration MEASURED = Duration.ofSeconds(30);
     /** Enough input for both runs' warm-up and steady part well above the goal. */
-    private static final int PROMPTS = 1_000_000;
+    private static final int PROMPTS = 1_500_000;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern BROKER_READY = Pattern.compile("KRaft broker \\(Kafka [^)]*\\) on (\\S+),");
     private static final Pattern MOCK_READY = Pattern.compile("listening on (http://\\S+/v1)");
@@ -72,15 +72,16 @@ final class SpeedBench {
                     i -> "{\"id\": \"s-" + i + "\", \"prompt\": \"Tag item " + i + " with one word.\", \"max_tokens\": 8}");
             out.printf("   produced %,d prompts in %.1f s; broker, mock and job in JVMs of their own (output in %s)%n",
                     PROMPTS, (System.nanoTime() - producing) / 1e9, dir);
-            Run streamed = measure(dir, bootstrap, mockUrl, true);
-            Run plain = measure(dir, bootstrap, mockUrl, false);
+            Run streamed = measure(dir, bootstrap, mockUrl, true, broker, mock);
+            Run plain = measure(dir, bootstrap, mockUrl, false, broker, mock);
             Result result = new Result(streamed, plain);
             out.printf("   %s%n", result.verdict());
             return result;
         }
     }
 
-    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream) throws Exception {
+    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream, ChildJvm broker, ChildJvm mock)
+            throws Exception {
         String label = stream ? "streamed" : "plain";
         Path config = dir.resolve("speed-" + label + ".yaml");
         Files.writeString(config, String.join("\n",
@@ -102,18 +103,23 @@ final class SpeedBench {
             }
             long firstAnswered = answered(mockUrl);
             long firstCpu = job.cpuNanos();
+            long firstBroker = broker.cpuNanos();
+            long firstMock = mock.cpuNanos();
             Map<String, Long> firstThreads = job.cpuNanosByThread();
             long firstNanos = System.nanoTime();
             TimeUnit.NANOSECONDS.sleep(MEASURED.toNanos());
             long answered = answered(mockUrl) - firstAnswered;
             long cpu = job.cpuNanos() - firstCpu;
+            long brokerCpu = broker.cpuNanos() - firstBroker;
+            long mockCpu = mock.cpuNanos() - firstMock;
             Map<String, Long> threads = minus(job.cpuNanosByThread(), firstThreads);
             double seconds = (System.nanoTime() - firstNanos) / 1e9;
             if (answered == 0) {
                 throw new IllegalStateException("the job answered nothing in " + MEASURED.toSeconds() + " s: "
                         + job.tail());
             }
-            Run run = new Run(label, answered / seconds, cpu / 1e3 / answered, perRequest(threads, answered));
+            Run run = new Run(label, answered / seconds, cpu / 1e3 / answered, perRequest(threads, answered),
+                    brokerCpu / 1e3 / answered, mockCpu / 1e3 / answered);
             out.printf("   %s%n", run.describe());
             return run;
         }
@@ -147,11 +153,12 @@ final class SpeedBench {
     }
 
     /** One run's steady part. */
-    record Run(String label, double perSecond, double cpuMicrosPerRequest, List<Map.Entry<String, Double>> threads) {
+    record Run(String label, double perSecond, double cpuMicrosPerRequest, List<Map.Entry<String, Double>> threads,
+               double brokerMicrosPerRequest, double mockMicrosPerRequest) {
         String describe() {
             StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
-                    "%-8s %,8.0f completions/s, %5.1f us of the job's CPU per request", label, perSecond,
-                    cpuMicrosPerRequest));
+                    "%-8s %,8.0f completions/s, %5.1f us of the job's CPU per request (broker %.1f us, mock %.1f us)",
+                    label, perSecond, cpuMicrosPerRequest, brokerMicrosPerRequest, mockMicrosPerRequest));
             for (Map.Entry<String, Double> thread : threads) {
                 text.append(String.format(Locale.ROOT, "%n              %6.1f us  %s", thread.getValue(),
                         thread.getKey()));
