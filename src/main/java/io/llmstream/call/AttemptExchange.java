@@ -183,7 +183,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     public void onThrowable(Throwable failure) {
         stopWatchdog();
         if (failure instanceof StreamFailedException broken) {
-            outcome.complete(broken.outcome().withLimits(ResponseClassifier.providerLimits(headers::get)));
+            outcome.complete(broken.outcome().withLimits(ResponseClassifier.providerLimits(headers)));
         } else {
             outcome.complete(ResponseClassifier.classify(failure));
         }
@@ -196,7 +196,7 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         try {
             if (streaming) {
                 events.end();
-                result = streamed.outcome().withLimits(ResponseClassifier.providerLimits(headers::get));
+                result = streamed.outcome().withLimits(ResponseClassifier.providerLimits(headers));
             } else {
                 result = ResponseClassifier.classify(plain.build(), Instant.now(), kind);
             }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.limit.ProviderLimits;
 import io.llmstream.record.ErrorKind;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import org.asynchttpclient.Response;
 
 import java.io.IOException;
@@ -12,6 +14,9 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 
@@ -20,6 +25,9 @@ final class ResponseClassifier {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** How much of an unparsable body a dead letter shows. */
     static final int BODY_EXCERPT_CHARS = 200;
+
+    private static final String RATE_LIMIT = "x-ratelimit-";
+    private static final String PROCESSING_MS = "openai-processing-ms";
 
     private ResponseClassifier() {}
 
@@ -117,7 +125,59 @@ final class ResponseClassifier {
      * {@code openai-processing-ms}, which dates them.
      */
     static ProviderLimits providerLimits(Response response) {
-        return providerLimits(response::getHeader);
+        return providerLimits(response.getHeaders());
+    }
+
+    /**
+     * As {@link #providerLimits(Response)}, from a response's headers, read in one pass: every answer is read
+     * for them, and most providers send none or a handful.
+     */
+    static ProviderLimits providerLimits(HttpHeaders headers) {
+        if (headers == null || headers.isEmpty()) {
+            return ProviderLimits.NONE;
+        }
+        String limitRequests = null;
+        String limitTokens = null;
+        String resetRequests = null;
+        String resetTokens = null;
+        String processing = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.iteratorCharSequence();
+        while (entries.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> header = entries.next();
+            CharSequence name = header.getKey();
+            if (startsWithIgnoreCase(name, RATE_LIMIT)) {
+                String rest = name.subSequence(RATE_LIMIT.length(), name.length()).toString().toLowerCase(Locale.ROOT);
+                String value = header.getValue().toString();
+                switch (rest) {
+                    case "limit-requests" -> limitRequests = value;
+                    case "limit-tokens" -> limitTokens = value;
+                    case "reset-requests" -> resetRequests = value;
+                    case "reset-tokens" -> resetTokens = value;
+                    default -> { }
+                }
+            } else if (AsciiString.contentEqualsIgnoreCase(name, PROCESSING_MS)) {
+                processing = header.getValue().toString();
+            }
+        }
+        if (limitRequests == null && limitTokens == null && resetRequests == null && resetTokens == null
+                && processing == null) {
+            return ProviderLimits.NONE;
+        }
+        return new ProviderLimits(number(limitRequests), number(limitTokens),
+                RetryAfter.parseGoDuration(resetRequests).orElse(null),
+                RetryAfter.parseGoDuration(resetTokens).orElse(null), millis(processing));
+    }
+
+    private static boolean startsWithIgnoreCase(CharSequence text, String prefix) {
+        if (text.length() < prefix.length()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length(); i++) {
+            if (Character.toLowerCase(text.charAt(i)) != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** As {@link #providerLimits(Response)}, from a header lookup (case-insensitive; null if absent). */

@@ -92,6 +92,19 @@ class MockPacingTest {
     }
 
     @Test
+    void aContentChunkFromItsTemplateIsTheChunkByteForByte() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        MockCompletion completion = new MockCompletion("chatcmpl-\"7\"", 42, "gpt-4o", "hi", "stop", 3, 1, 1);
+        for (String piece : List.of("hi", "", " Grüße \"quoted\" \\ 世界 😀\n\t", "\u0001")) {
+            for (boolean usage : List.of(false, true)) {
+                assertThat(new String(MockCompletion.contentChunkBytes(completion.contentChunkHead(), piece, usage),
+                        java.nio.charset.StandardCharsets.UTF_8)).as(piece)
+                        .isEqualTo(json.writeValueAsString(completion.contentChunk(json, piece, usage)));
+            }
+        }
+    }
+
+    @Test
     void everyChunkCarriesTheSameIdentity() {
         ObjectMapper json = new ObjectMapper();
         MockCompletion completion = new MockCompletion("chatcmpl-1", 42, "gpt-4o", "hi", "length", 3, 1, 1);

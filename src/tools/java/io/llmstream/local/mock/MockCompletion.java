@@ -1,10 +1,12 @@
 package io.llmstream.local.mock;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llmstream.measure.TokenEstimator;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +23,10 @@ record MockCompletion(String id, long created, String model, String content, Str
                       int promptTokens, int completionTokens, Integer maxTokens) {
 
     private static final String FINGERPRINT = "fp_mock";
+    private static final byte[] TAIL = "\"},\"logprobs\":null,\"finish_reason\":null}]}".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TAIL_WITH_USAGE = "\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}"
+            .getBytes(StandardCharsets.US_ASCII);
+
 
     /**
      * The answer to a request: the usual completion, or a {@code long(chars=N)} one when
@@ -110,6 +116,28 @@ record MockCompletion(String id, long created, String model, String content, Str
     /** A chunk that carries one piece of the content. */
     ObjectNode contentChunk(ObjectMapper json, String piece, boolean includeUsage) {
         return chunk(json, json.createObjectNode().put("content", piece), null, includeUsage);
+    }
+
+    /**
+     * The same chunk as {@link #contentChunk}, byte for byte, written from a template: a stream has a chunk per
+     * piece, and building and writing a tree for each made the mock's streams cost more than the client's.
+     */
+    static byte[] contentChunkBytes(byte[] head, String piece, boolean includeUsage) {
+        byte[] tail = includeUsage ? TAIL_WITH_USAGE : TAIL;
+        byte[] quoted = JsonStringEncoder.getInstance().quoteAsUTF8(piece);
+        byte[] chunk = new byte[head.length + quoted.length + tail.length];
+        System.arraycopy(head, 0, chunk, 0, head.length);
+        System.arraycopy(quoted, 0, chunk, head.length, quoted.length);
+        System.arraycopy(tail, 0, chunk, head.length + quoted.length, tail.length);
+        return chunk;
+    }
+
+    /** The bytes of this answer's content chunks up to their piece of content, for {@link #contentChunkBytes}. */
+    byte[] contentChunkHead() {
+        JsonStringEncoder quote = JsonStringEncoder.getInstance();
+        return ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\",\"created\":"
+                + created + ",\"model\":\"" + new String(quote.quoteAsString(model)) + "\",\"system_fingerprint\":\""
+                + FINGERPRINT + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"").getBytes(StandardCharsets.UTF_8);
     }
 
     /** The chunk that ends the choice: an empty delta and the finish reason. */

@@ -152,15 +152,28 @@ final class MockExchange {
             counters.status(200);
             counters.streamed();
         }
-        lastWrite = ctx.writeAndFlush(response);
+        // Flushed with the first events, which a server writes right behind its headers.
+        lastWrite = ctx.write(response);
     }
 
     /** Sends server-sent events, each already framed ({@code data: ...}, blank line), in one write. */
     void events(List<byte[]> events) {
-        if (events.isEmpty() || !ctx.channel().isActive()) {
+        events(events, true);
+    }
+
+    /** As {@link #events(List)}; without {@code flush} they go out with what is written next (the end). */
+    void events(List<byte[]> events, boolean flush) {
+        if (!ctx.channel().isActive()) {
             return;
         }
-        lastWrite = ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(events.toArray(byte[][]::new))));
+        if (events.isEmpty()) {
+            if (flush) {
+                ctx.flush();
+            }
+            return;
+        }
+        DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(events.toArray(byte[][]::new)));
+        lastWrite = flush ? ctx.writeAndFlush(content) : ctx.write(content);
     }
 
     /** Ends a stream's chunked body; the request is answered. */

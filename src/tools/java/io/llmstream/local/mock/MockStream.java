@@ -63,9 +63,10 @@ final class MockStream {
         List<String> pieces = completion.pieces(count);
         long[] at = pacing.pieceNanos(count, completion.completionTokens());
         List<Part> all = new ArrayList<>(count + 4);
+        byte[] head = completion.contentChunkHead();
         all.add(new Part(at[0], event(completion.roleChunk(rt.json, includeUsage))));
         for (int i = 0; i < count; i++) {
-            all.add(new Part(at[i], event(completion.contentChunk(rt.json, pieces.get(i), includeUsage))));
+            all.add(new Part(at[i], frame(MockCompletion.contentChunkBytes(head, pieces.get(i), includeUsage))));
         }
         long end = at[count - 1];
         all.add(new Part(end, event(completion.finishChunk(rt.json, includeUsage))));
@@ -115,7 +116,7 @@ final class MockStream {
         }
         if (ending == Ending.COMPLETE) {
             rt.counters.tokens(completion.promptTokens(), completion.completionTokens());
-            ex.events(due);
+            ex.events(due, false);
             ex.endStream();
         } else {
             rt.counters.malformed();
