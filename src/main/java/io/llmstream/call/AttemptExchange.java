@@ -42,8 +42,9 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private final Timer timer;
     private final CompletableFuture<AttemptOutcome> outcome = new CompletableFuture<>();
     private final Response.ResponseBuilder plain = new Response.ResponseBuilder();
-    private final StreamedAnswer streamed = new StreamedAnswer();
-    private final ServerSentEvents events = new ServerSentEvents(this::onEvent);
+    /** The streamed answer and its event reader; made once the response turns out to be a stream. */
+    private StreamedAnswer streamed;
+    private ServerSentEvents events;
 
     private volatile long sentAtNanos;
     private volatile long sentAtMicros;
@@ -161,6 +162,10 @@ final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         String type = received.get(HttpHeaderNames.CONTENT_TYPE);
         streaming = streamRequested && status >= 200 && status < 300 && type != null
                 && type.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+        if (streaming) {
+            streamed = new StreamedAnswer();
+            events = new ServerSentEvents(this::onEvent);
+        }
         if (!streaming) {
             // A plain answer's status is its first token: what follows is one body, not a stream.
             firstToken();

@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.limit.ProviderLimits;
@@ -72,34 +74,100 @@ final class ResponseClassifier {
         return AttemptOutcome.failure(ErrorKind.INTERNAL, 0, null, message, false, null);
     }
 
-    private static AttemptOutcome parseAnswer(byte[] body) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
+    /**
+     * A chat completion's body, read with a streaming parser: the first choice's message (content, tool calls),
+     * its finish reason and the usage; everything else is skipped, not built into a tree.
+     */
+    static AttemptOutcome parseAnswer(byte[] body) {
+        String content = null;
+        boolean hasMessage = false;
+        String toolCalls = null;
+        String finishReason = null;
+        int promptTokens = -1;
+        int completionTokens = -1;
+        int totalTokens = Integer.MIN_VALUE;
+        try (JsonParser parser = JSON.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                parser.skipChildren();
+                return malformed("the body has no choices[0].message", body);
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("choices") && value == JsonToken.START_ARRAY) {
+                    boolean first = true;
+                    while (parser.nextToken() != JsonToken.END_ARRAY) {
+                        if (!first || parser.currentToken() != JsonToken.START_OBJECT) {
+                            parser.skipChildren();
+                            first = false;
+                            continue;
+                        }
+                        first = false;
+                        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                            String choiceField = parser.currentName();
+                            JsonToken choiceValue = parser.nextToken();
+                            if (choiceField.equals("message") && choiceValue == JsonToken.START_OBJECT) {
+                                hasMessage = true;
+                                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                                    String messageField = parser.currentName();
+                                    JsonToken messageValue = parser.nextToken();
+                                    if (messageField.equals("content") && messageValue != JsonToken.VALUE_NULL) {
+                                        content = scalarText(parser, messageValue);
+                                    } else if (messageField.equals("tool_calls") && messageValue == JsonToken.START_ARRAY) {
+                                        JsonNode calls = parser.readValueAsTree();
+                                        toolCalls = calls.isEmpty() ? null : calls.toString();
+                                    } else {
+                                        parser.skipChildren();
+                                    }
+                                }
+                            } else if (choiceField.equals("finish_reason")) {
+                                finishReason = choiceValue == JsonToken.VALUE_NULL ? null
+                                        : scalarText(parser, choiceValue);
+                            } else {
+                                parser.skipChildren();
+                            }
+                        }
+                    }
+                } else if (field.equals("usage") && value == JsonToken.START_OBJECT) {
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        String usageField = parser.currentName();
+                        JsonToken usageValue = parser.nextToken();
+                        boolean number = usageValue.isNumeric() || usageValue == JsonToken.VALUE_STRING;
+                        switch (usageField) {
+                            case "prompt_tokens" -> promptTokens = number ? parser.getValueAsInt(-1) : -1;
+                            case "completion_tokens" -> completionTokens = number ? parser.getValueAsInt(-1) : -1;
+                            case "total_tokens" -> totalTokens = number
+                                    ? parser.getValueAsInt(Integer.MIN_VALUE) : Integer.MIN_VALUE;
+                            default -> parser.skipChildren();
+                        }
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
         } catch (IOException e) {
             return malformed("the body is not JSON", body);
         }
-        JsonNode choice = root == null ? null : root.path("choices").path(0);
-        if (choice == null || !choice.isObject() || !choice.path("message").isObject()) {
+        if (!hasMessage) {
             return malformed("the body has no choices[0].message", body);
         }
-        JsonNode message = choice.get("message");
-        JsonNode content = message.get("content");
-        JsonNode toolCalls = message.get("tool_calls");
-        boolean hasToolCalls = toolCalls != null && toolCalls.isArray() && !toolCalls.isEmpty();
-        if ((content == null || content.isNull()) && !hasToolCalls) {
+        if (content == null && toolCalls == null) {
             return malformed("choices[0].message has neither content nor tool_calls", body);
         }
-        JsonNode usage = root.path("usage");
-        int promptTokens = usage.path("prompt_tokens").asInt(-1);
-        int completionTokens = usage.path("completion_tokens").asInt(-1);
-        int totalTokens = usage.path("total_tokens").asInt(
-                promptTokens >= 0 && completionTokens >= 0 ? promptTokens + completionTokens : -1);
-        return AttemptOutcome.success(new ChatAnswer(
-                content == null || content.isNull() ? null : content.asText(),
-                textOrNull(choice.get("finish_reason")),
-                hasToolCalls ? toolCalls.toString() : null,
-                promptTokens, completionTokens, totalTokens), ProviderLimits.NONE);
+        if (totalTokens == Integer.MIN_VALUE) {
+            totalTokens = promptTokens >= 0 && completionTokens >= 0 ? promptTokens + completionTokens : -1;
+        }
+        return AttemptOutcome.success(new ChatAnswer(content, finishReason, toolCalls, promptTokens,
+                completionTokens, totalTokens), ProviderLimits.NONE);
+    }
+
+    /** A scalar's text, as a tree's {@code asText()} gives it; an object or array reads as empty. */
+    private static String scalarText(JsonParser parser, JsonToken value) throws IOException {
+        if (value.isScalarValue()) {
+            return parser.getText();
+        }
+        parser.skipChildren();
+        return "";
     }
 
     /** An embeddings answer: its vectors by index and its usage; a body without them is malformed. */

@@ -31,7 +31,8 @@ final class StreamedAnswer {
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
     private final StringBuilder content = new StringBuilder();
-    private final Map<Integer, ObjectNode> toolCalls = new TreeMap<>();
+    /** Tool calls by index, when the answer has any. */
+    private Map<Integer, ObjectNode> toolCalls;
     private boolean hasContent;
     private String finishReason;
     private int promptTokens = -1;
@@ -206,6 +207,9 @@ final class StreamedAnswer {
     }
 
     private void addToolCall(JsonNode delta) {
+        if (toolCalls == null) {
+            toolCalls = new TreeMap<>();
+        }
         ObjectNode call = toolCalls.computeIfAbsent(delta.path("index").asInt(toolCalls.size()),
                 index -> JSON.createObjectNode());
         if (delta.path("id").isTextual()) {
@@ -227,7 +231,7 @@ final class StreamedAnswer {
     }
 
     private String toolCallsJson() {
-        if (toolCalls.isEmpty()) {
+        if (toolCalls == null || toolCalls.isEmpty()) {
             return null;
         }
         ArrayNode array = JSON.createArrayNode();

@@ -38,8 +38,13 @@ final class ChildJvm implements AutoCloseable {
 
     /** As above, with options for the JVM (for example a Flight Recorder profile). */
     static ChildJvm start(String name, Path dir, List<String> jvmOptions, List<String> args) throws IOException {
+        return start(name, dir, System.getProperty("java.class.path"), jvmOptions, args);
+    }
+
+    /** As above, from another build of llmstream.jar (to measure an earlier version beside this one's tools). */
+    static ChildJvm start(String name, Path dir, String classPath, List<String> jvmOptions, List<String> args)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        String classPath = System.getProperty("java.class.path");
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classPath, MAIN));

@@ -45,6 +45,8 @@ final class SpeedBench {
      * {@code -XX:StartFlightRecording=delay=30s,duration=30s,settings=profile,filename=job.jfr}.
      */
     static final String JOB_JVM_OPTIONS = "LLMSTREAM_BENCH_JOB_JVM_OPTIONS";
+    /** Another llmstream.jar to run the job from, to compare a version with this one on the same broker and mock. */
+    static final String JOB_JAR = "LLMSTREAM_BENCH_JOB_JAR";
     private static final Duration MEASURED = Duration.ofSeconds(30);
     /** Enough input for both runs' warm-up and steady part well above the goal. */
     private static final int PROMPTS = 1_500_000;
@@ -94,6 +96,7 @@ final class SpeedBench {
                 ""));
         String jvmOptions = System.getenv().getOrDefault(JOB_JVM_OPTIONS, "").replace("%s", label).trim();
         try (ChildJvm job = ChildJvm.start("job-" + label, dir,
+                System.getenv().getOrDefault(JOB_JAR, System.getProperty("java.class.path")),
                 jvmOptions.isEmpty() ? List.of() : List.of(jvmOptions.split("\\s+")),
                 List.of("run", "--config", config.toString()))) {
             long started = System.nanoTime();
