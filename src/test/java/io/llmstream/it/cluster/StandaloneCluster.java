@@ -160,8 +160,26 @@ public final class StandaloneCluster implements AutoCloseable {
             return this;
         }
 
-        /** Starts the JobManager and the TaskManagers and waits until all are registered. */
+        /**
+         * Starts the JobManager and the TaskManagers and waits until all are registered. Ports are picked free
+         * just before the processes bind them; when another process took one meanwhile, the cluster starts
+         * again on other ports (up to three times).
+         */
         public StandaloneCluster start() throws IOException, InterruptedException {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return startOnce();
+                } catch (IllegalStateException e) {
+                    boolean portTaken = String.valueOf(e.getMessage()).contains("BindException")
+                            || String.valueOf(e.getMessage()).contains("Address already in use");
+                    if (!portTaken || attempt == 3) {
+                        throw e;
+                    }
+                }
+            }
+        }
+
+        private StandaloneCluster startOnce() throws IOException, InterruptedException {
             StandaloneCluster cluster = new StandaloneCluster(this);
             try {
                 // As start-cluster.sh: all at once; TaskManagers retry until the JobManager answers.
