@@ -92,16 +92,23 @@ class MockPacingTest {
     }
 
     @Test
-    void aContentChunkFromItsTemplateIsTheChunkByteForByte() throws Exception {
+    void chunksFromTheirTemplatesAreTheChunksByteForByte() throws Exception {
         ObjectMapper json = new ObjectMapper();
         MockCompletion completion = new MockCompletion("chatcmpl-\"7\"", 42, "gpt-4o", "hi", "stop", 3, 1, 1);
-        for (String piece : List.of("hi", "", " Grüße \"quoted\" \\ 世界 😀\n\t", "\u0001")) {
-            for (boolean usage : List.of(false, true)) {
-                assertThat(new String(MockCompletion.contentChunkBytes(completion.contentChunkHead(), piece, usage),
-                        java.nio.charset.StandardCharsets.UTF_8)).as(piece)
+        for (boolean usage : List.of(false, true)) {
+            MockCompletion.ChunkBytes chunks = completion.new ChunkBytes(usage);
+            for (String piece : List.of("hi", "", " Grüße \"quoted\" \\ 世界 😀\n\t", "\u0001")) {
+                assertThat(text(chunks.content(piece))).as(piece)
                         .isEqualTo(json.writeValueAsString(completion.contentChunk(json, piece, usage)));
             }
+            assertThat(text(chunks.role())).isEqualTo(json.writeValueAsString(completion.roleChunk(json, usage)));
+            assertThat(text(chunks.finish())).isEqualTo(json.writeValueAsString(completion.finishChunk(json, usage)));
+            assertThat(text(chunks.usage())).isEqualTo(json.writeValueAsString(completion.usageChunk(json)));
         }
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test

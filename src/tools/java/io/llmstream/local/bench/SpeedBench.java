@@ -30,7 +30,9 @@ import java.util.regex.Pattern;
  * ({@code kafka}, {@code mock-llm}, {@code run}), as a user runs them, so the job's CPU is measured apart:
  * completions per second over the steady part (the mock's own count of answers) and the job JVM's CPU time
  * per request, split by thread (the stages) where Linux shows it. Once with streamed answers (the
- * default), once with {@code stream: false}.
+ * default), once with {@code stream: false}. A first unmeasured job warms the broker and the mock; each
+ * measured job runs {@value #DEFAULT_WARM_UP_SECONDS} s before its 30 s are measured (the JIT compiles for
+ * about a minute on two busy cores).
  */
 final class SpeedBench {
     static final String NAME = "speed";
@@ -39,7 +41,8 @@ final class SpeedBench {
     static final double MIN_PER_SECOND = 10_000;
     static final double MAX_CPU_MICROS = 100;
     static final double MAX_STREAMING_COST = 0.15;
-    private static final Duration WARM_UP = Duration.ofSeconds(Long.getLong("llmstream.bench.speed.warm-up-seconds", 45));
+    static final long DEFAULT_WARM_UP_SECONDS = 60;
+    private static final Duration WARM_UP = Duration.ofSeconds(Long.getLong("llmstream.bench.speed.warm-up-seconds", DEFAULT_WARM_UP_SECONDS));
     /**
      * JVM options for the job's JVM, for example a Flight Recorder profile of the steady part:
      * {@code -XX:StartFlightRecording=delay=30s,duration=30s,settings=profile,filename=job.jfr}.
@@ -49,7 +52,9 @@ final class SpeedBench {
     static final String JOB_JAR = "LLMSTREAM_BENCH_JOB_JAR";
     private static final Duration MEASURED = Duration.ofSeconds(30);
     /** Enough input for both runs' warm-up and steady part well above the goal. */
-    private static final int PROMPTS = 1_500_000;
+    private static final int PROMPTS = 2_500_000;
+    /** A first, unmeasured run that warms the broker and the mock (each measured job warms up on its own). */
+    private static final Duration BROKER_AND_MOCK_WARM_UP = Duration.ofSeconds(25);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern BROKER_READY = Pattern.compile("KRaft broker \\(Kafka [^)]*\\) on (\\S+),");
     private static final Pattern MOCK_READY = Pattern.compile("listening on (http://\\S+/v1)");
@@ -74,6 +79,7 @@ final class SpeedBench {
                     i -> "{\"id\": \"s-" + i + "\", \"prompt\": \"Tag item " + i + " with one word.\", \"max_tokens\": 8}");
             out.printf("   produced %,d prompts in %.1f s; broker, mock and job in JVMs of their own (output in %s)%n",
                     PROMPTS, (System.nanoTime() - producing) / 1e9, dir);
+            warmUp(dir, bootstrap, mockUrl);
             Run streamed = measure(dir, bootstrap, mockUrl, true, broker, mock);
             Run plain = measure(dir, bootstrap, mockUrl, false, broker, mock);
             Result result = new Result(streamed, plain);
@@ -82,9 +88,19 @@ final class SpeedBench {
         }
     }
 
-    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream, ChildJvm broker, ChildJvm mock)
-            throws Exception {
-        String label = stream ? "streamed" : "plain";
+    private void warmUp(Path dir, String bootstrap, String mockUrl) throws Exception {
+        try (ChildJvm job = ChildJvm.start("job-warm-up", dir, List.of("run", "--config",
+                config(dir, bootstrap, mockUrl, "warm-up", true).toString()))) {
+            TimeUnit.NANOSECONDS.sleep(BROKER_AND_MOCK_WARM_UP.toNanos());
+            if (answered(mockUrl) == 0) {
+                throw new IllegalStateException("the warm-up job answered nothing: " + job.tail());
+            }
+        }
+        out.printf("   broker and mock warmed up by a first job of %d s%n", BROKER_AND_MOCK_WARM_UP.toSeconds());
+    }
+
+    private static Path config(Path dir, String bootstrap, String mockUrl, String label, boolean stream)
+            throws IOException {
         Path config = dir.resolve("speed-" + label + ".yaml");
         Files.writeString(config, String.join("\n",
                 "kafka: {bootstrap-servers: '" + bootstrap + "', starting-offsets: earliest, group-id: speed-" + label
@@ -94,6 +110,13 @@ final class SpeedBench {
                 "call: {order: none, capacity: 256}",
                 "job: {name: llmstream-bench-speed-" + label + "}",
                 ""));
+        return config;
+    }
+
+    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream, ChildJvm broker, ChildJvm mock)
+            throws Exception {
+        String label = stream ? "streamed" : "plain";
+        Path config = config(dir, bootstrap, mockUrl, label, stream);
         String jvmOptions = System.getenv().getOrDefault(JOB_JVM_OPTIONS, "").replace("%s", label).trim();
         try (ChildJvm job = ChildJvm.start("job-" + label, dir,
                 System.getenv().getOrDefault(JOB_JAR, System.getProperty("java.class.path")),

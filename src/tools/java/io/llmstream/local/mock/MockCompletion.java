@@ -8,6 +8,7 @@ import io.llmstream.measure.TokenEstimator;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,9 +24,6 @@ record MockCompletion(String id, long created, String model, String content, Str
                       int promptTokens, int completionTokens, Integer maxTokens) {
 
     private static final String FINGERPRINT = "fp_mock";
-    private static final byte[] TAIL = "\"},\"logprobs\":null,\"finish_reason\":null}]}".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] TAIL_WITH_USAGE = "\"},\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}"
-            .getBytes(StandardCharsets.US_ASCII);
 
 
     /**
@@ -119,25 +117,53 @@ record MockCompletion(String id, long created, String model, String content, Str
     }
 
     /**
-     * The same chunk as {@link #contentChunk}, byte for byte, written from a template: a stream has a chunk per
-     * piece, and building and writing a tree for each made the mock's streams cost more than the client's.
+     * The chunks of a stream as bytes, each byte for byte the tree of {@link #roleChunk}, {@link #contentChunk},
+     * {@link #finishChunk} or {@link #usageChunk} written out, from templates: a stream has a chunk per piece,
+     * and building and writing a tree for each made the mock's streams cost more than the client's.
      */
-    static byte[] contentChunkBytes(byte[] head, String piece, boolean includeUsage) {
-        byte[] tail = includeUsage ? TAIL_WITH_USAGE : TAIL;
-        byte[] quoted = JsonStringEncoder.getInstance().quoteAsUTF8(piece);
-        byte[] chunk = new byte[head.length + quoted.length + tail.length];
-        System.arraycopy(head, 0, chunk, 0, head.length);
-        System.arraycopy(quoted, 0, chunk, head.length, quoted.length);
-        System.arraycopy(tail, 0, chunk, head.length + quoted.length, tail.length);
-        return chunk;
-    }
+    final class ChunkBytes {
+        private final byte[] head;
+        private final boolean includeUsage;
 
-    /** The bytes of this answer's content chunks up to their piece of content, for {@link #contentChunkBytes}. */
-    byte[] contentChunkHead() {
-        JsonStringEncoder quote = JsonStringEncoder.getInstance();
-        return ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\",\"created\":"
-                + created + ",\"model\":\"" + new String(quote.quoteAsString(model)) + "\",\"system_fingerprint\":\""
-                + FINGERPRINT + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"").getBytes(StandardCharsets.UTF_8);
+        ChunkBytes(boolean includeUsage) {
+            this.includeUsage = includeUsage;
+            JsonStringEncoder quote = JsonStringEncoder.getInstance();
+            this.head = ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
+                    + "\"created\":" + created + ",\"model\":\"" + new String(quote.quoteAsString(model))
+                    + "\",\"system_fingerprint\":\"" + FINGERPRINT + "\"").getBytes(StandardCharsets.UTF_8);
+        }
+
+        byte[] role() {
+            return choice("{\"role\":\"assistant\",\"content\":\"\"}", null);
+        }
+
+        byte[] content(String piece) {
+            return choice("{\"content\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(piece)) + "\"}",
+                    null);
+        }
+
+        byte[] finish() {
+            return choice("{}", finishReason);
+        }
+
+        byte[] usage() {
+            return join(head, (",\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens + ",\"completion_tokens\":"
+                    + completionTokens + ",\"total_tokens\":" + (promptTokens + completionTokens) + "}}")
+                    .getBytes(StandardCharsets.US_ASCII));
+        }
+
+        private byte[] choice(String delta, String finish) {
+            String finishJson = finish == null ? "null"
+                    : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(finish)) + "\"";
+            return join(head, (",\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
+                    + finishJson + "}]" + (includeUsage ? ",\"usage\":null}" : "}")).getBytes(StandardCharsets.UTF_8));
+        }
+
+        private static byte[] join(byte[] first, byte[] second) {
+            byte[] joined = Arrays.copyOf(first, first.length + second.length);
+            System.arraycopy(second, 0, joined, first.length, second.length);
+            return joined;
+        }
     }
 
     /** The chunk that ends the choice: an empty delta and the finish reason. */

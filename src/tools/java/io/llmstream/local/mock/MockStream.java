@@ -63,15 +63,15 @@ final class MockStream {
         List<String> pieces = completion.pieces(count);
         long[] at = pacing.pieceNanos(count, completion.completionTokens());
         List<Part> all = new ArrayList<>(count + 4);
-        byte[] head = completion.contentChunkHead();
-        all.add(new Part(at[0], event(completion.roleChunk(rt.json, includeUsage))));
+        MockCompletion.ChunkBytes chunks = completion.new ChunkBytes(includeUsage);
+        all.add(new Part(at[0], frame(chunks.role())));
         for (int i = 0; i < count; i++) {
-            all.add(new Part(at[i], frame(MockCompletion.contentChunkBytes(head, pieces.get(i), includeUsage))));
+            all.add(new Part(at[i], frame(chunks.content(pieces.get(i)))));
         }
         long end = at[count - 1];
-        all.add(new Part(end, event(completion.finishChunk(rt.json, includeUsage))));
+        all.add(new Part(end, frame(chunks.finish())));
         if (includeUsage) {
-            all.add(new Part(end, event(completion.usageChunk(rt.json))));
+            all.add(new Part(end, frame(chunks.usage())));
         }
         switch (ending) {
             case COMPLETE -> all.add(new Part(end, DONE));
