@@ -8,8 +8,10 @@ import java.util.Arrays;
  * each event as bytes: lines end in LF, CRLF or CR, an empty line ends an event, several {@code data:}
  * lines join with LF, and comments ({@code :}) and the other fields ({@code event}, {@code id},
  * {@code retry}) are skipped. Lines are cut on bytes, which is safe for UTF-8: a line break byte never
- * occurs inside a multi-byte character. Two buffers are reused for every line and event, so reading a
- * stream allocates nothing per event. Not thread-safe; the HTTP client delivers one body part at a time.
+ * occurs inside a multi-byte character. An event of one {@code data:} line whose blank line arrived in
+ * the same piece (the usual case) is handed on in place; the others are gathered in two buffers reused for
+ * every line and event, so reading a stream allocates nothing per event. Not thread-safe; the HTTP client
+ * delivers one body part at a time.
  */
 final class ServerSentEvents {
     private static final byte LF = '\n';
@@ -25,6 +27,8 @@ final class ServerSentEvents {
     private byte[] line = new byte[512];
     private int lineLength;
     private byte[] data = new byte[512];
+    /** For body parts that are not backed by an array. */
+    private byte[] scratch = new byte[0];
     private int dataLength;
     private boolean hasData;
     private boolean afterCr;
@@ -35,13 +39,33 @@ final class ServerSentEvents {
 
     /** Reads the next piece of the body. */
     void feed(ByteBuffer bytes) {
-        int position = bytes.position();
-        int end = bytes.limit();
+        if (bytes.hasArray()) {
+            int base = bytes.arrayOffset();
+            feed(bytes.array(), base + bytes.position(), base + bytes.limit());
+        } else {
+            int length = bytes.remaining();
+            if (scratch.length < length) {
+                scratch = new byte[Math.max(length, scratch.length * 2)];
+            }
+            bytes.get(bytes.position(), scratch, 0, length);
+            feed(scratch, 0, length);
+        }
+        bytes.position(bytes.limit());
+    }
+
+    private void feed(byte[] bytes, int position, int end) {
         while (position < end) {
+            if (lineLength == 0 && !hasData && !afterCr) {
+                int next = wholeEvent(bytes, position, end);
+                if (next > position) {
+                    position = next;
+                    continue;
+                }
+            }
             int lineEnd = position;
             byte b = 0;
             while (lineEnd < end) {
-                b = bytes.get(lineEnd);
+                b = bytes[lineEnd];
                 if (b == LF || b == CR) {
                     break;
                 }
@@ -62,14 +86,60 @@ final class ServerSentEvents {
             afterCr = b == CR;
             endLine();
         }
-        bytes.position(end);
     }
 
-    private void appendToLine(ByteBuffer bytes, int offset, int length) {
+    /**
+     * The common case read in place: a single {@code data:} line and the blank line that ends its event,
+     * both within this piece. Hands the data on straight from the piece and returns where the next event
+     * starts, or returns {@code position} when the case does not apply and nothing was read.
+     */
+    private int wholeEvent(byte[] bytes, int position, int end) {
+        int length = end - position;
+        if (length < DATA.length + 3 || bytes[position] != 'd' || bytes[position + 1] != 'a'
+                || bytes[position + 2] != 't' || bytes[position + 3] != 'a' || bytes[position + 4] != ':') {
+            return position;
+        }
+        int value = position + DATA.length + 1;
+        if (bytes[value] == ' ') {
+            value++;
+        }
+        int lineEnd = value;
+        while (lineEnd < end && bytes[lineEnd] != LF && bytes[lineEnd] != CR) {
+            lineEnd++;
+        }
+        int blankEnd = blankLineAfter(bytes, lineEnd, end);
+        if (blankEnd < 0) {
+            return position;
+        }
+        handler.onData(bytes, value, lineEnd - value);
+        return blankEnd;
+    }
+
+    /** Where the bytes after a line's end and an empty line's end continue; -1 unless both are here. */
+    private static int blankLineAfter(byte[] bytes, int lineEnd, int end) {
+        int next = lineBreakEnd(bytes, lineEnd, end);
+        return next < 0 ? -1 : lineBreakEnd(bytes, next, end);
+    }
+
+    /** Past the LF, CR or CRLF at {@code at}; -1 if there is none or a CR might yet be followed by LF. */
+    private static int lineBreakEnd(byte[] bytes, int at, int end) {
+        if (at >= end) {
+            return -1;
+        }
+        if (bytes[at] == LF) {
+            return at + 1;
+        }
+        if (bytes[at] != CR || at + 1 >= end) {
+            return -1;
+        }
+        return bytes[at + 1] == LF ? at + 2 : at + 1;
+    }
+
+    private void appendToLine(byte[] bytes, int offset, int length) {
         if (lineLength + length > line.length) {
             line = Arrays.copyOf(line, Math.max(line.length * 2, lineLength + length));
         }
-        bytes.get(offset, line, lineLength, length);
+        System.arraycopy(bytes, offset, line, lineLength, length);
         lineLength += length;
     }
 

@@ -124,6 +124,7 @@ public final class SharedHttpClient {
                     .setConnectTimeout(settings.connectTimeout())
                     .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
                     .setKeepAlive(true)
+                    .setKeepAliveStrategy(new ConnectionReuse())
                     .setTcpNoDelay(true)
                     .setFollowRedirect(false)
                     .setMaxRequestRetry(0)

@@ -22,15 +22,18 @@ import java.util.TreeMap;
  * {@code [DONE]}; a server that closes the body cleanly after a finish reason without {@code [DONE]} is
  * accepted too. An {@code error} event or a chunk that is not JSON ends it as a failure.
  *
- * <p>Each chunk is read with a streaming parser straight from its bytes, taking only the fields above and
- * skipping the rest: a stream has an event per token or two, so a tree per event would be most of the cost
- * of reading an answer.
+ * <p>Each chunk is read straight from its bytes, taking only the fields above and skipping the rest: a
+ * stream has an event per token or two, so a tree per event would be most of the cost of reading an answer.
+ * The common chunk is read by a {@link ChunkScanner}; what it declines (tool calls, errors, broken JSON)
+ * by Jackson's streaming parser.
  */
 final class StreamedAnswer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
 
     private final StringBuilder content = new StringBuilder();
+    /** Null when every chunk is read by the general parser (for comparing the two in tests). */
+    private final ChunkScanner scanner;
     /** Tool calls by index, when the answer has any. */
     private Map<Integer, ObjectNode> toolCalls;
     private boolean hasContent;
@@ -41,6 +44,19 @@ final class StreamedAnswer {
     private boolean done;
     private int events;
     private AttemptOutcome failure;
+
+    StreamedAnswer() {
+        this(true);
+    }
+
+    private StreamedAnswer(boolean scan) {
+        this.scanner = scan ? new ChunkScanner() : null;
+    }
+
+    /** An answer that reads every chunk with Jackson's parser, the reference for the scanner. */
+    static StreamedAnswer parsingEveryChunk() {
+        return new StreamedAnswer(false);
+    }
 
     /** As {@link #accept(byte[], int, int)}, for data given as text. */
     boolean accept(String data) {
@@ -58,6 +74,29 @@ final class StreamedAnswer {
             done = true;
             return false;
         }
+        int contentBefore = content.length();
+        if (scanner != null && scanner.scan(data, offset, length, content)) {
+            takeScanned();
+            return true;
+        }
+        content.setLength(contentBefore);
+        return acceptParsed(data, offset, length);
+    }
+
+    private void takeScanned() {
+        hasContent |= scanner.hasContent();
+        if (scanner.finishReason() != null) {
+            finishReason = scanner.finishReason();
+        }
+        if (scanner.usageSeen()) {
+            promptTokens = scanner.promptTokens();
+            completionTokens = scanner.completionTokens();
+            totalTokens = scanner.totalTokens();
+        }
+    }
+
+    /** The general way, for what the scanner declines: tool calls, errors, broken JSON. */
+    private boolean acceptParsed(byte[] data, int offset, int length) {
         try (JsonParser parser = JSON.createParser(data, offset, length)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 failure = malformed("event " + events + " of the stream is not a JSON object", data, offset, length);

@@ -8,7 +8,6 @@ import io.llmstream.measure.TokenEstimator;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -122,7 +121,11 @@ record MockCompletion(String id, long created, String model, String content, Str
      * and building and writing a tree for each made the mock's streams cost more than the client's.
      */
     final class ChunkBytes {
+        private static final byte[] CONTENT_START = ascii("{\"content\":\"");
+        private static final byte[] CONTENT_END = ascii("\"}");
         private final byte[] head;
+        /** What follows the delta when the chunk has no finish reason. */
+        private final byte[] openTail;
         private final boolean includeUsage;
 
         ChunkBytes(boolean includeUsage) {
@@ -130,39 +133,56 @@ record MockCompletion(String id, long created, String model, String content, Str
             JsonStringEncoder quote = JsonStringEncoder.getInstance();
             this.head = ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
                     + "\"created\":" + created + ",\"model\":\"" + new String(quote.quoteAsString(model))
-                    + "\",\"system_fingerprint\":\"" + FINGERPRINT + "\"").getBytes(StandardCharsets.UTF_8);
+                    + "\",\"system_fingerprint\":\"" + FINGERPRINT + "\",\"choices\":[{\"index\":0,\"delta\":")
+                    .getBytes(StandardCharsets.UTF_8);
+            this.openTail = tail(null);
         }
 
         byte[] role() {
-            return choice("{\"role\":\"assistant\",\"content\":\"\"}", null);
+            return concat(head, ascii("{\"role\":\"assistant\",\"content\":\"\"}"), openTail);
         }
 
         byte[] content(String piece) {
-            return choice("{\"content\":\"" + new String(JsonStringEncoder.getInstance().quoteAsString(piece)) + "\"}",
-                    null);
+            return concat(head, CONTENT_START, JsonStringEncoder.getInstance().quoteAsUTF8(piece), CONTENT_END,
+                    openTail);
         }
 
         byte[] finish() {
-            return choice("{}", finishReason);
+            return concat(head, ascii("{}"), tail(finishReason));
         }
 
         byte[] usage() {
-            return join(head, (",\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens + ",\"completion_tokens\":"
-                    + completionTokens + ",\"total_tokens\":" + (promptTokens + completionTokens) + "}}")
-                    .getBytes(StandardCharsets.US_ASCII));
+            JsonStringEncoder quote = JsonStringEncoder.getInstance();
+            return ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
+                    + "\"created\":" + created + ",\"model\":\"" + new String(quote.quoteAsString(model))
+                    + "\",\"system_fingerprint\":\"" + FINGERPRINT + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
+                    + promptTokens + ",\"completion_tokens\":" + completionTokens + ",\"total_tokens\":"
+                    + (promptTokens + completionTokens) + "}}").getBytes(StandardCharsets.UTF_8);
         }
 
-        private byte[] choice(String delta, String finish) {
+        private byte[] tail(String finish) {
             String finishJson = finish == null ? "null"
                     : "\"" + new String(JsonStringEncoder.getInstance().quoteAsString(finish)) + "\"";
-            return join(head, (",\"choices\":[{\"index\":0,\"delta\":" + delta + ",\"logprobs\":null,\"finish_reason\":"
-                    + finishJson + "}]" + (includeUsage ? ",\"usage\":null}" : "}")).getBytes(StandardCharsets.UTF_8));
+            return (",\"logprobs\":null,\"finish_reason\":" + finishJson + "}]" + (includeUsage ? ",\"usage\":null}" : "}"))
+                    .getBytes(StandardCharsets.UTF_8);
         }
 
-        private static byte[] join(byte[] first, byte[] second) {
-            byte[] joined = Arrays.copyOf(first, first.length + second.length);
-            System.arraycopy(second, 0, joined, first.length, second.length);
+        private static byte[] concat(byte[]... parts) {
+            int length = 0;
+            for (byte[] part : parts) {
+                length += part.length;
+            }
+            byte[] joined = new byte[length];
+            int at = 0;
+            for (byte[] part : parts) {
+                System.arraycopy(part, 0, joined, at, part.length);
+                at += part.length;
+            }
             return joined;
+        }
+
+        private static byte[] ascii(String text) {
+            return text.getBytes(StandardCharsets.US_ASCII);
         }
     }
 

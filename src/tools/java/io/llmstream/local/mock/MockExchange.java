@@ -11,6 +11,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
@@ -158,31 +159,29 @@ final class MockExchange {
 
     /** Sends server-sent events, each already framed ({@code data: ...}, blank line), in one write. */
     void events(List<byte[]> events) {
-        events(events, true);
-    }
-
-    /** As {@link #events(List)}; without {@code flush} they go out with what is written next (the end). */
-    void events(List<byte[]> events, boolean flush) {
         if (!ctx.channel().isActive()) {
             return;
         }
         if (events.isEmpty()) {
-            if (flush) {
-                ctx.flush();
-            }
+            ctx.flush();
             return;
         }
         DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(events.toArray(byte[][]::new)));
-        lastWrite = flush ? ctx.writeAndFlush(content) : ctx.write(content);
+        lastWrite = ctx.writeAndFlush(content);
     }
 
-    /** Ends a stream's chunked body; the request is answered. */
-    void endStream() {
+    /**
+     * Sends the last events, each already framed, and ends the chunked body, in one write: the same bytes
+     * as {@link #events} and an empty last chunk written one after the other.
+     */
+    void endStream(List<byte[]> lastEvents) {
         leaveFlight();
         if (!ctx.channel().isActive()) {
             return;
         }
-        ChannelFuture end = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        LastHttpContent last = lastEvents.isEmpty() ? LastHttpContent.EMPTY_LAST_CONTENT
+                : new DefaultLastHttpContent(Unpooled.wrappedBuffer(lastEvents.toArray(byte[][]::new)));
+        ChannelFuture end = ctx.writeAndFlush(last);
         if (!keepAlive) {
             end.addListener(ChannelFutureListener.CLOSE);
         }

@@ -116,8 +116,7 @@ final class MockStream {
         }
         if (ending == Ending.COMPLETE) {
             rt.counters.tokens(completion.promptTokens(), completion.completionTokens());
-            ex.events(due, false);
-            ex.endStream();
+            ex.endStream(due);
         } else {
             rt.counters.malformed();
             ex.events(due);
