@@ -123,13 +123,23 @@ record MockCompletion(String id, long created, String model, String content, Str
     final class ChunkBytes {
         private static final byte[] CONTENT_START = ascii("{\"content\":\"");
         private static final byte[] CONTENT_END = ascii("\"}");
+        private static final byte[] NOTHING = new byte[0];
         private final byte[] head;
         /** What follows the delta when the chunk has no finish reason. */
         private final byte[] openTail;
         private final boolean includeUsage;
+        private final byte[] before;
+        private final byte[] after;
 
         ChunkBytes(boolean includeUsage) {
+            this(includeUsage, NOTHING, NOTHING);
+        }
+
+        /** Each chunk between {@code before} and {@code after}: an event's framing, written with it at once. */
+        ChunkBytes(boolean includeUsage, byte[] before, byte[] after) {
             this.includeUsage = includeUsage;
+            this.before = before;
+            this.after = after;
             JsonStringEncoder quote = JsonStringEncoder.getInstance();
             this.head = ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
                     + "\"created\":" + created + ",\"model\":\"" + new String(quote.quoteAsString(model))
@@ -139,25 +149,25 @@ record MockCompletion(String id, long created, String model, String content, Str
         }
 
         byte[] role() {
-            return concat(head, ascii("{\"role\":\"assistant\",\"content\":\"\"}"), openTail);
+            return concat(before, head, ascii("{\"role\":\"assistant\",\"content\":\"\"}"), openTail, after);
         }
 
         byte[] content(String piece) {
-            return concat(head, CONTENT_START, JsonStringEncoder.getInstance().quoteAsUTF8(piece), CONTENT_END,
-                    openTail);
+            return concat(before, head, CONTENT_START, JsonStringEncoder.getInstance().quoteAsUTF8(piece), CONTENT_END,
+                    openTail, after);
         }
 
         byte[] finish() {
-            return concat(head, ascii("{}"), tail(finishReason));
+            return concat(before, head, ascii("{}"), tail(finishReason), after);
         }
 
         byte[] usage() {
             JsonStringEncoder quote = JsonStringEncoder.getInstance();
-            return ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
+            return concat(before, ("{\"id\":\"" + new String(quote.quoteAsString(id)) + "\",\"object\":\"chat.completion.chunk\","
                     + "\"created\":" + created + ",\"model\":\"" + new String(quote.quoteAsString(model))
                     + "\",\"system_fingerprint\":\"" + FINGERPRINT + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":"
                     + promptTokens + ",\"completion_tokens\":" + completionTokens + ",\"total_tokens\":"
-                    + (promptTokens + completionTokens) + "}}").getBytes(StandardCharsets.UTF_8);
+                    + (promptTokens + completionTokens) + "}}").getBytes(StandardCharsets.UTF_8), after);
         }
 
         private byte[] tail(String finish) {

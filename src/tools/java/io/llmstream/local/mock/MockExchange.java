@@ -3,6 +3,7 @@ package io.llmstream.local.mock;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -166,8 +167,21 @@ final class MockExchange {
             ctx.flush();
             return;
         }
-        DefaultHttpContent content = new DefaultHttpContent(Unpooled.wrappedBuffer(events.toArray(byte[][]::new)));
+        DefaultHttpContent content = new DefaultHttpContent(joined(events));
         lastWrite = ctx.writeAndFlush(content);
+    }
+
+    /** Events in one buffer from the channel's pool, written to the socket as one piece. */
+    private ByteBuf joined(List<byte[]> events) {
+        int size = 0;
+        for (byte[] event : events) {
+            size += event.length;
+        }
+        ByteBuf joined = ctx.alloc().buffer(size);
+        for (byte[] event : events) {
+            joined.writeBytes(event);
+        }
+        return joined;
     }
 
     /**
@@ -180,7 +194,7 @@ final class MockExchange {
             return;
         }
         LastHttpContent last = lastEvents.isEmpty() ? LastHttpContent.EMPTY_LAST_CONTENT
-                : new DefaultLastHttpContent(Unpooled.wrappedBuffer(lastEvents.toArray(byte[][]::new)));
+                : new DefaultLastHttpContent(joined(lastEvents));
         ChannelFuture end = ctx.writeAndFlush(last);
         if (!keepAlive) {
             end.addListener(ChannelFutureListener.CLOSE);

@@ -63,15 +63,15 @@ final class MockStream {
         List<String> pieces = completion.pieces(count);
         long[] at = pacing.pieceNanos(count, completion.completionTokens());
         List<Part> all = new ArrayList<>(count + 4);
-        MockCompletion.ChunkBytes chunks = completion.new ChunkBytes(includeUsage);
-        all.add(new Part(at[0], frame(chunks.role())));
+        MockCompletion.ChunkBytes events = completion.new ChunkBytes(includeUsage, DATA, END_OF_EVENT);
+        all.add(new Part(at[0], events.role()));
         for (int i = 0; i < count; i++) {
-            all.add(new Part(at[i], frame(chunks.content(pieces.get(i)))));
+            all.add(new Part(at[i], events.content(pieces.get(i))));
         }
         long end = at[count - 1];
-        all.add(new Part(end, frame(chunks.finish())));
+        all.add(new Part(end, events.finish()));
         if (includeUsage) {
-            all.add(new Part(end, frame(chunks.usage())));
+            all.add(new Part(end, events.usage()));
         }
         switch (ending) {
             case COMPLETE -> all.add(new Part(end, DONE));
