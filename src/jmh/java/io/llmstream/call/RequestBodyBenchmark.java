@@ -10,7 +10,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /** The body of one attempt: the parsed prompt with the provider's model first and the stream options last. */
 @State(Scope.Thread)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class RequestBodyBenchmark {
     private final String prompt = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tag item 123456 with one word.\"}],"

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
 /** The parse stage per record: UTF-8, JSON, validation and the o200k token estimate. */
 @State(Scope.Thread)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class PromptParserBenchmark {
     private PromptParser parser;

@@ -10,7 +10,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /** The value of one completion record, as the completions sink writes it. */
 @State(Scope.Thread)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 6, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class CompletionJsonBenchmark {
     private final Completion completion = new Completion("s-123456", "gpt-4o-mini",

@@ -41,9 +41,9 @@ public final class Benchmarks {
             throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 256, 1, 0.95));
         }
         if (which.equals("all") || which.equals(ThroughputBench.PARALLEL_NAME)) {
-            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 1, 0.8));
-            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 2, 0.8));
-            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 4, 0.8));
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 1, 0.9));
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 2, 0.9));
+            throughput.add(new ThroughputBench(out, THROUGHPUT_DURATION, 100, 4, 0.9));
         }
         boolean cache = which.equals("all") || which.equals(CacheBench.NAME);
         boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
