@@ -125,6 +125,9 @@ public final class SharedHttpClient {
                     .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
                     .setKeepAlive(true)
                     .setKeepAliveStrategy(new ConnectionReuse())
+                    // Requests never ask for a compressed answer (no Accept-Encoding), so no inflater
+                    // needs to look at every piece of every answer.
+                    .setEnableAutomaticDecompression(false)
                     .setTcpNoDelay(true)
                     .setFollowRedirect(false)
                     .setMaxRequestRetry(0)
