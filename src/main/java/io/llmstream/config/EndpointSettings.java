@@ -32,7 +32,10 @@ public record EndpointSettings(
             .withDescription("bearer (Authorization: Bearer <key>) or api-key (Azure's api-key header).");
     public static final Option<Map<String, String>> HEADERS = Option.key("headers").type(ValueType.STRING_MAP)
             .defaultValue(Map.of())
-            .withDescription("Extra HTTP headers sent with every request.");
+            .mustBe(headers -> headers.keySet().stream().noneMatch("accept-encoding"::equalsIgnoreCase),
+                    "without Accept-Encoding (answers are read uncompressed)")
+            .withDescription("Extra HTTP headers sent with every request (not Accept-Encoding: answers are read "
+                    + "uncompressed).");
     public static final Option<Map<String, String>> QUERY = Option.key("query").type(ValueType.STRING_MAP)
             .defaultValue(Map.of())
             .withDescription("Query parameters added to every request, e.g. Azure's api-version.");

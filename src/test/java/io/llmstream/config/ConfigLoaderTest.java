@@ -181,6 +181,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void refusesAnAcceptEncodingHeaderBecauseAnswersAreReadUncompressed() {
+        assertThat(loader.loadYaml(MINIMAL, "endpoints: {mock: {headers: {X-Team: data}}}").endpoints().get("mock")
+                .headers()).containsEntry("X-Team", "data");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "endpoints: {mock: {headers: {accept-encoding: gzip}}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("endpoints.mock.headers must be without Accept-Encoding (answers are read "
+                        + "uncompressed), was ");
+    }
+
+    @Test
     void rejectsAValueOfTheWrongType() {
         assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {capacity: many}"))
                 .hasMessage("call.capacity must be an integer, was 'many'");
