@@ -90,21 +90,23 @@ public final class CheckpointLog implements AutoCloseable {
         }
     }
 
+    /** Each task's acknowledgement time for one checkpoint, by vertex name: which task held it. */
     private String details(long id) {
         try {
-            StringBuilder text = new StringBuilder();
-            for (JsonNode task : rest.get("/jobs/" + job + "/checkpoints/details/" + id).path("tasks")) {
-                text.append(text.length() == 0 ? "" : ", ").append(task.path("end_to_end_duration").asLong())
-                        .append(" ms ").append(task.path("id").asText().substring(0, 6));
+            Map<String, String> names = new java.util.HashMap<>();
+            for (JsonNode vertex : rest.get("/jobs/" + job).path("vertices")) {
+                names.put(vertex.path("id").asText(), vertex.path("name").asText());
             }
-            JsonNode vertices = rest.get("/jobs/" + job).path("vertices");
-            for (JsonNode vertex : vertices) {
-                String vertexId = vertex.path("id").asText();
-                text = new StringBuilder(text.toString().replace(vertexId.substring(0, 6), vertex.path("name").asText()));
-            }
-            return text.toString();
+            // "tasks" is an object keyed by vertex id.
+            JsonNode tasks = rest.get("/jobs/" + job + "/checkpoints/details/" + id).path("tasks");
+            List<String> parts = new ArrayList<>();
+            tasks.fields().forEachRemaining(task -> parts.add(task.getValue().path("end_to_end_duration").asLong()
+                    + " ms " + names.getOrDefault(task.getKey(), task.getKey()) + " ("
+                    + task.getValue().path("num_acknowledged_subtasks").asInt() + "/"
+                    + task.getValue().path("num_subtasks").asInt() + " acknowledged)"));
+            return String.join(", ", parts);
         } catch (Exception e) {
-            return "(no details: " + e.getMessage() + ")";
+            return "(no details: " + e + ")";
         }
     }
 
