@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  */
 @State(Scope.Thread)
 @Fork(1)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 8, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class StreamedAnswerBenchmark {
     private byte[] body;

@@ -203,23 +203,23 @@ final class StreamedAnswer {
             parser.skipChildren();
             return;
         }
-        int prompt = -1;
-        int completion = -1;
-        int total = Integer.MIN_VALUE;
+        int prompt = ChunkScanner.NO_COUNT;
+        int completion = ChunkScanner.NO_COUNT;
+        int total = ChunkScanner.NO_TOTAL;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String field = parser.currentName();
             JsonToken token = parser.nextToken();
             boolean number = token == JsonToken.VALUE_NUMBER_INT;
             switch (field) {
-                case "prompt_tokens" -> prompt = number ? parser.getIntValue() : -1;
-                case "completion_tokens" -> completion = number ? parser.getIntValue() : -1;
-                case "total_tokens" -> total = number ? parser.getIntValue() : Integer.MIN_VALUE;
+                case "prompt_tokens" -> prompt = number ? parser.getIntValue() : ChunkScanner.NO_COUNT;
+                case "completion_tokens" -> completion = number ? parser.getIntValue() : ChunkScanner.NO_COUNT;
+                case "total_tokens" -> total = number ? parser.getIntValue() : ChunkScanner.NO_TOTAL;
                 default -> parser.skipChildren();
             }
         }
         promptTokens = prompt;
         completionTokens = completion;
-        totalTokens = total != Integer.MIN_VALUE ? total : prompt >= 0 && completion >= 0 ? prompt + completion : -1;
+        totalTokens = ChunkScanner.total(prompt, completion, total);
     }
 
     /** Whether any event has arrived: the first token, for the first-token timeout. */
