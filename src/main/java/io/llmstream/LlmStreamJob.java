@@ -144,7 +144,7 @@ public final class LlmStreamJob {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
         CallStageOperatorFactory<ParsedInput, CallResult> operator = new CallStageOperatorFactory<>(function,
                 ChatCompletionFunction.stageCapacity(config), ChatCompletionFunction.operatorTimeout(config).toMillis(),
-                ChatCompletionFunction.longestIntervalMillis(config), config.call().order() == CallSettings.Order.INPUT);
+                ChatCompletionFunction.longestIntervalMillis(config), config.call().order() == CallSettings.Order.INPUT, ParsedInput::madeAtMillis);
         return byShard.transform("call LLM API", TypeInformation.of(CallResult.class), operator);
     }
 }

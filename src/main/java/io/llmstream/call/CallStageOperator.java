@@ -5,6 +5,7 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -46,17 +47,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       ends, which at a slow or spent limit is minutes). The input that waits for room is part of the
  *       snapshot. This is safe because the operator always heads its chain: the exchange by budget shard is
  *       in front of it, so no chained operator is in the middle of a record while it waits.
- *   <li><b>A restore takes everything in at once.</b> Records that wait for budget wait in the exchange in
- *       front of this operator, where an unaligned checkpoint stores them. After a restore, Flink lets the
- *       task run, and so take its next checkpoint, only once the task has taken in every record stored in
- *       the exchange; an operator that takes no more than its capacity would take them at the rate the
- *       budget lets requests out (a minute and more with Flink's default network buffers). While its task
- *       restores, this operator takes every input without waiting; the function holds them as it holds any
- *       request waiting for its turn, and they are in the next checkpoint as this operator's state. The
- *       sending side of the exchange kept its own share of the waiting records; it sends them right after the
- *       restore and lets nothing else through, checkpoint barriers included, until all are taken in. So the
- *       operator takes in that many again (twice the number it took beyond its capacity while restoring, a
- *       bound of the same size, as both sides hold the same buffers) before it waits for room again.
+ *   <li><b>What was in flight at the restored checkpoint is taken in at once.</b> Records that wait for
+ *       budget wait in the exchange in front of this operator, on both sides of it, where an unaligned
+ *       checkpoint stores them. After a restore Flink delivers them again before anything else: first those
+ *       stored on this side (the task runs, and checkpoints, only once it has taken them all), then those the
+ *       sending side stored, and that side lets nothing through behind them, checkpoint barriers included,
+ *       until every one is taken in. An operator that takes no more than its capacity would take them at the
+ *       rate the budget lets requests out, and hold the next checkpoint for a minute and more with Flink's
+ *       default network buffers. So an input made before the restored checkpoint was taken ({@link
+ *       MadeAtMillis}) is taken without waiting for room: the function holds it as it holds any request
+ *       waiting for its turn, and it is in the next checkpoint as this operator's state. Their number is
+ *       bounded by the network buffers of the exchange. Inputs read again from the source after the restore
+ *       were made after the checkpoint and wait for room as usual.
  * </ul>
  *
  * <p>Its state is the inputs it holds, as union list state: after a rescale each instance keeps those whose
@@ -68,28 +70,30 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput {
     private static final long serialVersionUID = 1L;
     static final String STATE_NAME = "call-stage-inputs";
+    static final String SNAPSHOT_TIMES_STATE_NAME = "call-stage-snapshot-times";
     private static final long TIMEOUT_CHECK_MILLIS = 1000;
 
     private final int capacity;
     private final long timeoutMillis;
     private final long extraMillisPerInput;
     private final boolean ordered;
+    private final MadeAtMillis<IN> madeAt;
     private final transient MailboxExecutor mailbox;
     private final transient ProcessingTimeService timeService;
 
     /** Waits at the lowest priority, so that checkpoints and every other mail go on meanwhile. */
     private transient MailboxExecutor checkpointingMailbox;
     /**
-     * Inputs the operator may still take beyond its capacity without waiting, after a restore: what the sending
-     * side of the exchange recovered and sends first.
+     * Inputs made before this wall-clock time were in flight when the restored checkpoint was taken: the
+     * earliest time any instance took its snapshot for it; {@code Long.MIN_VALUE} when nothing was restored.
      */
-    private transient long restoreAllowance;
+    private transient long inFlightBeforeMillis;
+    private transient ListState<Long> snapshotTimes;
     /** The input that waits for room, if any: taken from the exchange, not yet held. */
     private transient StreamRecord<IN> waitingForRoom;
     private transient TimestampedCollector<OUT> collector;
     private transient ListState<StreamElement> held;
     private transient List<StreamRecord<IN>> restoredInputs;
-    private transient boolean restored;
     /** Inputs not yet emitted, in input order. */
     private transient LinkedHashSet<Slot> pending;
     /** Watermarks waiting for the inputs before them, in order. */
@@ -104,9 +108,10 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
      * @param extraMillisPerInput how much longer an input taken beyond the capacity (while restoring) may be
      *     held for each input ahead of it beyond the capacity
      * @param ordered whether results leave in input order rather than as they come
+     * @param madeAt when an input was made, to tell after a restore what was in flight at the checkpoint
      */
     CallStageOperator(StreamOperatorParameters<OUT> parameters, AsyncFunction<IN, OUT> function, int capacity,
-            long timeoutMillis, long extraMillisPerInput, boolean ordered) {
+            long timeoutMillis, long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt) {
         super(parameters, function);
         // The superclass sets up the operator before it holds the function, so the function's context is set here.
         FunctionUtils.setFunctionRuntimeContext(function, getRuntimeContext());
@@ -117,6 +122,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         this.timeoutMillis = timeoutMillis;
         this.extraMillisPerInput = extraMillisPerInput;
         this.ordered = ordered;
+        this.madeAt = madeAt;
         this.mailbox = parameters.getMailboxExecutor();
         this.timeService = parameters.getProcessingTimeService();
     }
@@ -127,9 +133,16 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         TypeSerializer<IN> inputSerializer = getOperatorConfig().getTypeSerializerIn(0, getUserCodeClassloader());
         held = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(STATE_NAME, new StreamElementSerializer<>(inputSerializer)));
-        restored = context.isRestored();
+        snapshotTimes = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>(SNAPSHOT_TIMES_STATE_NAME, LongSerializer.INSTANCE));
         restoredInputs = new ArrayList<>();
-        if (restored) {
+        inFlightBeforeMillis = Long.MIN_VALUE;
+        if (context.isRestored()) {
+            long earliest = Long.MAX_VALUE;
+            for (long time : snapshotTimes.get()) {
+                earliest = Math.min(earliest, time);
+            }
+            inFlightBeforeMillis = earliest == Long.MAX_VALUE ? Long.MIN_VALUE : earliest;
             for (StreamElement element : held.get()) {
                 if (element.isRecord() && belongsHere(element.<IN>asRecord().getValue())) {
                     restoredInputs.add(element.asRecord());
@@ -166,28 +179,24 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
     @Override
     public void processElement(StreamRecord<IN> record) throws Exception {
-        if (pending.size() >= capacity) {
-            if (restoring()) {
-                restoreAllowance += 2;
-            } else if (restoreAllowance > 0) {
-                restoreAllowance--;
-            } else {
-                waitingForRoom = record;
-                while (pending.size() >= capacity) {
-                    checkpointingMailbox.yield();
-                }
-                waitingForRoom = null;
+        if (pending.size() >= capacity && !inFlightAtRestoredCheckpoint(record.getValue())) {
+            waitingForRoom = record;
+            while (pending.size() >= capacity) {
+                checkpointingMailbox.yield();
             }
+            waitingForRoom = null;
         }
         accept(record);
     }
 
     /**
-     * Whether the task is still taking in what a checkpoint stored in its input exchange: then every input
-     * is taken at once, so the task can start running (and checkpointing).
+     * Whether the input was in flight when the restored checkpoint was taken, so Flink stored it in the exchange
+     * and delivers it again ahead of everything else. It was made before the source's snapshot, which came
+     * before every snapshot of this stage; clocks of other machines that run a few milliseconds apart can make
+     * only the very last of them wait for room, which under a binding limit is one request's turn.
      */
-    private boolean restoring() {
-        return restored && !getContainingTask().isRunning();
+    private boolean inFlightAtRestoredCheckpoint(IN input) {
+        return madeAt.of(input) < inFlightBeforeMillis;
     }
 
     private void accept(StreamRecord<IN> record) throws Exception {
@@ -224,6 +233,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
             inputs.add(waitingForRoom);
         }
         held.update(inputs);
+        snapshotTimes.update(List.of(timeService.getCurrentProcessingTime()));
     }
 
     /** A result, on the task's thread. */

@@ -17,15 +17,17 @@ public final class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOpera
     private final long timeoutMillis;
     private final long extraMillisPerInput;
     private final boolean ordered;
+    private final MadeAtMillis<IN> madeAt;
 
     /** See {@link CallStageOperator} for the parameters. */
     public CallStageOperatorFactory(AsyncFunction<IN, OUT> function, int capacity, long timeoutMillis,
-            long extraMillisPerInput, boolean ordered) {
+            long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt) {
         this.function = function;
         this.capacity = capacity;
         this.timeoutMillis = timeoutMillis;
         this.extraMillisPerInput = extraMillisPerInput;
         this.ordered = ordered;
+        this.madeAt = madeAt;
         this.chainingStrategy = ChainingStrategy.ALWAYS;
     }
 
@@ -33,7 +35,7 @@ public final class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOpera
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<OUT>> T createStreamOperator(StreamOperatorParameters<OUT> parameters) {
         return (T) new CallStageOperator<>(parameters, function, capacity, timeoutMillis, extraMillisPerInput,
-                ordered);
+                ordered, madeAt);
     }
 
     @Override

@@ -19,4 +19,12 @@ public record ParsedInput(LlmRequest request, DeadLetter deadLetter) {
     public boolean isValid() {
         return request != null;
     }
+
+    /**
+     * When the parse stage made it, in wall-clock milliseconds; a dead letter counts as made long ago, so that
+     * after a restore it never waits for room in the call stage (it leaves at once anyway).
+     */
+    public long madeAtMillis() {
+        return request != null ? request.receivedAtMillis() : Long.MIN_VALUE;
+    }
 }

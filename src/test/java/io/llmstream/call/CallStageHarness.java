@@ -22,7 +22,7 @@ final class CallStageHarness {
     static CallStageOperatorFactory<ParsedInput, CallResult> factory(ChatCompletionFunction function, long timeoutMs,
             int capacity, AsyncDataStream.OutputMode mode) {
         return new CallStageOperatorFactory<>(function, capacity, timeoutMs, 0,
-                mode == AsyncDataStream.OutputMode.ORDERED);
+                mode == AsyncDataStream.OutputMode.ORDERED, ParsedInput::madeAtMillis);
     }
 
     /** An opened harness around the call stage, as the job builds it. */

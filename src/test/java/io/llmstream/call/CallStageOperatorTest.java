@@ -62,7 +62,13 @@ class CallStageOperatorTest {
     private static OneInputStreamOperatorTestHarness<String, String> harness(int capacity, boolean ordered)
             throws Exception {
         return new OneInputStreamOperatorTestHarness<>(new CallStageOperatorFactory<>(new HeldFunction(), capacity,
-                TIMEOUT_MS, 1_000, ordered), Types.STRING.createSerializer(new SerializerConfigImpl()));
+                TIMEOUT_MS, 1_000, ordered, CallStageOperatorTest::madeAt), Types.STRING.createSerializer(new SerializerConfigImpl()));
+    }
+
+    /** Inputs "name@millis" were made at that time; others just now (after every checkpoint of a test). */
+    private static long madeAt(String input) {
+        int at = input.indexOf('@');
+        return at < 0 ? Long.MAX_VALUE : Long.parseLong(input.substring(at + 1));
     }
 
     /** Runs the mails the operator posted: the results, on the task's thread. */
@@ -186,6 +192,47 @@ class CallStageOperatorTest {
     }
 
     @Test
+    void afterARestoreWhatWasInFlightAtTheCheckpointIsTakenAtOnceAndWhatWasReadAgainWaitsForRoom() throws Exception {
+        HeldFunction.reset();
+        OperatorSubtaskState snapshot;
+        try (var harness = harness(1, false)) {
+            harness.open();
+            harness.processElement(new StreamRecord<>("a@100"));
+            harness.setProcessingTime(5_000);
+            snapshot = harness.snapshot(1, 5_000);
+        }
+        HeldFunction.reset();
+        try (var restored = harness(1, false)) {
+            restored.setProcessingTime(9_000);
+            restored.initializeState(snapshot);
+            restored.open();
+            assertThat(HeldFunction.INVOKED).as("held at the checkpoint").containsExactly("a@100");
+            restored.processElement(new StreamRecord<>("b@4000"));  // in flight at the checkpoint, beyond capacity
+            restored.processElement(new StreamRecord<>("c@4999"));
+            assertThat(HeldFunction.INVOKED).as("in flight at the checkpoint, taken without waiting")
+                    .containsExactly("a@100", "b@4000", "c@4999");
+
+            CompletableFuture<Void> room = new CompletableFuture<>();
+            CompletableFuture.runAsync(() -> {
+                try {
+                    TimeUnit.MILLISECONDS.sleep(300);
+                    assertThat(HeldFunction.INVOKED).as("while d waits").hasSize(3);
+                    HeldFunction.answer("a@100");
+                    HeldFunction.answer("b@4000");
+                    HeldFunction.answer("c@4999");
+                    room.complete(null);
+                } catch (Throwable e) {
+                    room.completeExceptionally(e);
+                }
+            });
+            restored.processElement(new StreamRecord<>("d@9000"));  // read again after the restore: waits for room
+
+            room.get(10, TimeUnit.SECONDS);
+            assertThat(HeldFunction.INVOKED).containsExactly("a@100", "b@4000", "c@4999", "d@9000");
+        }
+    }
+
+    @Test
     void anInputWithoutAnswerIsHandedToTheTimeoutOnceItsTimeHasPassed() throws Exception {
         HeldFunction.reset();
         try (var harness = harness(10, false)) {
@@ -243,7 +290,7 @@ class CallStageOperatorTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, String, String> keyed(int capacity, int parallelism,
             int instance) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<String, String, String>(new CallStageOperatorFactory<>(
-                new HeldFunction(), capacity, TIMEOUT_MS, 1_000, false), input -> input, Types.STRING, MAX_PARALLELISM,
+                new HeldFunction(), capacity, TIMEOUT_MS, 1_000, false, CallStageOperatorTest::madeAt), input -> input, Types.STRING, MAX_PARALLELISM,
                 parallelism, instance);
         harness.getStreamConfig().setupNetworkInputs(Types.STRING.createSerializer(new SerializerConfigImpl()));
         harness.getStreamConfig().serializeAllConfigs();

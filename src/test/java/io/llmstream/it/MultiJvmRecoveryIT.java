@@ -13,7 +13,6 @@ import io.llmstream.local.mock.MockOptions;
 import io.llmstream.local.mock.MockStats;
 import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -53,19 +52,11 @@ class MultiJvmRecoveryIT {
     /**
      * The issue's cluster: operator chaining off (as users turn it off to see each operator's metrics), two
      * models at 1,200 RPM each and 3,000 prompts waiting. Records waiting for budget wait in the exchange in
-     * front of the call stage; checkpoint barriers must pass them, and a restore must not wait for them.
-     */
-    /**
-     * KNOWN PROBLEM, open in issue 16, so not part of {@code mvn verify} until fixed: after the restore a
-     * checkpoint can wait 10 – 41 s (two runs of five on 2 cores), the source acknowledging it only as late
-     * as the call stage: the barrier waits until the call stage has taken in what the source held in its
-     * output buffers at the restored checkpoint, which it takes at the budget's pace. Run it with
-     * {@code -Dllmstream.it.known-problems=true}.
+     * front of the call stage; checkpoint barriers must pass them, and a restore must not wait for them: what
+     * the source held in its output buffers at the restored checkpoint, delivered again before any barrier,
+     * is taken in at once.
      */
     @Test
-    @EnabledIfSystemProperty(named = "llmstream.it.known-problems", matches = "true",
-            disabledReason = "known problem, open in issue 16: a checkpoint after the restore can wait for the "
-                    + "source's restored output at the budget's pace; -Dllmstream.it.known-problems=true runs it")
     void withChainingOffAKilledTaskManagerCostsOneCheckpointIntervalAndCheckpointsStayShort(@TempDir Path tmp)
             throws Exception {
         Scenario scenario = new Scenario("chaining off, two models at 1,200 RPM", true, 3000,
@@ -220,8 +211,13 @@ class MultiJvmRecoveryIT {
             killedAtMillis = System.currentTimeMillis();
             cluster.killTaskManager(KILLED);
             cluster.startTaskManager();
-            await("the job restored from a checkpoint and running again", Duration.ofSeconds(120),
-                    () -> restored(rest, job) && fullyRunning(rest, job) || ended(rest, job));
+            await("the job restored from a checkpoint and running again", Duration.ofSeconds(120), () -> {
+                // Flink 2.2.1 can shut a surviving TaskManager down as well ("FATAL - exception in exception
+                // handler": its tasks' clean-up recycles a buffer of the dead peer's channel); a supervisor
+                // starts it again, and so does this test, saying so.
+                report.replacedTaskManagers.addAll(cluster.replaceEndedTaskManagers());
+                return restored(rest, job) && fullyRunning(rest, job) || ended(rest, job);
+            });
             assertThat(ended(rest, job)).as("the job ended before it was restored: %s", state(rest, job)).isFalse();
             report.recoverySeconds = seconds(System.nanoTime() - killed);
             runningAgainAtMillis = System.currentTimeMillis();
@@ -345,8 +341,8 @@ class MultiJvmRecoveryIT {
             bounds.assertThat(firstAfterRestore - restoredAtMillis).as("from the restore to the first completed "
                     + "checkpoint (ms)").isLessThanOrEqualTo(FIRST_CHECKPOINT_AFTER_RESTORE_MS);
             for (ClusterRest.Failure failure : report.failures) {
-                bounds.assertThat(failure.causedBy(KILLED)).as("failure %s, caused by the kill of %s", failure, KILLED)
-                        .isTrue();
+                bounds.assertThat(failure.causedBy(KILLED) || report.endedWithTheKill(failure))
+                        .as("failure %s, caused by the kill of %s", failure, KILLED).isTrue();
             }
             bounds.assertThat(report.failures).as("job failures").isNotEmpty();
             bounds.assertAll();
@@ -386,9 +382,16 @@ class MultiJvmRecoveryIT {
         List<CheckpointLog.Checkpoint> whileWaitingForTheDay;
         List<ClusterRest.Failure> failures = List.of();
         Map<Long, String> slowCheckpoints = Map.of();
+        final List<String> replacedTaskManagers = new ArrayList<>();
 
         Report(Scenario scenario) {
             this.scenario = scenario;
+        }
+
+        /** Whether the failure came from a TaskManager that Flink shut down itself right after the kill. */
+        boolean endedWithTheKill(ClusterRest.Failure failure) {
+            return replacedTaskManagers.stream().anyMatch(replaced -> replaced.contains("exception in exception handler")
+                    && failure.causedBy(replaced.substring(0, replaced.indexOf(' '))));
         }
 
         void measure(MockStats stats, List<CheckpointLog.Checkpoint> all, long notTriggered,
@@ -409,8 +412,9 @@ class MultiJvmRecoveryIT {
                             + KILLED + " killed with SIGKILL at " + answeredAtKill + " prompts answered, tm-3 started",
                     String.format("  run (submit to end)           %.1f s; first output committed after %.1f s; the test"
                             + " %.1f s", runSeconds, firstCommitSeconds, totalSeconds),
-                    String.format("  recovery (kill to RUNNING)    %.1f s; job failures %d: %s", recoverySeconds,
-                            failures.size(), failures),
+                    String.format("  recovery (kill to RUNNING)    %.1f s; job failures %d: %s%s", recoverySeconds,
+                            failures.size(), failures, replacedTaskManagers.isEmpty() ? ""
+                                    : "; TaskManagers that ended as well: " + replacedTaskManagers),
                     "  checkpoints                   " + CheckpointLog.describe(checkpoints) + "; " + notTriggered
                             + " not triggered (tasks not running); bound " + CHECKPOINT_BOUND_MS + " ms",
                     String.format("  answers                       %,d (prompts %,d)", answered, scenario.prompts()),

@@ -67,6 +67,8 @@ public final class StandaloneCluster implements AutoCloseable {
     private final Map<String, JvmProcess> taskManagers = new LinkedHashMap<>();
     private final Map<String, Integer> reporterPorts = new LinkedHashMap<>();
     private final Set<String> killed = new HashSet<>();
+    /** TaskManagers that ended on their own and were replaced. */
+    private final Set<String> ended = new HashSet<>();
     private final Thread shutdownHook = new Thread(this::stopAll, "standalone-cluster-shutdown");
     private JvmProcess jobManager;
     private int taskManagersStarted;
@@ -266,6 +268,33 @@ public final class StandaloneCluster implements AutoCloseable {
         }
         killed.add(id);
         taskManager.kill();
+    }
+
+    /**
+     * Starts a TaskManager in place of each one that ended without being killed, as a supervisor (Kubernetes,
+     * systemd) would; returns for each "{@code <id>} ended (<its first FATAL log line>), replaced by
+     * {@code <new id>}".
+     */
+    public List<String> replaceEndedTaskManagers() {
+        List<String> replaced = new ArrayList<>();
+        for (Map.Entry<String, JvmProcess> taskManager : new ArrayList<>(taskManagers.entrySet())) {
+            String id = taskManager.getKey();
+            if (!taskManager.getValue().isAlive() && !killed.contains(id) && !ended.contains(id)) {
+                ended.add(id);
+                replaced.add(id + " ended (" + firstFatalLine(id) + "), replaced by " + startTaskManager());
+            }
+        }
+        return replaced;
+    }
+
+    private String firstFatalLine(String id) {
+        Path log = logDir.resolve(id + ".log");
+        try (var lines = Files.lines(log)) {
+            return lines.filter(line -> line.contains("FATAL") || line.contains("Fatal")).findFirst()
+                    .orElse("no FATAL line in " + log);
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "its log " + log + " unreadable: " + e;
+        }
     }
 
     /** Waits until exactly {@code count} TaskManagers are registered. */
