@@ -1,5 +1,8 @@
 package io.llmstream.config;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.Serializable;
 import java.time.Duration;
 
@@ -14,6 +17,7 @@ public record CallSettings(
         Duration priorityAging,
         RetrySettings retry,
         BreakerSettings breaker) implements Serializable {
+    private static final Logger LOG = LoggerFactory.getLogger(CallSettings.class);
 
     /** In what order results leave the call stage. */
     public enum Order {
@@ -89,27 +93,66 @@ public record CallSettings(
                         + " is the deprecated form, was " + ordered);
             }
             order = ordered ? Order.PER_ID : Order.NONE;
-        }
-        Duration timeout = section.get(TIMEOUT);
-        Duration attemptTimeout = section.get(ATTEMPT_TIMEOUT);
-        if (!section.has(ATTEMPT_TIMEOUT.key()) && attemptTimeout.compareTo(timeout) > 0) {
-            attemptTimeout = timeout;
+            LOG.warn("{} is deprecated: write {}: {} instead", section.pathOf(ORDERED.key()),
+                    section.pathOf(ORDER.key()), order.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
         }
         CallSettings settings = new CallSettings(
                 order,
                 section.get(CAPACITY),
-                timeout,
-                attemptTimeout,
+                section.get(TIMEOUT),
+                section.get(ATTEMPT_TIMEOUT),
                 section.get(FIRST_TOKEN_TIMEOUT),
                 section.get(IDLE_TIMEOUT),
                 section.get(PRIORITY_AGING),
                 RetrySettings.read(section.section("retry")),
-                BreakerSettings.read(section.section("breaker")));
-        if (settings.attemptTimeout.compareTo(settings.timeout) > 0) {
-            throw new ConfigException(section.pathOf(ATTEMPT_TIMEOUT.key()) + " must be <= "
-                    + section.pathOf(TIMEOUT.key()) + " (" + Durations.format(settings.timeout) + "), was "
-                    + Durations.format(settings.attemptTimeout));
-        }
+                BreakerSettings.read(section.section("breaker")))
+                .withTimeoutsThatFollow(section);
         return settings;
+    }
+
+    /**
+     * The deadlines nest: an attempt within the prompt's timeout, the first token and every pause within an
+     * attempt. A deadline the user did not set follows those they did, down (a short {@code timeout} shortens
+     * the attempt and the waits inside it) and up (a long {@code first-token-timeout} lengthens the attempt
+     * and the prompt's timeout); only deadlines the user set both and in contradiction are refused.
+     */
+    private CallSettings withTimeoutsThatFollow(ConfigSection section) {
+        boolean timeoutSet = section.has(TIMEOUT.key());
+        boolean attemptSet = section.has(ATTEMPT_TIMEOUT.key());
+        boolean firstTokenSet = section.has(FIRST_TOKEN_TIMEOUT.key());
+        boolean idleSet = section.has(IDLE_TIMEOUT.key());
+        Duration attempt = attemptTimeout;
+        if (!attemptSet) {
+            attempt = max(attempt, firstTokenSet ? firstTokenTimeout : Duration.ZERO, idleSet ? idleTimeout : Duration.ZERO);
+        }
+        Duration prompt = timeoutSet ? timeout : max(timeout, attempt, Duration.ZERO);
+        if (!attemptSet && attempt.compareTo(prompt) > 0) {
+            attempt = prompt;
+        }
+        Duration firstToken = firstTokenSet ? firstTokenTimeout : min(firstTokenTimeout, attempt);
+        Duration idle = idleSet ? idleTimeout : min(idleTimeout, attempt);
+        String attemptFollows = attemptSet ? "" : " (" + section.pathOf(ATTEMPT_TIMEOUT.key()) + " is not set and follows "
+                + section.pathOf(TIMEOUT.key()) + ")";
+        requireWithin(section, ATTEMPT_TIMEOUT, attempt, TIMEOUT, prompt, "");
+        requireWithin(section, FIRST_TOKEN_TIMEOUT, firstToken, ATTEMPT_TIMEOUT, attempt, attemptFollows);
+        requireWithin(section, IDLE_TIMEOUT, idle, ATTEMPT_TIMEOUT, attempt, attemptFollows);
+        return new CallSettings(order, capacity, prompt, attempt, firstToken, idle, priorityAging, retry, breaker);
+    }
+
+    private static void requireWithin(ConfigSection section, Option<Duration> inner, Duration innerValue,
+            Option<Duration> outer, Duration outerValue, String note) {
+        if (innerValue.compareTo(outerValue) > 0) {
+            throw new ConfigException(section.pathOf(inner.key()) + " must be <= " + section.pathOf(outer.key()) + " ("
+                    + Durations.format(outerValue) + ")" + note + ", was " + Durations.format(innerValue));
+        }
+    }
+
+    private static Duration max(Duration a, Duration b, Duration c) {
+        Duration ab = a.compareTo(b) >= 0 ? a : b;
+        return ab.compareTo(c) >= 0 ? ab : c;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 }

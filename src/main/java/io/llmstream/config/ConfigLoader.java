@@ -19,11 +19,14 @@ import java.util.function.Function;
 
 /**
  * Loads {@code --config} files in order, later files overriding earlier ones key by key (lists are
- * replaced whole), resolves {@code ${...}} placeholders, and binds the result to a validated
- * {@link LlmStreamConfig}.
+ * replaced whole; a deprecated key and its new form count as one key), resolves {@code ${...}}
+ * placeholders, and binds the result to a validated {@link LlmStreamConfig}.
  */
 public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** Deprecated keys and the keys that replace them, by full path: two forms of one setting. */
+    private static final Map<String, String> REPLACED_BY = Map.of(
+            "call." + CallSettings.ORDERED.key(), "call." + CallSettings.ORDER.key());
 
     private final Function<String, String> environment;
 
@@ -87,17 +90,41 @@ public final class ConfigLoader {
         return (ObjectNode) tree;
     }
 
-    /** Merges {@code override} into {@code base}: maps merge key by key, anything else replaces. */
+    /**
+     * Merges {@code override} into {@code base}: maps merge key by key, anything else replaces; a key
+     * replaces the other form of its setting too (a deprecated key or its new form).
+     */
     static void deepMerge(ObjectNode base, ObjectNode override) {
+        deepMerge(base, override, "");
+    }
+
+    private static void deepMerge(ObjectNode base, ObjectNode override, String path) {
         Iterator<Map.Entry<String, JsonNode>> fields = override.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> field = fields.next();
-            JsonNode existing = base.get(field.getKey());
+            String key = field.getKey();
+            JsonNode existing = base.get(key);
             if (existing instanceof ObjectNode && field.getValue() instanceof ObjectNode) {
-                deepMerge((ObjectNode) existing, (ObjectNode) field.getValue());
+                deepMerge((ObjectNode) existing, (ObjectNode) field.getValue(), path + key + ".");
             } else {
-                base.set(field.getKey(), field.getValue().deepCopy());
+                String otherForm = otherFormOf(path + key);
+                if (otherForm != null && !override.has(otherForm)) {
+                    base.remove(otherForm);
+                }
+                base.set(key, field.getValue().deepCopy());
             }
         }
+    }
+
+    /** The key (within the same map) of the other form of the setting at {@code path}, or null. */
+    private static String otherFormOf(String path) {
+        for (Map.Entry<String, String> forms : REPLACED_BY.entrySet()) {
+            String other = forms.getKey().equals(path) ? forms.getValue()
+                    : forms.getValue().equals(path) ? forms.getKey() : null;
+            if (other != null) {
+                return other.substring(other.lastIndexOf('.') + 1);
+            }
+        }
+        return null;
     }
 }

@@ -121,10 +121,48 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void aShortDeadlineShortensTheDefaultAttemptTimeout() {
-        CallSettings call = loader.loadYaml(MINIMAL, "call: {timeout: 30s}").call();
+    void aDeadlineTheUserDidNotSetFollowsTheOnesTheyDid() {
+        assertThat(deadlines("call: {timeout: 20s}")).as("a short timeout shortens what is inside it")
+                .containsExactly(seconds(20), seconds(20), seconds(20), seconds(20));
+        assertThat(deadlines("call: {timeout: 60s}"))
+                .containsExactly(seconds(60), seconds(60), seconds(60), seconds(30));
+        assertThat(deadlines("call: {attempt-timeout: 5s}"))
+                .containsExactly(Duration.ofMinutes(15), seconds(5), seconds(5), seconds(5));
+        assertThat(deadlines("call: {first-token-timeout: 20m}")).as("a long wait lengthens what holds it")
+                .containsExactly(Duration.ofMinutes(20), Duration.ofMinutes(20), Duration.ofMinutes(20), seconds(30));
+        assertThat(deadlines("")).as("the defaults")
+                .containsExactly(Duration.ofMinutes(15), Duration.ofMinutes(10), seconds(60), seconds(30));
+    }
 
-        assertThat(call.attemptTimeout()).isEqualTo(Duration.ofSeconds(30));
+    @Test
+    void refusesOnlyDeadlinesTheUserSetInContradiction() {
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {attempt-timeout: 5s, first-token-timeout: 10s}"))
+                .hasMessage("call.first-token-timeout must be <= call.attempt-timeout (5s), was 10s");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {attempt-timeout: 5s, idle-timeout: 10s}"))
+                .hasMessage("call.idle-timeout must be <= call.attempt-timeout (5s), was 10s");
+        assertThatThrownBy(() -> loader.loadYaml(MINIMAL, "call: {timeout: 1m, first-token-timeout: 2m}"))
+                .hasMessage("call.first-token-timeout must be <= call.attempt-timeout (1m) (call.attempt-timeout is "
+                        + "not set and follows call.timeout), was 2m");
+    }
+
+    private List<Duration> deadlines(String yaml) {
+        CallSettings call = loader.loadYaml(MINIMAL, yaml).call();
+        return List.of(call.timeout(), call.attemptTimeout(), call.firstTokenTimeout(), call.idleTimeout());
+    }
+
+    private static Duration seconds(long seconds) {
+        return Duration.ofSeconds(seconds);
+    }
+
+    @Test
+    void aLaterFileWinsAlsoBetweenADeprecatedKeyAndItsNewForm(@TempDir Path dir) throws Exception {
+        Path later = Files.writeString(dir.resolve("later.yaml"), "call: {ordered: false}\n");
+        assertThat(loader.load(List.of(SHIPPED, later)).call().order()).as("the shipped file says order: per-id")
+                .isEqualTo(CallSettings.Order.NONE);
+        assertThat(loader.loadYaml(MINIMAL + "call: {ordered: true}", "call: {order: input}").call().order())
+                .isEqualTo(CallSettings.Order.INPUT);
+        assertThat(loader.loadYaml(MINIMAL + "call: {order: input}", "call: {capacity: 5}").call().order())
+                .as("a later file without either form keeps the earlier one").isEqualTo(CallSettings.Order.INPUT);
     }
 
     @Test
