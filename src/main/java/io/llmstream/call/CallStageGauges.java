@@ -20,10 +20,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The call stage's gauges of live state, per configured model and API key (names in
  * {@link LlmMetrics}), over the budget shards this instance holds: prompts in the stage, limit
- * utilization of the shares held here, the circuit (the worst of the shards), the budget queue, key
+ * utilization of the shares held here, the circuit (the worst of the shards, and how many are open), the
+ * budget queue, key
  * health (the worst of the shards). Sum or take the maximum across subtasks as each gauge says.
  */
 public final class CallStageGauges {
+    /** {@link ModelDispatcher#circuitState()} of an open circuit. */
+    private static final int OPEN = 2;
     private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
     /** Registers the gauges of every configured model in the operator's group. */
@@ -40,6 +43,8 @@ public final class CallStageGauges {
                     () -> sum(shards, ModelDispatcher::admittedTokens), model.hasTpmLimit() ? model.tpm() * share : 0));
             group.gauge(LlmMetrics.CIRCUIT_STATE, (Gauge<Integer>) () -> shards.stream()
                     .mapToInt(ModelDispatcher::circuitState).max().orElse(0));
+            group.gauge(LlmMetrics.OPEN_CIRCUITS, (Gauge<Integer>) () -> (int) shards.stream()
+                    .filter(shard -> shard.circuitState() == OPEN).count());
             group.gauge(LlmMetrics.WAITING_FOR_BUDGET, (Gauge<Integer>) () -> shards.stream()
                     .mapToInt(ModelDispatcher::waiting).sum());
             for (ApiKey key : keysOf(config.endpointOf(model.name()))) {

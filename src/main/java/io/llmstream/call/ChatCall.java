@@ -9,7 +9,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 import org.asynchttpclient.Request;
 
 import java.time.Duration;
@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  * the request moves to the next suitable fallback model. No thread ever waits.
  */
 final class ChatCall implements Ticket.Admission, StageCall {
-    private final PacedRequest paced;
+    private final QueuedRequest queued;
     private final CallSettings settings;
     private final Routes routes;
     private final RetryPolicy retryPolicy;
@@ -57,17 +57,17 @@ final class ChatCall implements Ticket.Admission, StageCall {
     private volatile ChatAnswer answer;
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
-    ChatCall(PacedRequest paced, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
+    ChatCall(QueuedRequest queued, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
             SharedHttpClient.Lease http, JsonAnswerCheck answerCheck) {
         this.answerCheck = answerCheck;
         // The routes of one call stage instance: each keeps its model's first-token times and its
         // endpoint's streaming switch.
-        this.paced = paced;
+        this.queued = queued;
         this.settings = settings;
         this.routes = routes;
         this.retryPolicy = retryPolicy;
         this.http = http;
-        this.route = routes.of(paced.request().model(), paced.shard());
+        this.route = routes.of(queued.request().model(), queued.shard());
         this.enqueuedMicros = System.currentTimeMillis() * 1000;
     }
 
@@ -118,7 +118,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
         if (route.dispatcher().isCircuitOpen() && routes.fallBackWhenOpen()) {
             fallBack(Routes.Reason.CIRCUIT_OPEN);
         }
-        Ticket ticket = new Ticket(paced.request().priority(), CallSettings.PRIORITY_LEVELS,
+        Ticket ticket = new Ticket(queued.request().priority(), CallSettings.PRIORITY_LEVELS,
                 settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this);
         waitingRoute = route;
         waitingTicket = ticket;
@@ -127,13 +127,13 @@ final class ChatCall implements Ticket.Admission, StageCall {
 
     /** Moves to the next fallback that suits the reason; returns false (staying put) if there is none. */
     private boolean fallBack(Routes.Reason reason) {
-        int next = routes.next(paced.request().model(), paced.shard(), chainPosition, reason, neededTokens(),
+        int next = routes.next(queued.request().model(), queued.shard(), chainPosition, reason, neededTokens(),
                 route.model().contextWindow());
         if (next < 0) {
             return false;
         }
         chainPosition = next;
-        route = routes.at(paced.request().model(), paced.shard(), next);
+        route = routes.at(queued.request().model(), queued.shard(), next);
         fallbackReason = reason;
         routeAttempts = 0;
         return true;
@@ -158,7 +158,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
             if (attempts == 0) {
                 startMillis = System.currentTimeMillis();
                 deadlineMillis = startMillis + settings.timeout().toMillis();
-                waitedMillis = Math.max(0, startMillis - paced.pacedAtMillis());
+                waitedMillis = Math.max(0, startMillis - queued.queuedAtMillis());
             }
             attempt(route, keyIndex);
         } catch (RuntimeException e) {
@@ -193,7 +193,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
         Supplier<Duration> firstTokenWait = stream
                 ? () -> min(current.firstTokenWait().current(), attemptTimeout) : () -> plainWait;
         ApiKey key = current.endpoint().apiKeys().isEmpty() ? null : current.endpoint().apiKeys().get(keyIndex);
-        Request request = current.requests().build(current.model().providerModel(), paced.request().body(),
+        Request request = current.requests().build(current.model().providerModel(), queued.request().body(),
                 key == null ? null : key.secret(), attemptTimeout, streamMode);
         AttemptExchange exchange = new AttemptExchange(current.requests().kind(), stream, firstTokenWait,
                 settings.idleTimeout(), http.timer());
@@ -285,7 +285,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
     }
 
     private long tokenCost() {
-        return Charges.tokens(paced.request(), route.model());
+        return Charges.tokens(queued.request(), route.model());
     }
 
     /** Prompt plus completion tokens, for the context window; an embeddings batch's inputs are checked one by one. */
@@ -300,7 +300,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
 
     private void succeed(ChatAnswer answer) {
         this.answer = answer;
-        LlmRequest request = paced.request();
+        LlmRequest request = queued.request();
         long latency = System.currentTimeMillis() - startMillis;
         int promptTokens = answer.promptTokens() >= 0 ? answer.promptTokens() : request.promptTokens();
         int completionTokens = answer.completionTokens() >= 0 ? answer.completionTokens()
@@ -316,7 +316,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
     }
 
     private void fail(AttemptOutcome outcome) {
-        LlmRequest request = paced.request();
+        LlmRequest request = queued.request();
         long elapsed = startMillis == 0 ? 0 : System.currentTimeMillis() - startMillis;
         DeadLetter deadLetter = DeadLetter.failedRequest(request, outcome.kind(), outcome.status(), outcome.code(),
                 route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed);

@@ -13,7 +13,7 @@ import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
 import io.llmstream.record.ParsedInput;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -164,7 +164,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
         }
         if (PromptMerger.configured(config)) {
             merger = new PromptMerger(config,
-                    paced -> new ChatCall(paced, config.call(), routes, retryPolicy, http, answerCheck),
+                    queued -> new ChatCall(queued, config.call(), routes, retryPolicy, http, answerCheck),
                     getRuntimeContext().getMetricGroup());
         }
     }
@@ -181,14 +181,14 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
             resultFuture.complete(Collections.singleton(CallResult.invalidInput(input.deadLetter())));
             return;
         }
-        PacedRequest paced = new PacedRequest(request, shardKeys.shardOf(request), System.currentTimeMillis());
-        InFlight call = new InFlight(input, paced, resultFuture);
+        QueuedRequest queued = new QueuedRequest(request, shardKeys.shardOf(request), System.currentTimeMillis());
+        InFlight call = new InFlight(input, queued, resultFuture);
         gauges.started(call.model());
         calls.put(input, call);
         CompletableFuture<Void> previous = null;
         if (config.call().order() == CallSettings.Order.PER_ID) {
             synchronized (lastById) {
-                previous = lastById.put(paced.request().id(), call.done);
+                previous = lastById.put(queued.request().id(), call.done);
             }
         }
         if (previous == null) {
@@ -213,7 +213,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
             return;
         }
         switch (lookup.found()) {
-            case ANSWER -> finish(call, CacheHit.of(call.paced.request(), lookup.answer(), call.sinceStart()));
+            case ANSWER -> finish(call, CacheHit.of(call.queued.request(), lookup.answer(), call.sinceStart()));
             case NOTHING -> call(call);
             case IN_FLIGHT -> { } // answered when the call it waits for ends: see settle
         }
@@ -222,15 +222,15 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
     /** Makes the request's own call, unless it was answered meanwhile. */
     private void call(InFlight call) {
         boolean embedding = config.model(call.model()).isEmbedding();
-        StageCall chat = embedding ? embeddings.call(call.paced)
-                : new ChatCall(call.paced, config.call(), routes, retryPolicy, http, answerCheck);
+        StageCall chat = embedding ? embeddings.call(call.queued)
+                : new ChatCall(call.queued, config.call(), routes, retryPolicy, http, answerCheck);
         if (!call.begin(chat)) {
             return;
         }
         BiConsumer<CallResult, Throwable> answer = (result, failure) -> finish(call,
-                result != null ? result : internalFailure(call.paced, failure));
+                result != null ? result : internalFailure(call.queued, failure));
         // With merge on, the merger may take a chat request into a merged one (and ask it alone if need be).
-        if (!embedding && merger != null && merger.offer(call.paced, (ChatCall) chat, answer)) {
+        if (!embedding && merger != null && merger.offer(call.queued, (ChatCall) chat, answer)) {
             return;
         }
         chat.start().whenComplete(answer);
@@ -246,7 +246,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
         call.resultFuture.complete(Collections.singleton(result));
         call.done.complete(null);
         synchronized (lastById) {
-            lastById.remove(call.paced.request().id(), call.done);
+            lastById.remove(call.queued.request().id(), call.done);
         }
         if (role != InFlight.Role.NONE) {
             settle(call, role, result);
@@ -264,7 +264,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
         Completion completion = result.completion();
         if (completion != null && !completion.cached()) {
             for (InFlight waiter : cache.answered(call.cacheKey(), completion)) {
-                finish(waiter, CacheHit.of(waiter.paced.request(), completion, waiter.sinceStart()));
+                finish(waiter, CacheHit.of(waiter.queued.request(), completion, waiter.sinceStart()));
             }
         } else if (completion == null && role == InFlight.Role.WAITS) {
             cache.withdraw(call.cacheKey(), call);
@@ -289,12 +289,12 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
             // Only requests wait in the stage; an invalid input left at once.
             resultFuture.complete(Collections.singleton(input.request() == null
                     ? CallResult.invalidInput(input.deadLetter())
-                    : deadLetter(new PacedRequest(input.request(), shardKeys.shardOf(input.request()),
+                    : deadLetter(new QueuedRequest(input.request(), shardKeys.shardOf(input.request()),
                             System.currentTimeMillis()), ErrorKind.TIMEOUT, timeoutMessage())));
             return;
         }
         call.withdraw();
-        finish(call, deadLetter(call.paced, ErrorKind.TIMEOUT, timeoutMessage()));
+        finish(call, deadLetter(call.queued, ErrorKind.TIMEOUT, timeoutMessage()));
     }
 
     /** The budgets this instance holds; for tests. */
@@ -328,13 +328,13 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
         }
     }
 
-    private CallResult internalFailure(PacedRequest paced, Throwable failure) {
-        return deadLetter(paced, ErrorKind.INTERNAL, String.valueOf(failure));
+    private CallResult internalFailure(QueuedRequest queued, Throwable failure) {
+        return deadLetter(queued, ErrorKind.INTERNAL, String.valueOf(failure));
     }
 
-    private CallResult deadLetter(PacedRequest paced, ErrorKind kind, String message) {
-        LlmRequest request = paced.request();
-        long elapsed = Math.max(0, System.currentTimeMillis() - paced.pacedAtMillis());
+    private CallResult deadLetter(QueuedRequest queued, ErrorKind kind, String message) {
+        LlmRequest request = queued.request();
+        long elapsed = Math.max(0, System.currentTimeMillis() - queued.queuedAtMillis());
         long charged = Charges.tokens(request, config.model(request.model()));
         return CallResult.failure(request,
                 DeadLetter.failedRequest(request, kind, 0, null, message, 0, request.model(), null, elapsed),

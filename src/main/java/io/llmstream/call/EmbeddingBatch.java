@@ -11,7 +11,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,7 +34,7 @@ final class EmbeddingBatch {
     private final EmbeddingBatcher batcher;
     private final int missesAllowed;
     private final ChatCall call;
-    private final PacedRequest paced;
+    private final QueuedRequest queued;
     private final AtomicInteger live;
 
     EmbeddingBatch(List<EmbeddingCall> members, EmbeddingBatcher batcher, CallSettings settings, Routes routes,
@@ -43,15 +43,15 @@ final class EmbeddingBatch {
         this.batcher = batcher;
         this.missesAllowed = missesAllowed;
         this.live = new AtomicInteger(members.size());
-        this.paced = asOneRequest(this.members);
-        this.call = new ChatCall(paced, settings, routes, retryPolicy, http, null);
+        this.queued = asOneRequest(this.members);
+        this.call = new ChatCall(queued, settings, routes, retryPolicy, http, null);
     }
 
     /**
      * The batch as one request: its inputs in order (the index of each in the answer), the parameters they
-     * share, the highest priority among them, their summed tokens, and the earliest time one was paced.
+     * share, the highest priority among them, their summed tokens, and the earliest time one was queued.
      */
-    private static PacedRequest asOneRequest(List<EmbeddingCall> members) {
+    private static QueuedRequest asOneRequest(List<EmbeddingCall> members) {
         EmbeddingCall first = members.get(0);
         ObjectNode body;
         try {
@@ -62,21 +62,21 @@ final class EmbeddingBatch {
         ArrayNode inputs = body.putArray("input");
         int priority = Integer.MIN_VALUE;
         int tokens = 0;
-        long pacedAt = Long.MAX_VALUE;
+        long queuedAt = Long.MAX_VALUE;
         long receivedAt = Long.MAX_VALUE;
         for (EmbeddingCall member : members) {
             LlmRequest request = member.request();
             inputs.add(member.input());
             priority = Math.max(priority, request.priority());
             tokens += request.promptTokens();
-            pacedAt = Math.min(pacedAt, member.paced().pacedAtMillis());
+            queuedAt = Math.min(queuedAt, member.queued().queuedAtMillis());
             receivedAt = Math.min(receivedAt, request.receivedAtMillis());
         }
         String id = members.size() == 1 ? first.request().id()
                 : "batch of " + members.size() + " from " + first.request().id();
         LlmRequest request = new LlmRequest(id, first.request().model(), priority, body.toString(), null, tokens, 0,
                 null, 0, receivedAt, null);
-        return new PacedRequest(request, first.paced().shard(), pacedAt);
+        return new QueuedRequest(request, first.queued().shard(), queuedAt);
     }
 
     void start() {
@@ -112,7 +112,7 @@ final class EmbeddingBatch {
         }
         int[] shares = UsageShares.split(answer.promptTokens(), members);
         boolean shared = answer.promptTokens() >= 0 && members.size() > 1;
-        long admittedAt = paced.pacedAtMillis() + batchAnswer.waitMs();
+        long admittedAt = queued.queuedAtMillis() + batchAnswer.waitMs();
         boolean fellBack = batchAnswer.fallbackFrom() != null;
         boolean first = true;
         for (int i = 0; i < members.size(); i++) {
@@ -123,7 +123,7 @@ final class EmbeddingBatch {
                 continue;
             }
             LlmRequest request = member.request();
-            long waited = Math.max(0, admittedAt - member.paced().pacedAtMillis());
+            long waited = Math.max(0, admittedAt - member.queued().queuedAtMillis());
             Completion completion = new Completion(request.id(), batchAnswer.model(), null, null, null, shares[i], 0,
                     shares[i], batchAnswer.attempts(), batchAnswer.latencyMs(), waited, -1,
                     fellBack ? request.model() : null, fellBack ? batchAnswer.fallbackReason() : null,

@@ -59,9 +59,9 @@ final class EmbeddingBatcher implements AutoCloseable {
         return capacity;
     }
 
-    /** A new member for a paced embedding request; it joins a batch when started. */
-    EmbeddingCall call(io.llmstream.record.PacedRequest paced) {
-        return new EmbeddingCall(paced, this);
+    /** A new member for a queued embedding request; it joins a batch when started. */
+    EmbeddingCall call(io.llmstream.record.QueuedRequest queued) {
+        return new EmbeddingCall(queued, this);
     }
 
     /** Adds an input to its open batch, sending the batch if it is full (or the input does not fit). */
@@ -69,7 +69,7 @@ final class EmbeddingBatcher implements AutoCloseable {
         List<List<EmbeddingCall>> ready = new ArrayList<>(2);
         ModelSettings model = config.model(member.request().model());
         BatchSettings settings = model.batch();
-        String key = model.name() + '#' + member.paced().shard() + '#' + member.parameters();
+        String key = model.name() + '#' + member.queued().shard() + '#' + member.parameters();
         synchronized (this) {
             if (closed || member.isCancelled()) {
                 return;
@@ -80,7 +80,7 @@ final class EmbeddingBatcher implements AutoCloseable {
                 batch = null;
             }
             if (batch == null) {
-                batch = new Open(routes.of(model.name(), member.paced().shard()), settings.maxWait().toNanos());
+                batch = new Open(routes.of(model.name(), member.queued().shard()), settings.maxWait().toNanos());
                 open.put(key, batch);
                 if (!settings.maxWait().isZero()) {
                     Open waiting = batch;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.LlmRequest;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 final class EmbeddingCall implements StageCall {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final PacedRequest paced;
+    private final QueuedRequest queued;
     private final EmbeddingBatcher batcher;
     private final String input;
     private final String parameters;
@@ -26,11 +26,11 @@ final class EmbeddingCall implements StageCall {
     /** Answers to its batches that had no vector (or several) for it. */
     private int misses;
 
-    EmbeddingCall(PacedRequest paced, EmbeddingBatcher batcher) {
-        this.paced = paced;
+    EmbeddingCall(QueuedRequest queued, EmbeddingBatcher batcher) {
+        this.queued = queued;
         this.batcher = batcher;
         try {
-            ObjectNode body = (ObjectNode) JSON.readTree(paced.request().body());
+            ObjectNode body = (ObjectNode) JSON.readTree(queued.request().body());
             this.input = body.remove("input").asText();
             // What the inputs of one request must share: every parameter but the input, in a fixed form.
             this.parameters = JSON.writeValueAsString(body);
@@ -55,12 +55,12 @@ final class EmbeddingCall implements StageCall {
         }
     }
 
-    PacedRequest paced() {
-        return paced;
+    QueuedRequest queued() {
+        return queued;
     }
 
     LlmRequest request() {
-        return paced.request();
+        return queued.request();
     }
 
     String input() {

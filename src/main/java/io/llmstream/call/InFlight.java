@@ -1,7 +1,7 @@
 package io.llmstream.call;
 
 import io.llmstream.record.CallResult;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 import io.llmstream.record.ParsedInput;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 
@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 final class InFlight {
     /** The input the async operator handed over, by whose identity its timeout finds this request. */
     final ParsedInput input;
-    final PacedRequest paced;
+    final QueuedRequest queued;
     final ResultFuture<CallResult> resultFuture;
     final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile long startedAtMillis;
@@ -35,19 +35,19 @@ final class InFlight {
         LEADS
     }
 
-    InFlight(ParsedInput input, PacedRequest paced, ResultFuture<CallResult> resultFuture) {
+    InFlight(ParsedInput input, QueuedRequest queued, ResultFuture<CallResult> resultFuture) {
         this.input = input;
-        this.paced = paced;
+        this.queued = queued;
         this.resultFuture = resultFuture;
     }
 
     String model() {
-        return paced.request().model();
+        return queued.request().model();
     }
 
     synchronized String cacheKey() {
         if (cacheKey == null) {
-            cacheKey = RequestIdentity.of(paced.request());
+            cacheKey = RequestIdentity.of(queued.request());
         }
         return cacheKey;
     }

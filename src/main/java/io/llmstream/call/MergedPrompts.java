@@ -130,7 +130,7 @@ final class MergedPrompts {
     /**
      * The merged request's body: the members' parameters, the system message, the prompts, JSON as the
      * response format, and {@code maxTokens} in whichever max-tokens fields the members used (none if
-     * they used none: the model's default then holds, and the pacer still charges {@code maxTokens}).
+     * they used none: the model's default then holds, and the budget still charges {@code maxTokens}).
      */
     static ObjectNode body(ObjectNode parameters, List<String> prompts, int maxTokens) {
         ObjectNode body = JSON.createObjectNode();

@@ -12,7 +12,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ErrorKind;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.MetricEvent;
-import io.llmstream.record.PacedRequest;
+import io.llmstream.record.QueuedRequest;
 import org.apache.flink.metrics.MetricGroup;
 
 import java.time.Duration;
@@ -53,7 +53,7 @@ final class PromptMerger implements AutoCloseable {
 
     /** Makes the call of a request with the call stage's routes, retry policy and HTTP client. */
     interface Calls {
-        ChatCall of(PacedRequest paced);
+        ChatCall of(QueuedRequest queued);
     }
 
     private final LlmStreamConfig config;
@@ -101,18 +101,18 @@ final class PromptMerger implements AutoCloseable {
      * Takes the request into a merged request, or returns false if it must go alone. {@code answer} is
      * called once with its result, unless {@code alone}, the call it would have had, is cancelled first.
      */
-    boolean offer(PacedRequest paced, ChatCall alone, BiConsumer<CallResult, Throwable> answer) {
-        LlmRequest request = paced.request();
+    boolean offer(QueuedRequest queued, ChatCall alone, BiConsumer<CallResult, Throwable> answer) {
+        LlmRequest request = queued.request();
         ModelSettings model = config.model(request.model());
         MergeSettings merge = model.merge();
         if (merge == null) {
             return false;
         }
-        MergedPrompts.Mergeable mergeable = MergedPrompts.of(request, paced.shard());
+        MergedPrompts.Mergeable mergeable = MergedPrompts.of(request, queued.shard());
         if (mergeable == null) {
             return false;
         }
-        Member member = new Member(paced, alone, answer, mergeable,
+        Member member = new Member(queued, alone, answer, mergeable,
                 request.maxTokens() > 0 ? request.maxTokens() : model.defaultMaxTokens());
         List<Member> full = null;
         List<Member> ready = null;
@@ -187,7 +187,7 @@ final class PromptMerger implements AutoCloseable {
             live.get(0).askAlone(null);
             return;
         }
-        PacedRequest merged = mergedRequest(live);
+        QueuedRequest merged = mergedRequest(live);
         ChatCall call = calls.of(merged);
         merging.add(call);
         counters.sent(merged.request().model());
@@ -203,31 +203,31 @@ final class PromptMerger implements AutoCloseable {
         });
     }
 
-    private PacedRequest mergedRequest(List<Member> live) {
-        LlmRequest first = live.get(0).paced.request();
+    private QueuedRequest mergedRequest(List<Member> live) {
+        LlmRequest first = live.get(0).queued.request();
         ModelSettings model = config.model(first.model());
         List<String> prompts = new ArrayList<>();
         List<Integer> budgets = new ArrayList<>();
         int priority = Integer.MIN_VALUE;
-        long pacedAt = Long.MAX_VALUE;
+        long queuedAt = Long.MAX_VALUE;
         long receivedAt = Long.MAX_VALUE;
         for (Member member : live) {
             prompts.add(member.mergeable.prompt());
             budgets.add(member.budget);
-            priority = Math.max(priority, member.paced.request().priority());
-            pacedAt = Math.min(pacedAt, member.paced.pacedAtMillis());
-            receivedAt = Math.min(receivedAt, member.paced.request().receivedAtMillis());
+            priority = Math.max(priority, member.queued.request().priority());
+            queuedAt = Math.min(queuedAt, member.queued.queuedAtMillis());
+            receivedAt = Math.min(receivedAt, member.queued.request().receivedAtMillis());
         }
         int maxTokens = MergedPrompts.maxTokens(budgets);
         ObjectNode body = MergedPrompts.body(live.get(0).mergeable.parameters(), prompts, maxTokens);
         LlmRequest request = new LlmRequest("merged(" + first.id() + " +" + (live.size() - 1) + ")", first.model(),
                 priority, body.toString(), null, estimator(model).estimatePrompt(body), maxTokens, null, 0, receivedAt,
                 null);
-        return new PacedRequest(request, live.get(0).paced.shard(), pacedAt);
+        return new QueuedRequest(request, live.get(0).queued.shard(), queuedAt);
     }
 
     /** Maps the merged call's result back to its prompts. */
-    private void answer(List<Member> live, PacedRequest merged, CallResult result, Throwable failure) {
+    private void answer(List<Member> live, QueuedRequest merged, CallResult result, Throwable failure) {
         String model = merged.request().model();
         if (result == null) {
             LOG.warn("Merged request {} failed; its prompts are asked alone", merged.request().id(), failure);
@@ -268,7 +268,7 @@ final class PromptMerger implements AutoCloseable {
             if (answer == null) {
                 continue;
             }
-            int ownMax = live.get(i).paced.request().maxTokens();
+            int ownMax = live.get(i).queued.request().maxTokens();
             contents[i] = ownMax > 0 ? estimator.truncate(answer, ownMax) : answer;
             cut[i] = contents[i].length() < answer.length();
             answerTokens[i] = estimator.countText(contents[i]);
@@ -293,16 +293,16 @@ final class PromptMerger implements AutoCloseable {
         long[] promptWeights = new long[n];
         long[] costWeights = new long[n];
         for (int i = 0; i < n; i++) {
-            LlmRequest request = live.get(i).paced.request();
+            LlmRequest request = live.get(i).queued.request();
             promptWeights[i] = request.promptTokens();
             costWeights[i] = request.promptTokens() + (long) live.get(i).budget;
         }
         return MergedShare.split(metric, promptWeights, answerTokens, costWeights);
     }
 
-    private static CallResult completion(Member member, int n, PacedRequest merged, Completion reply,
+    private static CallResult completion(Member member, int n, QueuedRequest merged, Completion reply,
             MetricEvent metric, String content, String finishReason, MergedShare share) {
-        LlmRequest request = member.paced.request();
+        LlmRequest request = member.queued.request();
         long waitMs = member.waitMs(merged, reply.waitMs());
         Completion completion = new Completion(request.id(), reply.model(), content, finishReason, null,
                 share.promptTokens(), share.completionTokens(), share.promptTokens() + share.completionTokens(),
@@ -313,8 +313,8 @@ final class PromptMerger implements AutoCloseable {
 
     private static CallResult deadLetter(Member member, int n, DeadLetter failed, MetricEvent metric,
             MergedShare share) {
-        LlmRequest request = member.paced.request();
-        long elapsed = Math.max(0, System.currentTimeMillis() - member.paced.pacedAtMillis());
+        LlmRequest request = member.queued.request();
+        long elapsed = Math.max(0, System.currentTimeMillis() - member.queued.queuedAtMillis());
         DeadLetter deadLetter = DeadLetter.failedRequest(request, failed.kind(), failed.status(), failed.code(),
                 "a merged request of " + n + " prompts failed: " + failed.message(), failed.attempts(),
                 failed.model(), failed.keyId(), elapsed);
@@ -347,7 +347,7 @@ final class PromptMerger implements AutoCloseable {
 
     /** A prompt in a merged request: settled once, by its answer from the merged reply or by its own call. */
     private static final class Member {
-        final PacedRequest paced;
+        final QueuedRequest queued;
         final ChatCall alone;
         final BiConsumer<CallResult, Throwable> answer;
         final MergedPrompts.Mergeable mergeable;
@@ -355,9 +355,9 @@ final class PromptMerger implements AutoCloseable {
         final int budget;
         final AtomicBoolean settled = new AtomicBoolean();
 
-        Member(PacedRequest paced, ChatCall alone, BiConsumer<CallResult, Throwable> answer,
+        Member(QueuedRequest queued, ChatCall alone, BiConsumer<CallResult, Throwable> answer,
                 MergedPrompts.Mergeable mergeable, int budget) {
-            this.paced = paced;
+            this.queued = queued;
             this.alone = alone;
             this.answer = answer;
             this.mergeable = mergeable;
@@ -366,13 +366,13 @@ final class PromptMerger implements AutoCloseable {
 
         /** What it adds to a merged request's prompt and completion tokens. */
         long tokens() {
-            return (long) paced.request().promptTokens() + MergedPrompts.PROMPT_OVERHEAD_TOKENS + budget
+            return (long) queued.request().promptTokens() + MergedPrompts.PROMPT_OVERHEAD_TOKENS + budget
                     + MergedPrompts.ANSWER_OVERHEAD_TOKENS;
         }
 
         /** From its arrival at the call stage to the merged call's first attempt. */
-        long waitMs(PacedRequest merged, long mergedWaitMs) {
-            return Math.max(0, merged.pacedAtMillis() + mergedWaitMs - paced.pacedAtMillis());
+        long waitMs(QueuedRequest merged, long mergedWaitMs) {
+            return Math.max(0, merged.queuedAtMillis() + mergedWaitMs - queued.queuedAtMillis());
         }
 
         void complete(CallResult result) {

@@ -26,7 +26,7 @@ public record JobSettings(
             .withDescription("Stop once the input topic's end at start time is processed.");
     public static final Option<Duration> CHECKPOINT_INTERVAL = Option.key("checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(30)).mustBe(v -> v.toMillis() >= 100, ">= 100ms")
-            .withDescription("Checkpoint interval; offsets, pacing budgets and in-flight prompts are saved.");
+            .withDescription("Checkpoint interval; offsets, budgets and in-flight prompts are saved.");
     public static final Option<Duration> CHECKPOINT_TIMEOUT = Option.key("checkpoint-timeout").durationType()
             .defaultValue(Duration.ofMinutes(10)).mustBe(v -> v.toMillis() >= 100, ">= 100ms")
             .withDescription("A checkpoint that takes longer is abandoned (Flink's default, 10 minutes).");

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * A model that prompts may ask for, the endpoint that serves it and the limits it is paced to.
+ * A model that prompts may ask for, the endpoint that serves it and the limits it is held to.
  *
  * @param price what its tokens cost; null when not configured
  * @param cache its answer cache; {@link CacheSettings#OFF} when not configured
@@ -78,8 +78,8 @@ public record ModelSettings(
 
     public static final Option<Integer> SHARDS = Option.key("shards").intType().noDefaultValue()
             .mustBe(v -> v > 0 && v <= 1024, "between 1 and 1024")
-            .withDescription("Parallel instances of the call stage that share this model's limits, each paced "
-                    + "at its exact share; absent: job.parallelism, so a hot model uses the whole cluster. Models "
+            .withDescription("Parallel instances of the call stage that share this model's limits, each held "
+                    + "to its exact share; absent: job.parallelism, so a hot model uses the whole cluster. Models "
                     + "linked by fallbacks use the largest of their shards. Models without limits need none: their "
                     + "traffic spreads over every instance.");
 

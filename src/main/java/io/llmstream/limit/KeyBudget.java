@@ -229,7 +229,7 @@ final class KeyBudget {
         return tats[RPM];
     }
 
-    /** Share of the configured rate this key is paced at now (provider limits and 429 back-off). */
+    /** Share of the configured rate this key is queued at now (provider limits and 429 back-off). */
     double currentScale(long nowMicros) {
         return Math.min(scale(RPM, nowMicros), scale(TPM, nowMicros));
     }

@@ -346,7 +346,7 @@ public final class ModelDispatcher {
         return status;
     }
 
-    /** A key's health: degraded, refused, and the share of its configured rate it is paced at. */
+    /** A key's health: degraded, refused, and the share of its configured rate it is queued at. */
     public record KeyStatus(boolean degraded, boolean removed, double scale) {}
 
     /**

@@ -13,13 +13,4 @@ package io.llmstream.limit;
  * @param tats {@link KeyBudget#LIMITS} TATs per key, key after key
  */
 public record ShardBudget(String model, int shard, int shards, String[] keyIds, long[] tats) {
-
-    /** The instant at which every budget is full again. */
-    public long fullAtMicros() {
-        long full = 0;
-        for (long tat : tats) {
-            full = Math.max(full, tat);
-        }
-        return full;
-    }
 }

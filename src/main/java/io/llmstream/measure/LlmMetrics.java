@@ -68,6 +68,8 @@ public final class LlmMetrics {
     public static final String TOKEN_UTILIZATION = "tokenUtilization";
     /** Gauge: the model's circuit: 0 closed, 1 half-open, 2 open. */
     public static final String CIRCUIT_STATE = "circuitState";
+    /** Gauge: the model's budget shards held here whose circuit is open; summed over subtasks, all of them. */
+    public static final String OPEN_CIRCUITS = "openCircuits";
     /** Gauge: requests waiting for budget in the model's dispatcher. */
     public static final String WAITING_FOR_BUDGET = "waitingForBudget";
     /** Gauge (key group): the key's health: 0 healthy, 1 degraded, 2 removed (refused by the provider). */
@@ -84,7 +86,7 @@ public final class LlmMetrics {
     public static final List<String> ROUTE_ERROR_KIND_METRICS = List.of(FAILURES);
     /** Every metric name registered in the model group by the call stage. */
     public static final List<String> CALL_MODEL_METRICS = List.of(IN_FLIGHT, REQUEST_UTILIZATION, TOKEN_UTILIZATION,
-            CIRCUIT_STATE, WAITING_FOR_BUDGET);
+            CIRCUIT_STATE, OPEN_CIRCUITS, WAITING_FOR_BUDGET);
     /** Every metric name registered in the key group by the call stage. */
     public static final List<String> CALL_KEY_METRICS = List.of(KEY_STATE);
 

@@ -15,7 +15,7 @@ import java.util.Optional;
  * every message's content and role, a fixed overhead per message, and the priming of the reply.
  *
  * <p>Providers charge a request against the TPM limit at admission with this estimate plus
- * {@code max_tokens}, so the pacer must count the same way to stay under the limit. The encodings are
+ * {@code max_tokens}, so the budget must count the same way to stay under the limit. The encodings are
  * loaded once per JVM and are thread-safe.
  */
 public final class TokenEstimator {

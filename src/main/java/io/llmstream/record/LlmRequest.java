@@ -1,7 +1,7 @@
 package io.llmstream.record;
 
 /**
- * A valid prompt, ready to be paced and sent.
+ * A valid prompt, ready to wait for its budget and be sent.
  *
  * @param id the prompt's id, the key of its output
  * @param model the configured model name it asked for (or the default)

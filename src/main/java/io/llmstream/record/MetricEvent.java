@@ -7,7 +7,7 @@ package io.llmstream.record;
  * @param errorKind null for a success
  * @param latencyMs admission to final response, retries included
  * @param waitMs time the request waited for rate-limit budget
- * @param chargedTokens the tokens the pacer charged against the TPM limit (prompt estimate + max_tokens)
+ * @param chargedTokens the tokens the budget charged against the TPM limit (prompt estimate + max_tokens)
  * @param rateLimitedResponses 429 answers seen on the way
  * @param fallback whether the request was answered (or failed) on a fallback model
  * @param providerLatencyMs how long the last attempt took, from sending to its answer; -1 if none was made

@@ -12,7 +12,7 @@ import java.time.Instant;
 
 /**
  * The JSON written to the output, dead-letter and metrics topics; the formats are documented in the
- * README and are a public contract, so every field is written here and only here.
+ * docs/records.md and are a public contract, so every field is written here and only here.
  */
 public final class RecordJson {
     private static final ObjectMapper JSON = new ObjectMapper();

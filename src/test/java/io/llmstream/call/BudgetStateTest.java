@@ -89,7 +89,7 @@ class BudgetStateTest {
         try (var before = harness(oneASecond, 1, 0)) {
             before.open();
             for (int i = 0; i < 3; i++) {
-                before.processElement(new StreamRecord<>(CallStageHarness.paced("r" + i, "replay " + i), 0));
+                before.processElement(new StreamRecord<>(CallStageHarness.queued("r" + i, "replay " + i), 0));
             }
             snapshot = before.snapshot(1, 1);
         }

@@ -51,7 +51,7 @@ class CachedCallsTest {
     }
 
     /** A request of m1 with its own id and metadata; the body is what the cache compares. */
-    private static ParsedInput paced(String id, String prompt) {
+    private static ParsedInput queued(String id, String prompt) {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}],\"temperature\":0}";
         String input = "{\"id\":\"" + id + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, "{\"n\":\"" + id + "\"}", 10, 0, input,
@@ -73,8 +73,8 @@ class CachedCallsTest {
         String other = "another question " + System.nanoTime();
         long before = mock.stats().requests();
 
-        List<CallResult> results = run(cached(""), 10, paced("a", same), paced("b", same), paced("c", other),
-                paced("d", same));
+        List<CallResult> results = run(cached(""), 10, queued("a", same), queued("b", same), queued("c", other),
+                queued("d", same));
 
         assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(2);
         assertThat(results).extracting(result -> result.completion().id(), result -> result.completion().content(),
@@ -110,7 +110,7 @@ class CachedCallsTest {
                 AsyncDataStream.OutputMode.ORDERED)) {
             // Capacity 1: each request enters only when the one before it was answered.
             for (String id : List.of("a", "b", "c")) {
-                harness.processElement(new StreamRecord<>(paced(id, same), 0));
+                harness.processElement(new StreamRecord<>(queued(id, same), 0));
             }
             harness.endInput();
             List<CallResult> results = CallStageHarness.results(harness);
@@ -132,7 +132,7 @@ class CachedCallsTest {
         String same = "[[mock:hang,500]] fails first " + System.nanoTime();
         long before = mock.stats().requests();
 
-        List<CallResult> results = run(cached(""), 10, paced("a", same), paced("b", same), paced("c", same));
+        List<CallResult> results = run(cached(""), 10, queued("a", same), queued("b", same), queued("c", same));
 
         assertThat(mock.stats().requests() - before).isEqualTo(3);
         assertThat(results.get(0).deadLetter().kind()).isEqualTo(ErrorKind.TIMEOUT);
@@ -159,7 +159,7 @@ class CachedCallsTest {
                 public void refused(String reason) {}
             }));
             for (String id : List.of("a", "b", "c")) {
-                harness.processElement(new StreamRecord<>(paced(id, "tomorrow"), 0));
+                harness.processElement(new StreamRecord<>(queued(id, "tomorrow"), 0));
             }
             assertThat(dispatcher.waiting()).as("only the first asks for budget").isEqualTo(1);
 
@@ -181,7 +181,7 @@ class CachedCallsTest {
         String same = "no cache " + System.nanoTime();
         long before = mock.stats().requests();
 
-        List<CallResult> results = run(plain, 10, paced("a", same), paced("b", same), paced("c", same));
+        List<CallResult> results = run(plain, 10, queued("a", same), queued("b", same), queued("c", same));
 
         assertThat(mock.stats().requests() - before).isEqualTo(3);
         assertThat(results).extracting(result -> result.completion().cached()).containsExactly(false, false, false);
@@ -194,7 +194,7 @@ class CachedCallsTest {
         long before = mock.stats().requests();
 
         List<CallResult> results = CallStageHarness.run(cached(""), OPERATOR_TIMEOUT_MS, 10,
-                AsyncDataStream.OutputMode.UNORDERED, List.of(paced("x", same), paced("x", same)));
+                AsyncDataStream.OutputMode.UNORDERED, List.of(queued("x", same), queued("x", same)));
 
         assertThat(mock.stats().requests() - before).isEqualTo(1);
         assertThat(results).extracting(result -> result.completion().cached()).containsExactly(false, true);

@@ -40,7 +40,7 @@ class CallCapacityTest {
                     "call: {capacity: " + capacity + "}", yaml);
             try (var harness = harness(config, capacity)) {
                 for (int i = 0; i < requests; i++) {
-                    harness.processElement(new StreamRecord<>(CallStageHarness.paced("c" + i, "count me " + i), 0));
+                    harness.processElement(new StreamRecord<>(CallStageHarness.queued("c" + i, "count me " + i), 0));
                 }
                 harness.endInput();
                 assertThat(harness.getOutput()).hasSize(requests);
@@ -65,12 +65,12 @@ class CallCapacityTest {
     @Timeout(30)
     void aRequestTheOperatorTimeoutAnsweredIsNeverSent() throws Exception {
         try (MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(5).build())) {
-            LlmStreamConfig paced = TestConfigs.withEndpoint(mock.baseUrl(),
+            LlmStreamConfig queued = TestConfigs.withEndpoint(mock.baseUrl(),
                     "models: {m1: {endpoint: mock, rpm: 60, burst: 0s, headroom: 0}}");
-            try (var harness = harness(paced, 10)) {
+            try (var harness = harness(queued, 10)) {
                 harness.setProcessingTime(0);
                 for (int i = 0; i < 3; i++) {
-                    harness.processElement(new StreamRecord<>(CallStageHarness.paced("t" + i, "wait " + i), 0));
+                    harness.processElement(new StreamRecord<>(CallStageHarness.queued("t" + i, "wait " + i), 0));
                 }
                 ModelDispatcher dispatcher = CallStageHarness.dispatcher(harness, "m1");
                 assertThat(dispatcher.waiting()).as("60 RPM: one goes, two wait a second each").isEqualTo(2);
@@ -100,7 +100,7 @@ class CallCapacityTest {
             LlmStreamConfig config = TestConfigs.withEndpoint(mock.baseUrl(), "models: {m1: {endpoint: mock}}");
             try (var harness = harness(config, 10)) {
                 harness.setProcessingTime(0);
-                harness.processElement(new StreamRecord<>(CallStageHarness.paced("h", "[[mock:hang]] forever"), 0));
+                harness.processElement(new StreamRecord<>(CallStageHarness.queued("h", "[[mock:hang]] forever"), 0));
                 awaitTrue(() -> mock.stats().inFlight() == 1);
 
                 harness.setProcessingTime(OPERATOR_TIMEOUT_MS + 1);

@@ -73,8 +73,8 @@ final class CallStageHarness {
                 harness.getOperator()).getUserFunction();
     }
 
-    /** A request of model m1 with one user message, paced now. */
-    static ParsedInput paced(String id, String prompt) {
+    /** A request of model m1 with one user message, queued now. */
+    static ParsedInput queued(String id, String prompt) {
         String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"" + prompt + "\"}]}";
         String input = "{\"prompt\": \"" + prompt + "\"}";
         LlmRequest request = new LlmRequest(id, "m1", 0, body, null, 10, 0, input, input.length(),

@@ -111,8 +111,8 @@ class EmbeddingBatchesTest {
         }
     }
 
-    private static String textOf(ParsedInput paced) throws Exception {
-        return JSON.readTree(paced.request().body()).get("input").asText();
+    private static String textOf(ParsedInput queued) throws Exception {
+        return JSON.readTree(queued.request().body()).get("input").asText();
     }
 
     @Test

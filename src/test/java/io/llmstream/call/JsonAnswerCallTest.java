@@ -59,7 +59,7 @@ class JsonAnswerCallTest {
     }
 
     /** The request the parse stage makes of a templated record, with the response format. */
-    private static ParsedInput paced(String id, String text) throws Exception {
+    private static ParsedInput queued(String id, String text) throws Exception {
         ObjectNode body = JSON.createObjectNode();
         body.putArray("messages").addObject().put("role", "user").put("content", text);
         body.putObject("response_format").put("type", "json_schema").putObject("json_schema")
@@ -78,7 +78,7 @@ class JsonAnswerCallTest {
     void aValidAnswerPassesAtTheFirstAttempt() throws Exception {
         long before = mock.stats().requests();
 
-        Completion completion = call("json", paced("r-1", "Lovely room")).get(0).completion();
+        Completion completion = call("json", queued("r-1", "Lovely room")).get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(1);
         assertThat(JSON.readTree(completion.content()))
@@ -91,7 +91,7 @@ class JsonAnswerCallTest {
         String text = "[[mock:not_jsonx1]] Rude staff";
         long before = mock.stats().requests();
 
-        CallResult result = call("json", paced("r-2", text)).get(0);
+        CallResult result = call("json", queued("r-2", text)).get(0);
 
         assertThat(result.deadLetter()).isNull();
         assertThat(result.completion().attempts()).isEqualTo(2);
@@ -103,7 +103,7 @@ class JsonAnswerCallTest {
 
     @Test
     void jsonOffTheSchemaIsAskedAgainToo() throws Exception {
-        CallResult result = call("json", paced("r-3", "[[mock:off_schemax2]] Noisy street")).get(0);
+        CallResult result = call("json", queued("r-3", "[[mock:off_schemax2]] Noisy street")).get(0);
 
         assertThat(result.completion().attempts()).isEqualTo(3);
         JsonNode answer = JSON.readTree(result.completion().content());
@@ -116,7 +116,7 @@ class JsonAnswerCallTest {
         String text = "[[mock:not_jsonx*]] Breakfast";
         long before = mock.stats().requests();
 
-        CallResult result = call("json", paced("r-4", text)).get(0);
+        CallResult result = call("json", queued("r-4", text)).get(0);
 
         DeadLetter deadLetter = result.deadLetter();
         assertThat(result.completion()).isNull();
@@ -134,7 +134,7 @@ class JsonAnswerCallTest {
 
     @Test
     void aSchemaViolationOnEveryAttemptIsNamedInTheDeadLetter() throws Exception {
-        DeadLetter deadLetter = call("json", paced("r-5", "[[mock:off_schemax*]] Price")).get(0).deadLetter();
+        DeadLetter deadLetter = call("json", queued("r-5", "[[mock:off_schemax*]] Price")).get(0).deadLetter();
 
         assertThat(deadLetter.kind()).isEqualTo(ErrorKind.INVALID_ANSWER);
         assertThat(deadLetter.code()).isEqualTo("schema_violation");
@@ -147,7 +147,7 @@ class JsonAnswerCallTest {
     void textAnswersAreNotChecked() throws Exception {
         String text = "[[mock:not_jsonx1]] Spa";
 
-        Completion completion = call("text", paced("r-6", text)).get(0).completion();
+        Completion completion = call("text", queued("r-6", text)).get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(1);
         assertThat(completion.content()).isEqualTo(MockAnswers.contentFor(text));

@@ -45,8 +45,8 @@ class StreamingCallTest {
         return TestConfigs.withEndpoint(baseUrl, documents);
     }
 
-    private static ParsedInput paced(String id, String prompt) {
-        return CallStageHarness.paced(id, prompt);
+    private static ParsedInput queued(String id, String prompt) {
+        return CallStageHarness.queued(id, prompt);
     }
 
     private static List<CallResult> call(LlmStreamConfig config, AsyncDataStream.OutputMode mode, int capacity,
@@ -67,7 +67,7 @@ class StreamingCallTest {
     void readsAStreamedAnswerAndItsTimeToFirstToken() throws Exception {
         long streamedBefore = mock.stats().streamed();
 
-        CallResult result = call(config(mock.baseUrl()), paced("a", "Stream this, please")).get(0);
+        CallResult result = call(config(mock.baseUrl()), queued("a", "Stream this, please")).get(0);
 
         Completion completion = result.completion();
         assertThat(completion.content()).isEqualTo(MockAnswers.contentFor("Stream this, please"));
@@ -89,10 +89,10 @@ class StreamingCallTest {
     void aHungRequestCostsSecondsOnTheDefaultSettings() throws Exception {
         List<ParsedInput> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            requests.add(paced("w" + i, "warm up " + i));
+            requests.add(queued("w" + i, "warm up " + i));
         }
         String hung = "[[mock:hang(ms=60000)]] stuck " + System.nanoTime();
-        requests.add(paced("hung", hung));
+        requests.add(queued("hung", hung));
         long before = mock.stats().requests();
 
         List<CallResult> results = call(config(mock.baseUrl()), AsyncDataStream.OutputMode.UNORDERED, 100, requests);
@@ -109,10 +109,10 @@ class StreamingCallTest {
     void aLongGenerationThatKeepsStreamingIsNotCutOff() throws Exception {
         List<ParsedInput> requests = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
-            requests.add(paced("v" + i, "quick " + i));
+            requests.add(queued("v" + i, "quick " + i));
         }
         String slow = "[[mock:slow(ms=5000)]] a long essay " + System.nanoTime();
-        requests.add(paced("slow", slow));
+        requests.add(queued("slow", slow));
 
         List<CallResult> results = call(config(mock.baseUrl(), "call: {idle-timeout: 1s}"),
                 AsyncDataStream.OutputMode.UNORDERED, 100, requests);
@@ -126,7 +126,7 @@ class StreamingCallTest {
     void aStreamThatPausesLongerThanTheIdleTimeoutIsRetried() throws Exception {
         String paused = "[[mock:pause(ms=3000)]] thinking " + System.nanoTime();
 
-        Completion completion = call(config(mock.baseUrl(), "call: {idle-timeout: 500ms}"), paced("p", paused))
+        Completion completion = call(config(mock.baseUrl(), "call: {idle-timeout: 500ms}"), queued("p", paused))
                 .get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(2);
@@ -138,7 +138,7 @@ class StreamingCallTest {
         String broken = "[[mock:break]] cut off " + System.nanoTime();
         long before = mock.stats().requests();
 
-        Completion completion = call(config(mock.baseUrl()), paced("b", broken)).get(0).completion();
+        Completion completion = call(config(mock.baseUrl()), queued("b", broken)).get(0).completion();
 
         assertThat(completion.attempts()).isEqualTo(2);
         assertThat(completion.content()).isEqualTo(MockAnswers.contentFor(broken));
@@ -149,7 +149,7 @@ class StreamingCallTest {
     void aServerThatAnswersStreamedRequestsPlainlyStillWorks() throws Exception {
         try (MockLlmServer plain = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(5)
                 .stream(MockOptions.StreamMode.IGNORE).build())) {
-            Completion completion = call(config(plain.baseUrl()), paced("i", "no streams here")).get(0).completion();
+            Completion completion = call(config(plain.baseUrl()), queued("i", "no streams here")).get(0).completion();
 
             assertThat(completion.content()).isEqualTo(MockAnswers.contentFor("no streams here"));
             assertThat(completion.attempts()).isEqualTo(1);
@@ -163,7 +163,7 @@ class StreamingCallTest {
         try (MockLlmServer refusing = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(5)
                 .stream(MockOptions.StreamMode.REJECT).build())) {
             List<CallResult> results = call(config(refusing.baseUrl()), AsyncDataStream.OutputMode.ORDERED, 1,
-                    List.of(paced("r1", "first"), paced("r2", "second")));
+                    List.of(queued("r1", "first"), queued("r2", "second")));
 
             assertThat(results).extracting(result -> result.completion().content())
                     .containsExactly(MockAnswers.contentFor("first"), MockAnswers.contentFor("second"));
@@ -177,7 +177,7 @@ class StreamingCallTest {
         long streamedBefore = mock.stats().streamed();
 
         Completion completion = call(config(mock.baseUrl(), "endpoints: {mock: {stream: false}}"),
-                paced("o", "plain please")).get(0).completion();
+                queued("o", "plain please")).get(0).completion();
 
         assertThat(completion.content()).isEqualTo(MockAnswers.contentFor("plain please"));
         assertThat(mock.stats().streamed() - streamedBefore).isZero();
@@ -188,8 +188,8 @@ class StreamingCallTest {
     @Timeout(60)
     void answersRecordsOfOneIdInInputOrderWithoutHoldingBackOthers() throws Exception {
         String slow = "[[mock:slow(ms=1500)]] first of x " + System.nanoTime();
-        List<CallResult> results = call(config(mock.baseUrl()), paced("x", slow), paced("x", "second of x"),
-                paced("y", "someone else"));
+        List<CallResult> results = call(config(mock.baseUrl()), queued("x", slow), queued("x", "second of x"),
+                queued("y", "someone else"));
 
         assertThat(results).extracting(result -> result.completion().id()).containsExactly("y", "x", "x");
         assertThat(results.get(1).completion().content()).isEqualTo(MockAnswers.contentFor(slow));
@@ -201,8 +201,8 @@ class StreamingCallTest {
     @Timeout(60)
     void withoutOrderRecordsOfOneIdDoNotWait() throws Exception {
         String slow = "[[mock:slow(ms=1500)]] first of z " + System.nanoTime();
-        List<CallResult> results = call(config(mock.baseUrl(), "call: {order: none}"), paced("z", slow),
-                paced("z", "second of z"));
+        List<CallResult> results = call(config(mock.baseUrl(), "call: {order: none}"), queued("z", slow),
+                queued("z", "second of z"));
 
         assertThat(results).extracting(result -> result.completion().content())
                 .containsExactly(MockAnswers.contentFor("second of z"), MockAnswers.contentFor(slow));

@@ -90,6 +90,7 @@ class FlinkMetricsIT {
             assertThat(call.keySet()).containsAll(LlmMetrics.CALL_MODEL_METRICS).contains("key.primary.keyState");
             assertThat(gauge(call, "inFlight")).isEqualTo(0);
             assertThat(gauge(call, "circuitState")).isEqualTo(0);
+            assertThat(gauge(call, "openCircuits")).isEqualTo(0);
             assertThat(gauge(call, "waitingForBudget")).isEqualTo(0);
             assertThat(gauge(call, "key.primary.keyState")).isEqualTo(0);
         }

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MetricsWindowJsonTest {
-    /** The README's example, with the cost field. */
+    /** The example of docs/records.md, with the cost field. */
     private static final String README_EXAMPLE = """
             {"window_start": "2026-11-24T08:06:10Z", "window_end": "2026-11-24T08:06:20Z", "model": "gpt-4o",
              "requests": 98, "succeeded": 97, "failed": 1, "success_rate": 0.9898, "errors": {"server_error": 1},

@@ -12,7 +12,7 @@ import java.util.OptionalDouble;
 import java.util.TreeMap;
 
 /**
- * Reads one metrics record (the README's "Metrics" format). Only {@code model}, {@code window_start}
+ * Reads one metrics record (the format in docs/records.md). Only {@code model}, {@code window_start}
  * and {@code window_end} are required: the writer may be an older or newer job, so a missing count is
  * zero, a missing or null utilization or {@code cost_usd} is empty, and unknown fields are ignored.
  */

@@ -1,0 +1,93 @@
+package io.llmstream;
+
+import io.llmstream.config.ConfigLoader;
+import io.llmstream.config.LlmStreamConfig;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The README is a landing page, its links and the docs' links lead somewhere, and its configuration loads. */
+class DocsTest {
+    private static final Path README = Path.of("README.md");
+    private static final Pattern LINK = Pattern.compile("\\]\\(([^)\\s]+)\\)");
+    private static final Pattern HEADING = Pattern.compile("^#{1,6} (.+)$", Pattern.MULTILINE);
+
+    @Test
+    void theReadmeReadsInFiveMinutes() throws IOException {
+        assertThat(Files.readAllLines(README)).as("lines of README.md").hasSizeLessThanOrEqualTo(250);
+    }
+
+    @Test
+    void everyLinkOfTheReadmeAndTheDocsLeadsToAFileAndHeadingThatExist() throws IOException {
+        List<String> broken = new ArrayList<>();
+        for (Path doc : documents()) {
+            Matcher link = LINK.matcher(Files.readString(doc, StandardCharsets.UTF_8));
+            while (link.find()) {
+                String target = link.group(1);
+                if (target.matches("^[a-z]+:.*")) {
+                    continue;
+                }
+                int hash = target.indexOf('#');
+                Path file = hash == 0 ? doc : doc.resolveSibling(hash < 0 ? target : target.substring(0, hash))
+                        .normalize();
+                if (!Files.exists(file)) {
+                    broken.add(doc + ": " + target + " (no such file)");
+                } else if (hash >= 0 && !anchorsOf(file).contains(target.substring(hash + 1))) {
+                    broken.add(doc + ": " + target + " (no such heading in " + file + ")");
+                }
+            }
+        }
+        assertThat(broken).isEmpty();
+    }
+
+    @Test
+    void theSmallestConfigurationOfTheReadmeLoadsOverTheShippedFile() throws IOException {
+        String readme = Files.readString(README, StandardCharsets.UTF_8);
+        int intro = readme.indexOf("The smallest real configuration");
+        int start = readme.indexOf("```yaml\n", intro) + "```yaml\n".length();
+        String yaml = readme.substring(start, readme.indexOf("```", start));
+
+        LlmStreamConfig config = new ConfigLoader(Map.of("OPENAI_API_KEY", "sk-test")::get)
+                .loadYaml(Files.readString(Path.of("conf/llmstream.yaml"), StandardCharsets.UTF_8), yaml);
+
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("broker-1:9092,broker-2:9092");
+        assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(5000);
+    }
+
+    private static List<Path> documents() throws IOException {
+        List<Path> docs = new ArrayList<>(List.of(README));
+        try (Stream<Path> files = Files.list(Path.of("docs"))) {
+            files.filter(file -> file.toString().endsWith(".md")).sorted().forEach(docs::add);
+        }
+        return docs;
+    }
+
+    /** GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped, spaces as hyphens. */
+    private static Set<String> anchorsOf(Path file) throws IOException {
+        Set<String> anchors = new HashSet<>();
+        if (!file.toString().endsWith(".md")) {
+            return anchors;
+        }
+        String text = Files.readString(file, StandardCharsets.UTF_8).replaceAll("(?s)```.*?```", "");
+        Matcher heading = HEADING.matcher(text);
+        while (heading.find()) {
+            anchors.add(heading.group(1).trim().toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}_\\- ]", "")
+                    .replace(' ', '-'));
+        }
+        return anchors;
+    }
+}
