@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.StreamSwitch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;

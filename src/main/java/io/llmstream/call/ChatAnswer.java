@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import io.llmstream.call.embed.EmbeddingVectors;
+
 /**
  * What a successful chat completion said.
  *

@@ -1,5 +1,10 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.AttemptExchange;
+import io.llmstream.call.http.AttemptOutcome;
+import io.llmstream.call.http.ResponseClassifier;
+import io.llmstream.call.http.SharedHttpClient;
+import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.CallSettings;
 import io.llmstream.limit.Ticket;
@@ -23,7 +28,7 @@ import java.util.function.Supplier;
  * budget. When the model's circuit is open, its quota is gone or the prompt does not fit its context,
  * the request moves to the next suitable fallback model. No thread ever waits.
  */
-final class ChatCall implements Ticket.Admission, StageCall {
+public final class ChatCall implements Ticket.Admission, StageCall {
     private final QueuedRequest queued;
     private final CallSettings settings;
     private final Routes routes;
@@ -57,7 +62,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
     private volatile ChatAnswer answer;
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
-    ChatCall(QueuedRequest queued, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
+    public ChatCall(QueuedRequest queued, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
             SharedHttpClient.Lease http, JsonAnswerCheck answerCheck) {
         this.answerCheck = answerCheck;
         // The routes of one call stage instance: each keeps its model's first-token times and its
@@ -107,7 +112,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
     }
 
     /** Whether the call was withdrawn: its answer was given otherwise. */
-    boolean cancelled() {
+    public boolean cancelled() {
         return cancelled;
     }
 
@@ -294,7 +299,7 @@ final class ChatCall implements Ticket.Admission, StageCall {
     }
 
     /** The successful answer, once the call's future completed with a completion; null before or otherwise. */
-    ChatAnswer answer() {
+    public ChatAnswer answer() {
         return answer;
     }
 

@@ -1,5 +1,10 @@
 package io.llmstream.call;
 
+import io.llmstream.call.cache.AnswerCache;
+import io.llmstream.call.cache.CacheHit;
+import io.llmstream.call.embed.EmbeddingBatcher;
+import io.llmstream.call.http.SharedHttpClient;
+import io.llmstream.call.merge.PromptMerger;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;

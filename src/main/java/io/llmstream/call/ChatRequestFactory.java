@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.ExchangeKind;
+import io.llmstream.call.http.StreamSwitch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import io.llmstream.call.cache.AnswerCache;
+import io.llmstream.call.cache.RequestIdentity;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.QueuedRequest;
 import io.llmstream.record.ParsedInput;

@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.AttemptOutcome;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.AttemptOutcome;
+import io.llmstream.call.http.StatusPolicy;
 import io.llmstream.config.RetrySettings;
 import io.llmstream.record.ErrorKind;
 
@@ -12,7 +14,7 @@ import java.time.Duration;
  * spends no attempt: the key rests for the provider's wait and the request asks the budget again, until
  * the deadline.
  */
-final class RetryPolicy {
+public final class RetryPolicy {
     /** How long a key rests after a 429 that names no wait. */
     static final Duration DEFAULT_RATE_LIMIT_WAIT = Duration.ofSeconds(1);
 

@@ -1,5 +1,7 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.SecretScrubber;
+import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.ModelDispatcher;
@@ -9,7 +11,7 @@ import io.llmstream.measure.TokenEstimator;
  * Where a request goes: a model, its endpoint and keys, its budget, how to build its requests, whether
  * the endpoint streams, and how long the model's first token may take.
  */
-record Route(
+public record Route(
         ModelSettings model,
         EndpointSettings endpoint,
         ModelDispatcher dispatcher,

@@ -1,5 +1,8 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.ExchangeKind;
+import io.llmstream.call.http.SecretScrubber;
+import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
@@ -17,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * fallback: the next model of the primary's {@code fallbacks} that can take the request, in the same
  * shard (models linked by fallbacks share their shards).
  */
-final class Routes {
+public final class Routes {
     /** Why a request left its model for a fallback; written to the output. */
     enum Reason {
         CIRCUIT_OPEN, QUOTA_EXCEEDED, CONTEXT_LENGTH_EXCEEDED;
@@ -57,7 +60,7 @@ final class Routes {
     }
 
     /** A model's route in a shard. */
-    Route of(String model, int shard) {
+    public Route of(String model, int shard) {
         return byModelAndShard.computeIfAbsent(model + "#" + shard, key -> {
             ModelSettings settings = config.model(model);
             EndpointSettings endpoint = config.endpointOf(model);

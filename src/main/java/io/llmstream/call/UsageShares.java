@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.embed.EmbeddingCall;
 import java.util.List;
 
 /**
@@ -7,14 +8,14 @@ import java.util.List;
  * among the prompts or inputs it carried, in proportion to weights, by largest remainders: whole numbers
  * that add up to the total exactly, so every count is counted once overall.
  */
-final class UsageShares {
+public final class UsageShares {
     private UsageShares() {}
 
     /**
      * Each member's share of a batch's prompt tokens; the members' own estimates when the provider reported
      * none ({@code total} < 0).
      */
-    static int[] split(int total, List<EmbeddingCall> members) {
+    public static int[] split(int total, List<EmbeddingCall> members) {
         int[] estimates = new int[members.size()];
         for (int i = 0; i < estimates.length; i++) {
             estimates[i] = members.get(i).request().promptTokens();
@@ -26,7 +27,7 @@ final class UsageShares {
      * As {@link #split(long, long[])}, but the estimates themselves when no total was reported
      * ({@code total} < 0).
      */
-    static int[] split(int total, int[] estimates) {
+    public static int[] split(int total, int[] estimates) {
         if (total < 0) {
             return estimates.clone();
         }
@@ -47,7 +48,7 @@ final class UsageShares {
      * no weight is positive. The shares add up to {@code total}; the rest after rounding down goes one by one to
      * the largest remainders, ties to the first.
      */
-    static long[] split(long total, long[] weights) {
+    public static long[] split(long total, long[] weights) {
         int n = weights.length;
         long[] shares = new long[n];
         if (n == 0) {

@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.StreamSwitch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.AttemptOutcome;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.AnswerSchema;
 import io.llmstream.record.ErrorKind;
