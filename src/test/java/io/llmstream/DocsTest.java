@@ -68,6 +68,45 @@ class DocsTest {
         assertThat(config.model("gpt-4o-mini").rpm()).isEqualTo(5000);
     }
 
+    @Test
+    void everyKeyTheReadmeAndTheDocsNameExists() throws IOException {
+        String configuration = Files.readString(Path.of("docs/configuration.md"), StandardCharsets.UTF_8);
+        Set<String> keys = new HashSet<>();
+        Set<String> sections = new HashSet<>();
+        Matcher row = Pattern.compile("^\\| `([^`]+)`", Pattern.MULTILINE)
+                .matcher(configuration.substring(configuration.indexOf("<!-- reference")));
+        while (row.find()) {
+            String key = placeholders(row.group(1)).replace("[]", "");
+            keys.add(key);
+            for (int dot = key.indexOf('.'); dot > 0; dot = key.indexOf('.', dot + 1)) {
+                sections.add(key.substring(0, dot));
+            }
+        }
+        Pattern named = Pattern.compile("`((?:kafka|endpoints|models|call|http|metrics|job|records|default-model)"
+                + "(?:\\.[^`\\s:=({*]+)?)[`\\s:=(]");
+        List<String> unknown = new ArrayList<>();
+        for (Path doc : documents()) {
+            Matcher key = named.matcher(Files.readString(doc, StandardCharsets.UTF_8));
+            while (key.find()) {
+                String name = placeholders(key.group(1)).replaceAll("^(models|endpoints)\\.(?!<name>)[^.]+", "$1.<name>")
+                        .replaceAll("\\[\\d*\\]", "");
+                boolean inAMap = MAP_KEYS.stream().anyMatch(map -> name.startsWith(map + "."));
+                if (!keys.contains(name) && !sections.contains(name) && !inAMap) {
+                    unknown.add(doc + ": " + key.group(1));
+                }
+            }
+        }
+        assertThat(unknown).as("keys named in the docs that the configuration reference does not have").isEmpty();
+    }
+
+    /** Keys whose value is a map of free names (Kafka's client properties, HTTP headers, query parameters). */
+    private static final List<String> MAP_KEYS = List.of("kafka.properties", "endpoints.<name>.headers",
+            "endpoints.<name>.query");
+
+    private static String placeholders(String key) {
+        return key.replaceAll("<[^>]+>", "<name>");
+    }
+
     private static List<Path> documents() throws IOException {
         List<Path> docs = new ArrayList<>(List.of(README));
         try (Stream<Path> files = Files.list(Path.of("docs"))) {
