@@ -99,6 +99,26 @@ class DocsTest {
         assertThat(unknown).as("keys named in the docs that the configuration reference does not have").isEmpty();
     }
 
+    @Test
+    void everyTestAndBenchmarkTheDocsNameExists() throws IOException {
+        Set<String> classes = new HashSet<>();
+        try (Stream<Path> files = Files.walk(Path.of("src"))) {
+            files.map(file -> file.getFileName().toString()).filter(name -> name.endsWith(".java"))
+                    .forEach(name -> classes.add(name.substring(0, name.length() - ".java".length())));
+        }
+        Pattern named = Pattern.compile("\\b[A-Z][A-Za-z]+(?:Test|IT|Benchmark)\\b");
+        List<String> missing = new ArrayList<>();
+        for (Path doc : documents()) {
+            Matcher name = named.matcher(Files.readString(doc, StandardCharsets.UTF_8));
+            while (name.find()) {
+                if (!classes.contains(name.group())) {
+                    missing.add(doc + ": " + name.group());
+                }
+            }
+        }
+        assertThat(missing).as("tests and benchmarks the docs describe that are not in src/").isEmpty();
+    }
+
     /** Keys whose value is a map of free names (Kafka's client properties, HTTP headers, query parameters). */
     private static final List<String> MAP_KEYS = List.of("kafka.properties", "endpoints.<name>.headers",
             "endpoints.<name>.query");
