@@ -106,6 +106,39 @@ public final class SharedHttpClient {
         }
     }
 
+    /** Linux's epoll where Netty's native library loads (Linux on x86-64), Java's NIO elsewhere. */
+    private static final boolean EPOLL = epollAvailable();
+
+    private static boolean epollAvailable() {
+        try {
+            return io.netty.channel.epoll.Epoll.isAvailable();
+        } catch (LinkageError missing) {
+            return false;
+        }
+    }
+
+    /** The HTTP client's configuration: epoll sockets or Java's NIO. */
+    static DefaultAsyncHttpClientConfig.Builder clientConfig(HttpSettings settings, boolean epoll) {
+        int maxConnections = settings.followsCapacity() ? -1 : settings.maxConnections();
+        return Dsl.config()
+                .setMaxConnections(maxConnections)
+                .setMaxConnectionsPerHost(maxConnections)
+                .setConnectTimeout(settings.connectTimeout())
+                .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
+                .setKeepAlive(true)
+                .setKeepAliveStrategy(new ConnectionReuse())
+                // Requests never ask for a compressed answer (no Accept-Encoding), so no inflater
+                // needs to look at every piece of every answer.
+                .setEnableAutomaticDecompression(false)
+                .setTcpNoDelay(true)
+                .setFollowRedirect(false)
+                .setMaxRequestRetry(0)
+                .setIoThreadsCount(settings.ioThreads())
+                .setThreadPoolName("llmstream-http")
+                .setUseNativeTransport(epoll)
+                .setUseOnlyEpollNativeTransport(epoll);
+    }
+
     private static final class Shared {
         final HttpSettings settings;
         final AsyncHttpClient client;
@@ -117,23 +150,7 @@ public final class SharedHttpClient {
 
         Shared(HttpSettings settings) {
             this.settings = settings;
-            int maxConnections = settings.followsCapacity() ? -1 : settings.maxConnections();
-            DefaultAsyncHttpClientConfig.Builder config = Dsl.config()
-                    .setMaxConnections(maxConnections)
-                    .setMaxConnectionsPerHost(maxConnections)
-                    .setConnectTimeout(settings.connectTimeout())
-                    .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
-                    .setKeepAlive(true)
-                    .setKeepAliveStrategy(new ConnectionReuse())
-                    // Requests never ask for a compressed answer (no Accept-Encoding), so no inflater
-                    // needs to look at every piece of every answer.
-                    .setEnableAutomaticDecompression(false)
-                    .setTcpNoDelay(true)
-                    .setFollowRedirect(false)
-                    .setMaxRequestRetry(0)
-                    .setIoThreadsCount(settings.ioThreads())
-                    .setThreadPoolName("llmstream-http")
-                    .setUseNativeTransport(false);
+            DefaultAsyncHttpClientConfig.Builder config = clientConfig(settings, EPOLL);
             client = Dsl.asyncHttpClient(config);
             gate = new ConnectionGate(settings.followsCapacity() ? 0 : settings.maxConnections());
             timer = new HashedWheelTimer(runnable -> {
@@ -141,9 +158,9 @@ public final class SharedHttpClient {
                 thread.setDaemon(true);
                 return thread;
             }, 10, TimeUnit.MILLISECONDS);
-            LOG.info("Started the shared HTTP client: {}, connect timeout {}", settings.followsCapacity()
+            LOG.info("Started the shared HTTP client: {}, connect timeout {}, {} sockets", settings.followsCapacity()
                     ? "connections follow call.capacity" : settings.maxConnections() + " connections",
-                    settings.connectTimeout());
+                    settings.connectTimeout(), EPOLL ? "epoll" : "NIO");
         }
 
         void lease(int capacity) {
