@@ -122,12 +122,15 @@ public record CallSettings(
         boolean firstTokenSet = section.has(FIRST_TOKEN_TIMEOUT.key());
         boolean idleSet = section.has(IDLE_TIMEOUT.key());
         Duration attempt = attemptTimeout;
-        if (!attemptSet) {
-            attempt = max(attempt, firstTokenSet ? firstTokenTimeout : Duration.ZERO, idleSet ? idleTimeout : Duration.ZERO);
+        if (!attemptSet && firstTokenSet) {
+            attempt = max(attempt, firstTokenTimeout);
         }
-        Duration prompt = timeoutSet ? timeout : max(timeout, attempt, Duration.ZERO);
-        if (!attemptSet && attempt.compareTo(prompt) > 0) {
-            attempt = prompt;
+        if (!attemptSet && idleSet) {
+            attempt = max(attempt, idleTimeout);
+        }
+        Duration prompt = timeoutSet ? timeout : max(timeout, attempt);
+        if (!attemptSet) {
+            attempt = min(attempt, prompt);
         }
         Duration firstToken = firstTokenSet ? firstTokenTimeout : min(firstTokenTimeout, attempt);
         Duration idle = idleSet ? idleTimeout : min(idleTimeout, attempt);
@@ -147,9 +150,8 @@ public record CallSettings(
         }
     }
 
-    private static Duration max(Duration a, Duration b, Duration c) {
-        Duration ab = a.compareTo(b) >= 0 ? a : b;
-        return ab.compareTo(c) >= 0 ? ab : c;
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static Duration min(Duration a, Duration b) {

@@ -382,7 +382,7 @@ class MultiJvmRecoveryIT {
         List<CheckpointLog.Checkpoint> whileWaitingForTheDay;
         List<ClusterRest.Failure> failures = List.of();
         Map<Long, String> slowCheckpoints = Map.of();
-        final List<String> replacedTaskManagers = new ArrayList<>();
+        final List<StandaloneCluster.EndedTaskManager> replacedTaskManagers = new ArrayList<>();
 
         Report(Scenario scenario) {
             this.scenario = scenario;
@@ -390,8 +390,7 @@ class MultiJvmRecoveryIT {
 
         /** Whether the failure came from a TaskManager that Flink shut down itself right after the kill. */
         boolean endedWithTheKill(ClusterRest.Failure failure) {
-            return replacedTaskManagers.stream().anyMatch(replaced -> replaced.contains("exception in exception handler")
-                    && failure.causedBy(replaced.substring(0, replaced.indexOf(' '))));
+            return replacedTaskManagers.stream().anyMatch(ended -> ended.failedInCleanUp() && failure.causedBy(ended.id()));
         }
 
         void measure(MockStats stats, List<CheckpointLog.Checkpoint> all, long notTriggered,

@@ -270,18 +270,30 @@ public final class StandaloneCluster implements AutoCloseable {
         taskManager.kill();
     }
 
+    /** A TaskManager that ended without being killed, the first FATAL line of its log, and its replacement. */
+    public record EndedTaskManager(String id, String fatalLine, String replacedBy) {
+        /** Whether Flink shut it down itself after a task's clean-up failed. */
+        public boolean failedInCleanUp() {
+            return fatalLine.contains("exception in exception handler");
+        }
+
+        @Override
+        public String toString() {
+            return id + " ended (" + fatalLine + "), replaced by " + replacedBy;
+        }
+    }
+
     /**
      * Starts a TaskManager in place of each one that ended without being killed, as a supervisor (Kubernetes,
-     * systemd) would; returns for each "{@code <id>} ended (<its first FATAL log line>), replaced by
-     * {@code <new id>}".
+     * systemd) would; returns those it replaced.
      */
-    public List<String> replaceEndedTaskManagers() {
-        List<String> replaced = new ArrayList<>();
+    public List<EndedTaskManager> replaceEndedTaskManagers() {
+        List<EndedTaskManager> replaced = new ArrayList<>();
         for (Map.Entry<String, JvmProcess> taskManager : new ArrayList<>(taskManagers.entrySet())) {
             String id = taskManager.getKey();
             if (!taskManager.getValue().isAlive() && !killed.contains(id) && !ended.contains(id)) {
                 ended.add(id);
-                replaced.add(id + " ended (" + firstFatalLine(id) + "), replaced by " + startTaskManager());
+                replaced.add(new EndedTaskManager(id, firstFatalLine(id), startTaskManager()));
             }
         }
         return replaced;
