@@ -230,6 +230,50 @@ class ChatCompletionFunctionTest {
         assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(attempts);
     }
 
+    /**
+     * Errors that come inside a 200 answer (an event of the stream, or the plain body), as some servers and
+     * gateways send them, are classified as the HTTP errors they stand for: a refused prompt is final at the
+     * first answer, a server error is retried, a refused key is the key's problem.
+     */
+    @ParameterizedTest(name = "{0}, stream {1} -> {2} attempts, {3}")
+    @CsvSource({
+            "flagged(in-200)x*, true, 1, BAD_REQUEST, 400",
+            "flagged(in-200)x*, false, 1, BAD_REQUEST, 400",
+            "400(in-200)x*, true, 1, BAD_REQUEST, 400",
+            "422(in-200)x*, true, 1, BAD_REQUEST, 400",
+            "404(in-200)x*, true, 1, NOT_FOUND, 404",
+            "401(in-200)x*, true, 1, AUTH, 401",
+            "403(in-200)x*, false, 1, AUTH, 403",
+            "insufficient_quota(in-200)x*, true, 1, QUOTA_EXCEEDED, 429",
+            "500(in-200)x*, true, 3, SERVER_ERROR, 500",
+            "503(in-200)x*, false, 3, SERVER_ERROR, 500",
+    })
+    void classifiesAnErrorInsideA200AnswerAsTheErrorItStandsFor(String steps, boolean stream, int attempts,
+            ErrorKind kind, int status) throws Exception {
+        String prompt = "[[mock:" + steps + "]] in band " + stream + " " + System.nanoTime();
+        long before = mock.stats().requests();
+
+        DeadLetter deadLetter = call(config(mock.baseUrl(), "endpoints: {mock: {stream: " + stream + "}}"),
+                queued("ib", prompt)).get(0).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(kind);
+        assertThat(deadLetter.status()).as("the status the error stands for").isEqualTo(status);
+        assertThat(deadLetter.attempts()).isEqualTo(attempts);
+        assertThat(deadLetter.message()).contains("of a 200 answer");
+        assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(attempts);
+    }
+
+    @Test
+    void aRateLimitInsideAStreamWaitsAndSpendsNoAttempt() throws Exception {
+        String prompt = "[[mock:429(in-200)x4]] congested in band " + System.nanoTime();
+
+        CallResult result = call(config(mock.baseUrl(), ""), queued("rl-ib", prompt)).get(0);
+
+        assertThat(result.completion()).as(String.valueOf(result.deadLetter())).isNotNull();
+        assertThat(result.completion().attempts()).isEqualTo(5);
+        assertThat(result.metric().rateLimitedResponses()).isEqualTo(4);
+    }
+
     @ParameterizedTest(name = "{0} then success")
     @ValueSource(strings = {"500x2", "503x1,502x1", "resetx2", "408x1,409x1", "hangx1,500x1", "no_choicesx1,500x1"})
     void succeedsAfterRetryableFailures(String steps) throws Exception {

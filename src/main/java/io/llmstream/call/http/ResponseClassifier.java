@@ -50,14 +50,8 @@ public final class ResponseClassifier {
         if (status >= 200 && status < 300) {
             return exchange == ExchangeKind.EMBEDDINGS ? parseEmbeddings(body) : parseAnswer(body);
         }
-        JsonNode error = readError(body);
-        String code = textOrNull(error.get("code"));
-        String message = error.hasNonNull("message") ? error.get("message").asText() : excerpt(body);
-        ErrorKind kind = StatusPolicy.kindOf(status, code);
         Duration retryAfter = RetryAfter.fromHeaders(response::getHeader, now).orElse(null);
-        String shownMessage = "HTTP " + status + (message.isEmpty() ? "" : ": " + message);
-        return AttemptOutcome.failure(kind, status, code, shownMessage, StatusPolicy.shouldRetry(kind, status),
-                retryAfter);
+        return ProviderError.behindStatus(status, readError(body), excerpt(body), retryAfter);
     }
 
     public static AttemptOutcome classify(Throwable failure) {
@@ -130,6 +124,8 @@ public final class ResponseClassifier {
                             }
                         }
                     }
+                } else if (field.equals("error") && value == JsonToken.START_OBJECT) {
+                    return ProviderError.insideAnswer(parser.readValueAsTree(), "in the body");
                 } else if (field.equals("usage") && value == JsonToken.START_OBJECT) {
                     while (parser.nextToken() == JsonToken.FIELD_NAME) {
                         String usageField = parser.currentName();
@@ -179,6 +175,9 @@ public final class ResponseClassifier {
             root = JSON.readTree(body);
         } catch (IOException e) {
             return malformed("the body is not JSON", body);
+        }
+        if (root != null && root.path("error").isObject()) {
+            return ProviderError.insideAnswer(root.get("error"), "in the body");
         }
         String[] problem = new String[1];
         EmbeddingVectors vectors = EmbeddingVectors.read(root == null ? null : root.get("data"), problem);
@@ -288,10 +287,6 @@ public final class ResponseClassifier {
         } catch (IOException e) {
             return JSON.createObjectNode();
         }
-    }
-
-    private static String textOrNull(JsonNode node) {
-        return node == null || node.isNull() ? null : node.asText();
     }
 
     static String excerpt(byte[] body) {

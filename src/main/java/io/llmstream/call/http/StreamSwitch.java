@@ -44,10 +44,12 @@ public final class StreamSwitch {
 
     /**
      * Whether a failed attempt made in {@code asked} mode was the server refusing what the mode asks for:
-     * a 400 that names {@code stream_options} or {@code stream}. Steps down if so.
+     * a 400 status line that names {@code stream_options} or {@code stream}. Steps down if so. An error
+     * inside a 200 answer is not such a refusal: the server answered, and streams if asked to.
      */
     public boolean refused(Mode asked, AttemptOutcome outcome) {
-        if (!asked.streams() || outcome.status() != 400 || outcome.message() == null) {
+        if (!asked.streams() || outcome.status() != 400 || outcome.message() == null
+                || !outcome.message().startsWith("HTTP 400")) {
             return false;
         }
         String message = outcome.message().toLowerCase(Locale.ROOT);

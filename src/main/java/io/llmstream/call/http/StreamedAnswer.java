@@ -284,12 +284,9 @@ final class StreamedAnswer {
         return array.toString();
     }
 
-    /** An error the server sent inside the stream: it may pass, as a server error does. */
+    /** An error the server sent inside the stream, classified as the HTTP error it stands for. */
     private static AttemptOutcome streamError(JsonNode error) {
-        String code = error.hasNonNull("code") ? error.get("code").asText() : null;
-        String message = error.path("message").asText("");
-        return AttemptOutcome.failure(ErrorKind.SERVER_ERROR, 200, code,
-                "error in the stream" + (message.isEmpty() ? "" : ": " + message), true, null);
+        return ProviderError.insideAnswer(error, "in the stream");
     }
 
     private static AttemptOutcome malformed(String what, byte[] data, int offset, int length) {

@@ -31,6 +31,17 @@ class StreamSwitchTest {
     }
 
     @Test
+    void anErrorInsideAStreamLeavesStreamingOnWhateverItSays() throws Exception {
+        StreamSwitch server = new StreamSwitch("gateway", true);
+        AttemptOutcome inBand = ProviderError.insideAnswer(new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                "{\"message\":\"stream refused: flagged\",\"type\":\"invalid_request_error\"}"), "in the stream");
+
+        assertThat(inBand.status()).isEqualTo(400);
+        assertThat(server.refused(StreamSwitch.Mode.STREAM_WITH_USAGE, inBand)).isFalse();
+        assertThat(server.mode()).isEqualTo(StreamSwitch.Mode.STREAM_WITH_USAGE);
+    }
+
+    @Test
     void otherFailuresLeaveStreamingOn() {
         StreamSwitch server = new StreamSwitch("openai", true);
 

@@ -87,6 +87,7 @@ class StreamedAnswerTest {
         AttemptOutcome outcome = answer.outcome();
         assertThat(outcome.kind()).isEqualTo(ErrorKind.SERVER_ERROR);
         assertThat(outcome.retryable()).isTrue();
-        assertThat(outcome.message()).isEqualTo("error in the stream: The server had an error");
+        assertThat(outcome.status()).isEqualTo(500);
+        assertThat(outcome.message()).isEqualTo("error in the stream of a 200 answer (server_error): The server had an error");
     }
 }

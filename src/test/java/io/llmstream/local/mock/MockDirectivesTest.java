@@ -40,6 +40,14 @@ class MockDirectivesTest {
     }
 
     @Test
+    void parsesErrorsSentInsideA200Answer() {
+        assertThat(MockDirectives.parse("[[mock:flagged(in-200)x*, 429(in-200;retry-after=1), flagged]]")).containsExactly(
+                new Step(Action.FLAGGED, 0, -1, null, null, null, null, null, true),
+                new Step(Action.STATUS, 429, 1, 1L, null, null, null, null, true),
+                new Step(Action.FLAGGED, 0, 1, null, null, null, null, null, false));
+    }
+
+    @Test
     void parsesTheStepsThatShapeAnAnswer() {
         List<Step> steps = MockDirectives.parse("[[mock:hang(ms=1500), hang, break, pause(ms=300)x2,"
                 + " slow(ms=5000), long(chars=2000000)x*]]");
@@ -64,12 +72,12 @@ class MockDirectivesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow, long, not_json, off_schema, no_vector or dup_index",
+        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, break, pause, slow, long, not_json, off_schema, no_vector or dup_index",
         "[[mock:200]]              | invalid mock directive [[mock:200]]: status 200 is not between 400 and 599",
         "[[mock:500x0]]            | invalid mock directive [[mock:500x0]]: count x0 must be at least 1",
         "[[mock:500,]]             | invalid mock directive [[mock:500,]]: step '' is not ACTION[xCOUNT][(PARAMS)]",
-        "[[mock:reset(retry-after=1)]] | invalid mock directive [[mock:reset(retry-after=1)]]: parameters apply only to status steps, insufficient_quota, hang, pause, slow and long, not reset",
-        "[[mock:break(ms=5)]]      | invalid mock directive [[mock:break(ms=5)]]: parameters apply only to status steps, insufficient_quota, hang, pause, slow and long, not break",
+        "[[mock:reset(retry-after=1)]] | invalid mock directive [[mock:reset(retry-after=1)]]: parameters apply only to status steps, insufficient_quota, flagged, hang, pause, slow and long, not reset",
+        "[[mock:break(ms=5)]]      | invalid mock directive [[mock:break(ms=5)]]: parameters apply only to status steps, insufficient_quota, flagged, hang, pause, slow and long, not break",
         "[[mock:pause]]            | invalid mock directive [[mock:pause]]: pause needs its duration: pause(ms=N)",
         "[[mock:slowx2]]           | invalid mock directive [[mock:slowx2]]: slow needs its duration: slow(ms=N)",
         "[[mock:long]]             | invalid mock directive [[mock:long]]: long needs its length: long(chars=N)",
@@ -78,8 +86,8 @@ class MockDirectivesTest {
         "[[mock:pause(ms=soon)]]   | invalid mock directive [[mock:pause(ms=soon)]]: 'ms=soon' needs a non-negative whole number",
         "[[mock:slow(ms=600001)]]  | invalid mock directive [[mock:slow(ms=600001)]]: 'ms=600001' must be between 0 and 600000",
         "[[mock:long(chars=0)]]    | invalid mock directive [[mock:long(chars=0)]]: 'chars=0' must be between 1 and 20000000",
-        "[[mock:429(ms=5)]]        | invalid mock directive [[mock:429(ms=5)]]: unknown parameter 'ms=5'; use retry-after=N, retry-after=date+N or retry-after-ms=N",
-        "[[mock:429(wait=1)]]      | invalid mock directive [[mock:429(wait=1)]]: unknown parameter 'wait=1'; use retry-after=N, retry-after=date+N or retry-after-ms=N",
+        "[[mock:429(ms=5)]]        | invalid mock directive [[mock:429(ms=5)]]: unknown parameter 'ms=5'; use retry-after=N, retry-after=date+N, retry-after-ms=N or in-200",
+        "[[mock:429(wait=1)]]      | invalid mock directive [[mock:429(wait=1)]]: unknown parameter 'wait=1'; use retry-after=N, retry-after=date+N, retry-after-ms=N or in-200",
         "[[mock:429(retry-after=soon)]] | invalid mock directive [[mock:429(retry-after=soon)]]: 'retry-after=soon' needs a non-negative whole number",
     })
     void rejectsMalformedDirectivesSayingWhatIsWrong(String text, String message) {

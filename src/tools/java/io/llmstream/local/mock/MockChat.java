@@ -192,8 +192,9 @@ final class MockChat {
                           boolean includeUsage) {
         Map<String, String> retryHeaders = step.headers(Instant.now());
         switch (step.action()) {
-            case STATUS -> ex.error(MockErrors.forStatus(step.status(), answer.model()).withHeaders(retryHeaders));
-            case INSUFFICIENT_QUOTA -> ex.error(MockErrors.insufficientQuota().withHeaders(retryHeaders));
+            case STATUS -> refuse(ex, step, MockErrors.forStatus(step.status(), answer.model()).withHeaders(retryHeaders), stream);
+            case INSUFFICIENT_QUOTA -> refuse(ex, step, MockErrors.insufficientQuota().withHeaders(retryHeaders), stream);
+            case FLAGGED -> refuse(ex, step, MockErrors.flagged().withHeaders(retryHeaders), stream);
             case CONTEXT_LENGTH_EXCEEDED -> {
                 long completion = answer.maxTokens() == null ? 0 : answer.maxTokens();
                 int configured = rt.contextWindowFor(answer.model());
@@ -344,5 +345,13 @@ final class MockChat {
             return content.toString();
         }
         return "";
+    }
+    /** An error answer, behind its status or, with {@code in-200}, inside a 200 answer. */
+    private static void refuse(MockExchange ex, MockDirectives.Step step, MockErrors.Error error, boolean stream) {
+        if (step.in200()) {
+            ex.errorIn200(error, stream);
+        } else {
+            ex.error(error);
+        }
     }
 }

@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  *            | "no_choices"                  200 with valid JSON that has no "choices", streamed or not
  *            | "context_length_exceeded"     400 with code context_length_exceeded
  *            | "insufficient_quota"          429 with type and code insufficient_quota
+ *            | "flagged"                     400 invalid_request_error, code invalid_prompt ("Invalid prompt:
+ *                                            flagged."), as a moderation refusal
  *            | "break"                       a stream that stops after about half of its chunks and closes
  *                                            the connection; unstreamed, half the JSON, then the close
  *            | "pause(ms=N)"                 a stream that sends its first chunk, pauses N ms, then the rest;
@@ -51,6 +53,10 @@ import java.util.regex.Pattern;
  * param     := "retry-after=" seconds              retry-after: N
  *            | "retry-after=date+" seconds ["s"]   retry-after: the HTTP date N seconds from the answer
  *            | "retry-after-ms=" milliseconds      retry-after-ms: N
+ *            | "in-200"                            the error object inside a 200 answer instead of behind
+ *                                                  its status: one event of an event stream to a streamed
+ *                                                  request, the body of a plain one (as some
+ *                                                  OpenAI-compatible servers and gateways send errors)
  * </pre>
  *
  * <p>For example {@code [[mock:500x2]]}: the first two requests with this prompt get 500, the third
@@ -89,16 +95,21 @@ final class MockDirectives {
     /** What a step does. */
     enum Action {
         OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA, BREAK, PAUSE,
-        SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX
+        SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX, FLAGGED
     }
 
     /**
      * One step: its action, the status of a {@link Action#STATUS} step, how many requests it covers
      * ({@code -1} for all later ones), the optional retry headers, the {@code ms} of hang, pause and
-     * slow, and the {@code chars} of long.
+     * slow, the {@code chars} of long, and whether an error goes inside a 200 answer ({@code in-200}).
      */
     record Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
-                Long retryAfterMs, Long ms, Long chars) {
+                Long retryAfterMs, Long ms, Long chars, boolean in200) {
+
+        Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
+             Long retryAfterMs, Long ms, Long chars) {
+            this(action, status, count, retryAfterSeconds, retryAfterDateSeconds, retryAfterMs, ms, chars, false);
+        }
 
         Step(Action action, int status, long count, Long retryAfterSeconds, Long retryAfterDateSeconds,
              Long retryAfterMs) {
@@ -203,7 +214,7 @@ final class MockDirectives {
                 action = Action.valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
-                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, break, pause, slow,"
+                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, break, pause, slow,"
                         + " long, not_json, off_schema, no_vector or dup_index");
             }
             if (action == Action.STATUS) {
@@ -220,14 +231,16 @@ final class MockDirectives {
         Long retryAfterMs = null;
         Long ms = null;
         Long chars = null;
+        boolean in200 = false;
         if (params != null) {
             for (String param : params.split("[;,]")) {
                 String[] kv = param.trim().split("=", 2);
                 String key = kv[0].trim();
                 String value = kv.length == 2 ? kv[1].trim() : "";
                 switch (action) {
-                    case STATUS, INSUFFICIENT_QUOTA -> {
+                    case STATUS, INSUFFICIENT_QUOTA, FLAGGED -> {
                         switch (key) {
+                            case "in-200" -> in200 = true;
                             case "retry-after" -> {
                                 Matcher date = DATE_OFFSET.matcher(value);
                                 if (date.matches()) {
@@ -238,7 +251,7 @@ final class MockDirectives {
                             }
                             case "retry-after-ms" -> retryAfterMs = parseNumber(value, param, directive);
                             default -> throw invalid(directive, "unknown parameter '" + param.trim()
-                                    + "'; use retry-after=N, retry-after=date+N or retry-after-ms=N");
+                                    + "'; use retry-after=N, retry-after=date+N, retry-after-ms=N or in-200");
                         }
                     }
                     case HANG, PAUSE, SLOW -> {
@@ -255,7 +268,7 @@ final class MockDirectives {
                         chars = parseBounded(value, param, 1, MAX_CHARS, directive);
                     }
                     default -> throw invalid(directive, "parameters apply only to status steps, insufficient_quota,"
-                            + " hang, pause, slow and long, not " + name);
+                            + " flagged, hang, pause, slow and long, not " + name);
                 }
             }
         }
@@ -265,7 +278,7 @@ final class MockDirectives {
         if (action == Action.LONG && chars == null) {
             throw invalid(directive, "long needs its length: long(chars=N)");
         }
-        return new Step(action, status, count, retryAfter, retryAfterDate, retryAfterMs, ms, chars);
+        return new Step(action, status, count, retryAfter, retryAfterDate, retryAfterMs, ms, chars, in200);
     }
 
     /** Splits on commas outside parentheses, so {@code 429(retry-after=1,retry-after-ms=5),500} has two steps. */

@@ -188,8 +188,9 @@ final class MockEmbeddings {
     private void refuse(MockExchange ex, MockDirectives.Step step, String model) {
         Map<String, String> retryHeaders = step.headers(Instant.now());
         switch (step.action()) {
-            case STATUS -> ex.error(MockErrors.forStatus(step.status(), model).withHeaders(retryHeaders));
-            case INSUFFICIENT_QUOTA -> ex.error(MockErrors.insufficientQuota().withHeaders(retryHeaders));
+            case STATUS -> refuse(ex, step, MockErrors.forStatus(step.status(), model).withHeaders(retryHeaders), false);
+            case INSUFFICIENT_QUOTA -> refuse(ex, step, MockErrors.insufficientQuota().withHeaders(retryHeaders), false);
+            case FLAGGED -> refuse(ex, step, MockErrors.flagged().withHeaders(retryHeaders), false);
             case CONTEXT_LENGTH_EXCEEDED -> ex.error(MockErrors.contextLengthExceeded(
                     Math.max(1, rt.contextWindowFor(model)), Math.max(2, rt.contextWindowFor(model) + 1L), 0));
             case RESET -> ex.reset();
@@ -228,5 +229,13 @@ final class MockEmbeddings {
             }
         }
         return texts;
+    }
+    /** An error answer, behind its status or, with {@code in-200}, inside a 200 answer. */
+    private static void refuse(MockExchange ex, MockDirectives.Step step, MockErrors.Error error, boolean stream) {
+        if (step.in200()) {
+            ex.errorIn200(error, stream);
+        } else {
+            ex.error(error);
+        }
     }
 }

@@ -77,6 +77,11 @@ final class MockErrors {
                 "messages", "context_length_exceeded");
     }
 
+    /** A moderation refusal, as third-party servers send it: the request is final, not worth another attempt. */
+    static Error flagged() {
+        return invalidRequest("Invalid prompt: flagged.", null, "invalid_prompt");
+    }
+
     static Error insufficientQuota() {
         return new Error(429, "You exceeded your current quota, please check your plan and billing details.",
                 "insufficient_quota", null, "insufficient_quota");

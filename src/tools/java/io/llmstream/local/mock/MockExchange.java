@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +79,25 @@ final class MockExchange {
     /** Sends an OpenAI-style error answer. */
     void error(MockErrors.Error error) {
         json(error.status(), error.body(json), error.headers());
+    }
+
+    /**
+     * Sends an OpenAI-style error object inside a 200 answer: as the one event of an event stream when the
+     * request asked for a stream, else as the body.
+     */
+    void errorIn200(MockErrors.Error error, boolean stream) {
+        byte[] body = bytes(error.body(json));
+        if (!stream) {
+            raw(200, body, APPLICATION_JSON, error.headers());
+            return;
+        }
+        startStream(error.headers());
+        byte[] event = new byte[body.length + 8];
+        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, event, 0, 6);
+        System.arraycopy(body, 0, event, 6, body.length);
+        event[event.length - 2] = '\n';
+        event[event.length - 1] = '\n';
+        endStream(List.of(event));
     }
 
     byte[] bytes(JsonNode body) {
