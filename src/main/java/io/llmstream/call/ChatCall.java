@@ -7,6 +7,7 @@ import io.llmstream.call.http.SharedHttpClient;
 import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.CallSettings;
+import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.limit.Ticket;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
@@ -19,6 +20,7 @@ import org.asynchttpclient.Request;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -60,6 +62,8 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private volatile Route waitingRoute;
     private volatile AttemptExchange currentExchange;
     private volatile ChatAnswer answer;
+    /** The dispatcher whose concurrency limit the current attempt holds a place under; null between attempts. */
+    private final AtomicReference<ModelDispatcher> heldPlace = new AtomicReference<>();
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
     public ChatCall(QueuedRequest queued, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
@@ -156,7 +160,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     @Override
     public void admitted(int keyIndex, long waitedMicros) {
         waitingTicket = null;
+        heldPlace.set(waitingRoute.dispatcher());
         if (cancelled) {
+            leavePlace(null, null);
             return;
         }
         try {
@@ -167,8 +173,40 @@ public final class ChatCall implements Ticket.Admission, StageCall {
             }
             attempt(route, keyIndex);
         } catch (RuntimeException e) {
+            leavePlace(null, null);
             failInternally(e);
         }
+    }
+
+    /**
+     * Frees the attempt's place under its model's concurrency limit, once, telling the limit what the attempt
+     * showed: an answer's times, a sign of overload, or nothing (never sent, cancelled, or a failure that says
+     * nothing about load).
+     */
+    private void leavePlace(AttemptExchange exchange, AttemptOutcome outcome) {
+        ModelDispatcher held = heldPlace.getAndSet(null);
+        if (held == null) {
+            return;
+        }
+        if (exchange != null && outcome != null && outcome.succeeded()) {
+            long whole = exchange.sinceSentMicros();
+            long first = exchange.firstTokenMicros();
+            held.answered(first >= 0 ? first : whole, whole);
+        } else if (exchange != null && outcome != null && isOverload(exchange, outcome)) {
+            held.overloaded();
+        } else {
+            held.attemptEnded();
+        }
+    }
+
+    /**
+     * The signs that a server has more than it can take: 429 and 503 (servers and gateways that shed load say
+     * so), a connection refused or reset before any answer, and a server that sent nothing to any request for
+     * a whole first-token wait. A 500, a malformed answer or a refused prompt says nothing about load.
+     */
+    private static boolean isOverload(AttemptExchange exchange, AttemptOutcome outcome) {
+        return outcome.status() == 429 && outcome.kind() == ErrorKind.RATE_LIMITED || outcome.status() == 503
+                || outcome.kind() == ErrorKind.CONNECTION && outcome.status() == 0 || exchange.serverSilent();
     }
 
     @Override
@@ -182,6 +220,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private void attempt(Route current, int keyIndex) {
         long remaining = deadlineMillis - System.currentTimeMillis();
         if (remaining <= 0) {
+            leavePlace(null, null);
             String deadline = "call.timeout (" + settings.timeout().toSeconds() + "s) passed";
             fail(lastFailure == null
                     ? AttemptOutcome.failure(ErrorKind.TIMEOUT, 0, null, "no answer: " + deadline, false, null)
@@ -201,10 +240,11 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         Request request = current.requests().build(current.model().providerModel(), queued.request().body(),
                 key == null ? null : key.secret(), attemptTimeout, streamMode);
         AttemptExchange exchange = new AttemptExchange(current.requests().kind(), stream, firstTokenWait,
-                settings.idleTimeout(), http.timer());
+                settings.idleTimeout(), http.timer(), current.server());
         currentExchange = exchange;
         long startedMillis = System.currentTimeMillis();
         exchange.outcome().whenComplete((outcome, failure) -> {
+            leavePlace(exchange, outcome);
             if (cancelled) {
                 return;
             }

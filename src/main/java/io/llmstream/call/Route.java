@@ -1,6 +1,7 @@
 package io.llmstream.call;
 
 import io.llmstream.call.http.SecretScrubber;
+import io.llmstream.call.http.ServerProgress;
 import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
@@ -9,7 +10,7 @@ import io.llmstream.measure.TokenEstimator;
 
 /**
  * Where a request goes: a model, its endpoint and keys, its budget, how to build its requests, whether
- * the endpoint streams, and how long the model's first token may take.
+ * the endpoint streams, how long the model's first token may take, and what its server answered lately.
  */
 public record Route(
         ModelSettings model,
@@ -19,6 +20,7 @@ public record Route(
         SecretScrubber scrubber,
         StreamSwitch stream,
         FirstTokenWait firstTokenWait,
+        ServerProgress server,
         TokenEstimator tokens) {
 
     String name() {

@@ -2,6 +2,7 @@ package io.llmstream.call;
 
 import io.llmstream.call.http.ExchangeKind;
 import io.llmstream.call.http.SecretScrubber;
+import io.llmstream.call.http.ServerProgress;
 import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
@@ -39,6 +40,7 @@ public final class Routes {
     private final Map<String, SecretScrubber> scrubbers = new HashMap<>();
     private final Map<String, StreamSwitch> streams = new HashMap<>();
     private final Map<String, FirstTokenWait> firstTokenWaits = new HashMap<>();
+    private final Map<String, ServerProgress> servers = new HashMap<>();
     private final Map<String, TokenEstimator> estimators = new HashMap<>();
     private final Map<String, Route> byModelAndShard = new ConcurrentHashMap<>();
 
@@ -55,6 +57,7 @@ public final class Routes {
         }
         for (ModelSettings model : config.models().values()) {
             firstTokenWaits.put(model.name(), new FirstTokenWait(config.call().firstTokenTimeout()));
+            servers.put(model.name(), new ServerProgress());
             estimators.put(model.name(), TokenEstimator.forEncoding(model.encoding()));
         }
     }
@@ -68,7 +71,7 @@ public final class Routes {
             return new Route(settings, endpoint, budgets.dispatcher(model, shard),
                     (embedding ? embeddingFactories : factories).get(endpoint.name()),
                     scrubbers.get(endpoint.name()), (embedding ? neverStreamed : streams).get(endpoint.name()),
-                    firstTokenWaits.get(model), estimators.get(model));
+                    firstTokenWaits.get(model), servers.get(model), estimators.get(model));
         });
     }
 

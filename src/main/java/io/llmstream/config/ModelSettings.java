@@ -32,7 +32,8 @@ public record ModelSettings(
         CacheSettings cache,
         MergeSettings merge,
         ModelKind kind,
-        BatchSettings batch) implements Serializable {
+        BatchSettings batch,
+        int concurrency) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -87,6 +88,15 @@ public record ModelSettings(
             .defaultValue(ModelKind.CHAT)
             .withDescription("chat (records carry prompt or messages; POST /chat/completions) or embedding "
                     + "(records carry input; POST /embeddings, several inputs per request, see batch).");
+    public static final Option<String> CONCURRENCY = Option.key("concurrency").stringType().defaultValue("adaptive")
+            .mustBe(v -> v.equals("adaptive") || v.matches("[1-9][0-9]{0,5}"), "adaptive or a whole number from 1")
+            .withDescription("How many requests may be at the model's server at once (per budget shard): adaptive "
+                    + "finds the server's own concurrency from its time to the first token, so a self-hosted "
+                    + "server that queues (vLLM, TGI, Ollama, llama.cpp) is not buried in a queue; a number fixes "
+                    + "it. Never more than call.capacity.");
+    /** {@link #concurrency()} when it adapts. */
+    public static final int ADAPTIVE = 0;
+
     /** The section of an embedding model's {@link BatchSettings}. */
     public static final String BATCH = "batch";
 
@@ -120,7 +130,8 @@ public record ModelSettings(
                 CacheSettings.read(section.section("cache")),
                 MergeSettings.readOf(section),
                 section.get(KIND),
-                readBatch(section));
+                readBatch(section),
+                concurrencyOf(section.get(CONCURRENCY)));
     }
 
     /** An embedding model's batch settings; null for a chat model, which must not have any. */
@@ -146,6 +157,10 @@ public record ModelSettings(
      */
     public long batchTokens() {
         return hasTpmLimit() ? Math.min(batch.maxTokens(), tpm) : batch.maxTokens();
+    }
+
+    private static int concurrencyOf(String value) {
+        return value.equals("adaptive") ? ADAPTIVE : Integer.parseInt(value);
     }
 
     private static int shardsOrAuto(Integer shards) {

@@ -46,7 +46,7 @@ public final class BudgetShards implements AutoCloseable {
                     for (String model : keys.modelsOf(group)) {
                         dispatchers.computeIfAbsent(model, name -> new HashMap<>()).put(shard, new ModelDispatcher(
                                 config.model(model), config.endpointOf(model), config.call().breaker(), timer,
-                                keys.shardsOf(group)));
+                                keys.shardsOf(group), config.call().capacity()));
                     }
                 }
             }

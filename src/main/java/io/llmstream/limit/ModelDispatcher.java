@@ -19,7 +19,8 @@ import java.util.PriorityQueue;
  * retry, waits here for its turn and goes when one of the endpoint's keys has budget for it, so the
  * provider never sees more than the limits allow. Waiting requests go highest effective priority first
  * ({@link Ticket}); each goes on the key that can take it soonest. What providers answer (limits in
- * headers, 429s, failures, refused keys) adjusts the keys' budgets.
+ * headers, 429s, failures, refused keys) adjusts the keys' budgets. A request also needs room under the
+ * model's {@link ConcurrencyLimit}: it holds a place from its admission until its attempt ends.
  *
  * <p>It belongs to the call stage instance that owns the shard ({@link BudgetShards}), which spends it
  * and checkpoints its {@link BudgetState}. Thread-safe: the task thread, the HTTP client's threads and
@@ -39,6 +40,10 @@ public final class ModelDispatcher {
     private final boolean limited;
     private final CircuitBreaker breaker;
     private final boolean fallBackWhenOpen;
+    private final ConcurrencyLimit concurrency;
+    private final int rpm;
+    private final long tpm;
+    private final int shards;
     private Runnable cancelWakeUp;
     private long wakeUpAtMicros = Long.MAX_VALUE;
     private boolean providerReportsLimits;
@@ -53,11 +58,28 @@ public final class ModelDispatcher {
         this(model, endpoint, breakerSettings, timer, 1);
     }
 
-    /**
-     * @param shards how many shards share the model's limits; this dispatcher paces one share of them
-     */
+    /** As below, without a concurrency limit: budgets alone decide. */
     public ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
             DispatchTimer timer, int shards) {
+        this(model, endpoint, breakerSettings, timer, shards, ConcurrencyLimit.fixed(Integer.MAX_VALUE));
+    }
+
+    /**
+     * @param shards how many shards share the model's limits; this dispatcher paces one share of them
+     * @param capacity {@code call.capacity}: the most requests in flight, the adaptive limit's ceiling
+     */
+    public ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
+            DispatchTimer timer, int shards, int capacity) {
+        this(model, endpoint, breakerSettings, timer, shards, model.concurrency() == ModelSettings.ADAPTIVE
+                ? ConcurrencyLimit.adaptive(capacity) : ConcurrencyLimit.fixed(Math.min(capacity, model.concurrency())));
+    }
+
+    private ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
+            DispatchTimer timer, int shards, ConcurrencyLimit concurrency) {
+        this.concurrency = concurrency;
+        this.rpm = model.rpm();
+        this.tpm = model.tpm();
+        this.shards = Math.max(1, shards);
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
@@ -135,6 +157,10 @@ public final class ModelDispatcher {
             }
             if (bestAt > now) {
                 next = Math.min(next, bestAt);
+                break;
+            }
+            if (!concurrency.tryAcquire()) {
+                // The end of an attempt in flight dispatches again.
                 break;
             }
             ready.poll();
@@ -270,6 +296,63 @@ public final class ModelDispatcher {
                 submit(ticket);
             }
         }
+    }
+
+    /**
+     * An attempt let out here was answered: its place under the concurrency limit frees, and its times teach
+     * the limit.
+     *
+     * @param firstTokenMicros from sending to the first token; a plain answer's whole time
+     * @param durationMicros from sending to the end of the answer
+     */
+    public void answered(long firstTokenMicros, long durationMicros) {
+        List<Runnable> decided;
+        synchronized (this) {
+            concurrency.answered(firstTokenMicros, durationMicros, requestsPerSecond(), timer.nowMicros());
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** An attempt let out here met a sign of overload (429, 503, a refused or reset connection, a silent server). */
+    public void overloaded() {
+        List<Runnable> decided;
+        synchronized (this) {
+            concurrency.overloaded(requestsPerSecond(), timer.nowMicros());
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** An attempt let out here ended, or was never sent, without a word about the server's load. */
+    public void attemptEnded() {
+        List<Runnable> decided;
+        synchronized (this) {
+            concurrency.ended();
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
+    }
+
+    /** How many requests may be at the model's server at once now (this shard). */
+    public synchronized int concurrencyLimit() {
+        return concurrency.current();
+    }
+
+    /** Requests let out and not yet ended. */
+    public synchronized int inFlight() {
+        return concurrency.inFlight();
+    }
+
+    /** The model's request rate limit in this shard, requests per second; 0 when it has none. */
+    private double requestsPerSecond() {
+        if (rpm > 0) {
+            return rpm / 60.0 / shards;
+        }
+        if (tpm > 0 && admittedRequests > 0) {
+            return tpm / 60.0 / shards / Math.max(1.0, admittedTokens / (double) admittedRequests);
+        }
+        return 0;
     }
 
     /** Whether the model's circuit is open (or half-open): requests should go to a fallback if they can. */

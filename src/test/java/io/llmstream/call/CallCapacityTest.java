@@ -36,7 +36,10 @@ class CallCapacityTest {
     private static long maxInFlight(String yaml, int capacity, int requests) throws Exception {
         try (MockLlmServer slow = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(1500).latencySigma(0)
                 .build())) {
-            LlmStreamConfig config = TestConfigs.withEndpoint(slow.baseUrl(), "models: {m1: {endpoint: mock}}",
+            // A fixed concurrency: this counts what the connection pool lets through, not what the adaptive
+            // limit would (ConcurrencyLimitTest).
+            LlmStreamConfig config = TestConfigs.withEndpoint(slow.baseUrl(),
+                    "models: {m1: {endpoint: mock, concurrency: " + capacity + "}}",
                     "call: {capacity: " + capacity + "}", yaml);
             try (var harness = harness(config, capacity)) {
                 for (int i = 0; i < requests; i++) {

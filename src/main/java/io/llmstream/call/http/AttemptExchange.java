@@ -30,6 +30,10 @@ import java.util.function.Supplier;
  * of sending, and a stream may then pause at most {@code idleTimeout} between two pieces. The attempt as
  * a whole is bounded by the HTTP client's request timeout. A timed-out attempt is aborted, which closes
  * its connection, and ends as a retryable {@code timeout}.
+ *
+ * <p>Queued is not hung: past its first-token wait, a request is aborted only if its server has answered
+ * a request sent after it, or has sent nothing at all for the whole wait ({@link ServerProgress}); one
+ * that waits behind others while the server keeps answering waits on, up to the attempt timeout.
  */
 public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     /** While no token has come, the wait is looked at again this often: the model's wait may have dropped. */
@@ -38,6 +42,7 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private final boolean streamRequested;
     private final ExchangeKind kind;
     private final Supplier<Duration> firstTokenWait;
+    private final ServerProgress server;
     private final long idleTimeoutNanos;
     private final Timer timer;
     private final CompletableFuture<AttemptOutcome> outcome = new CompletableFuture<>();
@@ -53,6 +58,7 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private volatile long lastActivityNanos;
     private volatile boolean streaming;
     private volatile boolean cancelled;
+    private volatile boolean serverSilent;
     private volatile ListenableFuture<AttemptOutcome> future;
     private volatile Timeout watchdog;
     private volatile Channel channel;
@@ -66,12 +72,16 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
      * @param idleTimeout the longest pause between two pieces of a stream
      */
     public AttemptExchange(boolean streamRequested, Supplier<Duration> firstTokenWait, Duration idleTimeout, Timer timer) {
-        this(ExchangeKind.CHAT, streamRequested, firstTokenWait, idleTimeout, timer);
+        this(ExchangeKind.CHAT, streamRequested, firstTokenWait, idleTimeout, timer, new ServerProgress());
     }
 
-    /** As above, for an exchange of the given kind, whose successful body is read as that kind's answer. */
+    /**
+     * As above, for an exchange of the given kind, whose successful body is read as that kind's answer, to
+     * a server whose other answers tell whether a late first token is queued or hung.
+     */
     public AttemptExchange(ExchangeKind kind, boolean streamRequested, Supplier<Duration> firstTokenWait,
-            Duration idleTimeout, Timer timer) {
+            Duration idleTimeout, Timer timer, ServerProgress server) {
+        this.server = server;
         this.kind = kind;
         this.streamRequested = streamRequested;
         this.firstTokenWait = firstTokenWait;
@@ -97,6 +107,21 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     /** Milliseconds from sending to the first event of a streamed answer; -1 if it was not streamed. */
     public long firstTokenMillis() {
         return streaming && firstTokenNanos >= 0 ? (firstTokenNanos - sentAtNanos) / 1_000_000 : -1;
+    }
+
+    /** Microseconds from sending to the first token (a plain answer's headers); -1 if none came. */
+    public long firstTokenMicros() {
+        return firstTokenNanos >= 0 && sentAtNanos > 0 ? (firstTokenNanos - sentAtNanos) / 1000 : -1;
+    }
+
+    /** Microseconds from sending until now; -1 if the request was never sent. */
+    public long sinceSentMicros() {
+        return sentAtNanos > 0 ? (System.nanoTime() - sentAtNanos) / 1000 : -1;
+    }
+
+    /** Whether the attempt was given up because its server had sent nothing for the whole first-token wait. */
+    public boolean serverSilent() {
+        return serverSilent;
     }
 
     /** Whether the answer came as a stream. */
@@ -225,12 +250,16 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
 
     private void firstToken() {
         if (firstTokenNanos < 0) {
-            firstTokenNanos = System.nanoTime();
+            long now = System.nanoTime();
+            firstTokenNanos = now;
+            server.firstToken(sentAtNanos, now);
         }
     }
 
     private void touch() {
-        lastActivityNanos = System.nanoTime();
+        long now = System.nanoTime();
+        lastActivityNanos = now;
+        server.sentSomething(now);
     }
 
     /** Fires at the first-token deadline, then at each idle deadline while the answer keeps coming. */
@@ -242,9 +271,18 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         if (firstTokenNanos < 0) {
             long waitNanos = firstTokenWait.get().toNanos();
             long deadline = sentAtNanos + waitNanos;
-            if (now >= deadline) {
+            if (now >= deadline && server.overtook(sentAtNanos)) {
                 abort(new AttemptTimeoutException("no first token within " + millis(waitNanos)
-                        + " (call.first-token-timeout, adapted to the model's recent answers)"));
+                        + " while the server answered requests sent after it (call.first-token-timeout, adapted"
+                        + " to the model's recent answers)"));
+            } else if (now >= deadline && !server.sentSince(now - waitNanos)) {
+                serverSilent = true;
+                abort(new AttemptTimeoutException("no first token within " + millis(waitNanos)
+                        + ", and the server sent nothing to any request meanwhile (call.first-token-timeout,"
+                        + " adapted to the model's recent answers)"));
+            } else if (now >= deadline) {
+                // Queued behind others at a server that keeps answering: wait on, up to the attempt timeout.
+                schedule(Math.min(RECHECK_NANOS, waitNanos));
             } else {
                 schedule(Math.min(RECHECK_NANOS, deadline - now));
             }

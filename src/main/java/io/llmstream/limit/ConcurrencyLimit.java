@@ -1,0 +1,263 @@
+package io.llmstream.limit;
+
+import java.util.Arrays;
+
+/**
+ * How many requests of one model (in one budget shard) may be at its server at once: a fixed number, or
+ * the server's own concurrency, found from how long the server takes to start answering.
+ *
+ * <p>Self-hosted servers (vLLM, TGI, Ollama, llama.cpp) do not answer 429 when they are full: they queue,
+ * and the time to the first token grows by whole service times. The adaptive limit works in rounds of at
+ * least {@value #MIN_ROUND_SAMPLES} answers (and at least the limit). A round's level is the mean time to
+ * the first token (the whole answer's time for plain answers) of its fastest three quarters, so a few
+ * stragglers do not count; a round whose level is more than {@value #TOLERANCE} times the server's
+ * unloaded level plus {@value #SLACK_MILLIS} ms queued. Past its slots, a server that queues in arrival
+ * order makes every request wait, for (in flight - slots) / slots service times, so the level shows it
+ * at once; a provider whose times vary threefold from request to request (OpenAI's do) keeps its level.
+ * The unloaded level is the lowest round level over the last one to two
+ * {@value #BASELINE_WINDOW_SECONDS}-second windows, so it follows a server that got slower. The limit starts
+ * at {@value #INITIAL}; the first round's fastest quarter stands for the unloaded level, as the first
+ * requests reach an idle server and a server with fewer slots serves them first. A round that queued steps back to the highest limit that did
+ * not (or, without one, cuts the limit in proportion to the excess, at most by half); a round that did not
+ * queue and was held back by the limit raises it: doubling while below the last good limit or before any
+ * queueing was seen, one at a time below the limit that queued, and one step past it only every
+ * {@value #PROBE_EVERY_ROUNDS} rounds, a probe that finds the server grown. A limit that queued is
+ * forgotten after {@value #FORGET_QUEUEING_SECONDS} s.
+ *
+ * <p>Overload signals cut the limit by a quarter, once per round: 429 and 503 (a server or gateway that
+ * sheds load), connections refused or reset, and first-token timeouts of a server that stopped answering.
+ * Other failures (a 500, a malformed answer, a refused prompt) say nothing about load and are not samples.
+ *
+ * <p>It starts at {@value #INITIAL} and never leaves [floor, ceiling]: the ceiling is {@code call.capacity};
+ * the floor, for a model with a request or token rate limit, is twice what Little's law needs for that
+ * rate at the answers' median time, so the limit never holds a provider's published rate back.
+ *
+ * <p>Not thread-safe: its {@link ModelDispatcher} guards it.
+ */
+final class ConcurrencyLimit {
+    static final int INITIAL = 8;
+    static final int MIN_ROUND_SAMPLES = 6;
+    static final double TOLERANCE = 2.0;
+    static final long SLACK_MILLIS = 1;
+    static final double OVERLOAD_DECREASE = 0.75;
+    static final long BASELINE_WINDOW_SECONDS = 30;
+    static final int PROBE_EVERY_ROUNDS = 8;
+    static final long FORGET_QUEUEING_SECONDS = 60;
+
+    private static final long SLACK_MICROS = SLACK_MILLIS * 1000;
+    private static final long BASELINE_WINDOW_MICROS = BASELINE_WINDOW_SECONDS * 1_000_000;
+    private static final long FORGET_QUEUEING_MICROS = FORGET_QUEUEING_SECONDS * 1_000_000;
+    private static final int NONE = Integer.MAX_VALUE;
+
+    private final int ceiling;
+    private final boolean adaptive;
+    private double limit;
+    private int inFlight;
+
+    private long[] firstTokens = new long[MIN_ROUND_SAMPLES];
+    private long[] durations = new long[MIN_ROUND_SAMPLES];
+    private int roundSamples;
+    /** Answers still to come from requests sent before the last cut: they waited under the old limit. */
+    private int staleAnswers;
+    private boolean roundOverloaded;
+    private boolean roundHeldBack;
+    private int roundMostInFlight;
+
+    private long baselineMicros = Long.MAX_VALUE;
+    private long previousBaselineMicros = Long.MAX_VALUE;
+    private long baselineWindowStartMicros;
+    private boolean baselineStarted;
+    private long medianDurationMicros;
+
+    private int lastGood;
+    private int queueingAt = NONE;
+    private long queueingSeenAtMicros;
+    private int roundsSinceProbe;
+    private long rounds;
+
+    /** An adaptive limit up to {@code ceiling}. */
+    static ConcurrencyLimit adaptive(int ceiling) {
+        return new ConcurrencyLimit(ceiling, true);
+    }
+
+    /** A fixed limit. */
+    static ConcurrencyLimit fixed(int limit) {
+        return new ConcurrencyLimit(limit, false);
+    }
+
+    private ConcurrencyLimit(int ceiling, boolean adaptive) {
+        if (ceiling < 1) {
+            throw new IllegalArgumentException("a concurrency limit must be at least 1, was " + ceiling);
+        }
+        this.ceiling = ceiling;
+        this.adaptive = adaptive;
+        this.limit = adaptive ? Math.min(INITIAL, ceiling) : ceiling;
+    }
+
+    /** Whether one more request may go now; if so it counts as in flight until {@link #ended}. */
+    boolean tryAcquire() {
+        if (inFlight >= current()) {
+            roundHeldBack = true;
+            return false;
+        }
+        inFlight++;
+        roundMostInFlight = Math.max(roundMostInFlight, inFlight);
+        return true;
+    }
+
+    /** A request that was let out ended without telling anything about the server's load. */
+    void ended() {
+        inFlight = Math.max(0, inFlight - 1);
+    }
+
+    /**
+     * A request answered.
+     *
+     * @param firstTokenMicros from sending to the first token; for a plain answer, to the whole answer
+     * @param durationMicros from sending to the end of the answer
+     * @param requestsPerSecond the model's request rate limit in this shard; 0 when it has none
+     */
+    void answered(long firstTokenMicros, long durationMicros, double requestsPerSecond, long nowMicros) {
+        ended();
+        if (!adaptive) {
+            return;
+        }
+        if (staleAnswers > 0) {
+            staleAnswers--;
+            return;
+        }
+        if (roundSamples == firstTokens.length) {
+            firstTokens = Arrays.copyOf(firstTokens, roundSamples * 2);
+            durations = Arrays.copyOf(durations, roundSamples * 2);
+        }
+        firstTokens[roundSamples] = Math.max(0, firstTokenMicros);
+        durations[roundSamples] = Math.max(0, durationMicros);
+        roundSamples++;
+        endRoundIfDue(requestsPerSecond, nowMicros);
+    }
+
+    /** A request ended with a sign of overload (429, 503, a refused or reset connection, a stopped server). */
+    void overloaded(double requestsPerSecond, long nowMicros) {
+        ended();
+        if (adaptive && !roundOverloaded) {
+            roundOverloaded = true;
+            // At once: a server that sheds load should not get a whole round more of it.
+            limit = Math.max(floor(requestsPerSecond), limit * OVERLOAD_DECREASE);
+            staleAnswers = inFlight;
+        }
+    }
+
+    /** The number of requests that may be in flight now. */
+    int current() {
+        return Math.max(1, (int) limit);
+    }
+
+    int inFlight() {
+        return inFlight;
+    }
+
+    /** Rounds finished, for tests. */
+    long rounds() {
+        return rounds;
+    }
+
+    boolean isAdaptive() {
+        return adaptive;
+    }
+
+    private void endRoundIfDue(double requestsPerSecond, long nowMicros) {
+        if (roundSamples < Math.max(MIN_ROUND_SAMPLES, current())) {
+            return;
+        }
+        rounds++;
+        int before = current();
+        Arrays.sort(firstTokens, 0, roundSamples);
+        Arrays.sort(durations, 0, roundSamples);
+        long level = fastestMean(roundSamples - roundSamples / 4);
+        medianDurationMicros = durations[roundSamples / 2];
+        long unloaded = baseline(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
+        boolean queued = level > TOLERANCE * unloaded + SLACK_MICROS;
+        if (queueingAt != NONE && nowMicros - queueingSeenAtMicros > FORGET_QUEUEING_MICROS) {
+            queueingAt = NONE;
+        }
+        if (roundOverloaded) {
+            // Already cut when the signal came.
+            roundsSinceProbe = 0;
+        } else if (queued) {
+            queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
+            queueingSeenAtMicros = nowMicros;
+            if (lastGood > 0 && lastGood < limit) {
+                limit = lastGood;
+            } else {
+                limit = limit * Math.max(0.5, (TOLERANCE * unloaded + SLACK_MICROS) / (double) level);
+                lastGood = 0;
+            }
+            roundsSinceProbe = 0;
+        } else {
+            // In flight beyond the limit just after a cut proves nothing about the limit.
+            lastGood = Math.max(lastGood, Math.min(roundMostInFlight, current()));
+            if (queueingAt <= lastGood) {
+                // The server took what queued before: the next step up is the one to probe.
+                queueingAt = lastGood + 1;
+            }
+            if (roundHeldBack) {
+                raise();
+            }
+        }
+        limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));
+        if (current() != before || queued) {
+            // The next round measures only requests sent under the new limit.
+            staleAnswers = inFlight;
+        }
+        roundSamples = 0;
+        roundOverloaded = false;
+        roundHeldBack = false;
+        roundMostInFlight = inFlight;
+    }
+
+    private void raise() {
+        if (limit < lastGood) {
+            limit = Math.min(limit * 2, lastGood);
+            roundsSinceProbe = 0;
+        } else if (queueingAt == NONE) {
+            limit = limit * 2;
+            roundsSinceProbe = 0;
+        } else if (limit + 1 < queueingAt) {
+            limit = Math.floor(limit) + 1;
+            roundsSinceProbe = 0;
+        } else if (++roundsSinceProbe >= PROBE_EVERY_ROUNDS) {
+            limit = Math.floor(limit) + 1;
+            roundsSinceProbe = 0;
+        }
+    }
+
+    /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
+    private long fastestMean(int count) {
+        int counted = Math.max(1, count);
+        long sum = 0;
+        for (int i = 0; i < counted; i++) {
+            sum += firstTokens[i];
+        }
+        return sum / counted;
+    }
+
+    /** The unloaded level, given this round's. */
+    private long baseline(long level, long nowMicros) {
+        if (!baselineStarted || nowMicros - baselineWindowStartMicros >= BASELINE_WINDOW_MICROS) {
+            baselineStarted = true;
+            previousBaselineMicros = baselineMicros;
+            baselineMicros = Long.MAX_VALUE;
+            baselineWindowStartMicros = nowMicros;
+        }
+        baselineMicros = Math.min(baselineMicros, level);
+        return Math.min(baselineMicros, previousBaselineMicros);
+    }
+
+    /** The least the limit may be: what the model's request rate needs, twice over, at the median answer time. */
+    private double floor(double requestsPerSecond) {
+        if (requestsPerSecond <= 0 || medianDurationMicros <= 0) {
+            return 1;
+        }
+        return Math.min(ceiling, Math.max(1, Math.ceil(2 * requestsPerSecond * medianDurationMicros / 1e6)));
+    }
+}

@@ -1,0 +1,191 @@
+package io.llmstream.limit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ConcurrencyLimitTest {
+
+    /**
+     * A server with {@code slots} that serves in arrival order and queues the rest, as vLLM, TGI, Ollama and
+     * llama.cpp do: the first token {@code firstTokenMicros} after a request takes a slot, the answer's end
+     * {@code serviceMicros} after. The client keeps as many requests in flight as the limit allows and always
+     * has more to send. Time is simulated, events in order.
+     */
+    static final class QueueingServer {
+        final int slots;
+        final long firstTokenMicros;
+        final long serviceMicros;
+        final Random random = new Random(7);
+        long now;
+        int busy;
+        final ArrayDeque<long[]> waiting = new ArrayDeque<>();
+        /** {at, sentAt, startedAt}. */
+        final PriorityQueue<long[]> ends = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
+        final List<Long> firstTokens = new ArrayList<>();
+        final List<Long> endTimes = new ArrayList<>();
+        long answered;
+
+        QueueingServer(int slots, long firstTokenMicros, long serviceMicros) {
+            this.slots = slots;
+            this.firstTokenMicros = firstTokenMicros;
+            this.serviceMicros = serviceMicros;
+        }
+
+        void run(ConcurrencyLimit limit, long untilMicros, List<Integer> limitsSeen) {
+            while (now < untilMicros) {
+                while (limit.tryAcquire()) {
+                    waiting.add(new long[] {now});
+                }
+                while (busy < slots && !waiting.isEmpty()) {
+                    long sentAt = waiting.poll()[0];
+                    busy++;
+                    // +-10% service time, as answers differ in length.
+                    long service = (long) (serviceMicros * (0.9 + 0.2 * random.nextDouble()));
+                    ends.add(new long[] {now + service, sentAt, now});
+                }
+                long[] end = ends.poll();
+                now = end[0];
+                busy--;
+                answered++;
+                long firstToken = end[2] + firstTokenMicros - end[1];
+                firstTokens.add(firstToken);
+                endTimes.add(now);
+                limit.answered(firstToken, now - end[1], 0, now);
+                limitsSeen.add(limit.current());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} slots, first token {1} us, service {2} us, ceiling {3}")
+    @CsvSource({
+            "2, 3000, 40000, 100",
+            "2, 1000, 10000, 200",
+            "4, 20000, 400000, 100",
+            "8, 5000, 60000, 256",
+            "16, 50000, 2000000, 100",
+    })
+    void findsTheConcurrencyOfAServerThatQueues(int slots, long firstTokenMicros, long serviceMicros, int ceiling) {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(ceiling);
+        QueueingServer server = new QueueingServer(slots, firstTokenMicros, serviceMicros);
+        List<Integer> limits = new ArrayList<>();
+
+        server.run(limit, 600L * serviceMicros, limits);
+
+        // The second half: settled.
+        List<Long> settled = new ArrayList<>(server.firstTokens.subList(server.firstTokens.size() / 2,
+                server.firstTokens.size()));
+        Collections.sort(settled);
+        long medianFirstToken = settled.get(settled.size() / 2);
+        assertThat(medianFirstToken).as("median time to first token, against %d us unloaded", firstTokenMicros)
+                .isLessThanOrEqualTo(3 * firstTokenMicros);
+        long halfAnswered = server.answered - server.answered / 2;
+        double throughput = halfAnswered / (double) (server.now - server.endTimes.get((int) (server.answered / 2)));
+        double serverCanDo = slots / (double) serviceMicros;
+        assertThat(throughput / serverCanDo).as("share of what the server can do").isGreaterThanOrEqualTo(0.95);
+        List<Integer> lateLimits = limits.subList(limits.size() / 2, limits.size());
+        assertThat(Collections.max(lateLimits)).as("never far past the slots").isLessThanOrEqualTo(slots + 2);
+    }
+
+    /**
+     * A provider that does not queue: each answer takes its own time, whatever else is in flight. Returns the
+     * limit after {@code answers} answers.
+     */
+    private static ConcurrencyLimit provider(int ceiling, int answers, long minMicros, long maxMicros) {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(ceiling);
+        Random random = new Random(3);
+        PriorityQueue<long[]> ends = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0]));
+        long now = 0;
+        for (int i = 0; i < answers; i++) {
+            while (limit.tryAcquire()) {
+                long latency = minMicros + (long) (random.nextDouble() * (maxMicros - minMicros));
+                ends.add(new long[] {now + latency, now});
+            }
+            long[] end = ends.poll();
+            now = end[0];
+            limit.answered(now - end[1], now - end[1], 0, now);
+        }
+        return limit;
+    }
+
+    @Test
+    void aProviderThatDoesNotQueueGetsTheWholeCeilingHoweverItsTimesVary() {
+        // OpenAI's times to the first token vary threefold and more from one request to the next.
+        assertThat(provider(256, 20_000, 150_000, 500_000).current()).isEqualTo(256);
+        assertThat(provider(100, 20_000, 1_000, 3_000).current()).isEqualTo(100);
+    }
+
+    @Test
+    void reachesTheCeilingWithinAFewRoundsByDoubling() {
+        ConcurrencyLimit limit = provider(256, 600, 200_000, 200_000);
+
+        assertThat(limit.current()).isEqualTo(256);
+        assertThat(limit.rounds()).as("8, 16, ..., 256").isLessThanOrEqualTo(6);
+    }
+
+    @Test
+    void anOverloadSignalCutsByAQuarterOncePerRound() {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        long now = 0;
+        while (limit.current() < 64) {
+            while (limit.tryAcquire()) {
+                // sent
+            }
+            limit.answered(100_000, 100_000, 0, now += 1_000);
+        }
+        int before = limit.current();
+
+        limit.overloaded(0, now += 1_000);
+        limit.overloaded(0, now += 1_000);
+        limit.overloaded(0, now += 1_000);
+
+        assertThat(limit.current()).isEqualTo((int) (before * ConcurrencyLimit.OVERLOAD_DECREASE));
+    }
+
+    @Test
+    void aRateLimitedModelKeepsWhatItsRateNeeds() {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        long now = 0;
+        // 10 requests/s at 2 s an answer needs 20 in flight; twice that is the floor.
+        for (int i = 0; i < 200; i++) {
+            while (limit.tryAcquire()) {
+                // sent
+            }
+            limit.overloaded(10, now += 1_000);
+            while (limit.tryAcquire()) {
+                // sent
+            }
+            limit.answered(2_000_000, 2_000_000, 10, now += 1_000);
+        }
+
+        assertThat(limit.current()).isGreaterThanOrEqualTo(40);
+    }
+
+    @Test
+    void aFixedLimitNeverMoves() {
+        ConcurrencyLimit limit = ConcurrencyLimit.fixed(7);
+        int taken = 0;
+        while (limit.tryAcquire()) {
+            taken++;
+        }
+        for (int i = 0; i < 100; i++) {
+            limit.overloaded(0, i);
+            limit.tryAcquire();
+            limit.answered(10_000_000, 10_000_000, 0, i);
+            limit.tryAcquire();
+        }
+
+        assertThat(taken).isEqualTo(7);
+        assertThat(limit.current()).isEqualTo(7);
+        assertThat(limit.inFlight()).isEqualTo(7);
+    }
+}
