@@ -36,6 +36,7 @@ class MockOptionsTest {
         assertThat(options.hangFor()).isZero();
         assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.SSE);
         assertThat(options.helpRequested()).isFalse();
+        assertThat(options.slots()).isZero();
     }
 
     @Test
@@ -48,7 +49,7 @@ class MockOptionsTest {
                 "--context-window", "16000", "--context-window", "gpt-4o=8000", "--embedding-dims", "8",
                 "--error-rate", "0.1", "--reset-rate", "0.05", "--hang-rate", "0.01", "--malformed-rate", "0.02",
                 "--outage-start", "30s", "--outage-duration", "1.5s", "--no-limit-headers", "--hang-for", "60s",
-                "--stream", "ignore"));
+                "--stream", "ignore", "--slots", "4"));
 
         assertThat(options.host()).isEqualTo("0.0.0.0");
         assertThat(options.port()).isZero();
@@ -78,6 +79,7 @@ class MockOptionsTest {
         assertThat(options.limitHeaders()).isFalse();
         assertThat(options.hangFor()).isEqualTo(Duration.ofSeconds(60));
         assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.IGNORE);
+        assertThat(options.slots()).isEqualTo(4);
         assertThat(MockOptions.parseArgs(List.of("--stream=reject")).stream()).isEqualTo(MockOptions.StreamMode.REJECT);
         assertThat(MockOptions.parseArgs(List.of("--stream", "sse")).stream()).isEqualTo(MockOptions.StreamMode.SSE);
     }
@@ -109,6 +111,8 @@ class MockOptionsTest {
         "--context-window big            | --context-window must be N or MODEL=N with N a non-negative integer, was 'big'",
         "--context-window gpt-4o=0       | --context-window for gpt-4o must be a positive integer, was 0",
         "--embedding-dims 0              | --embedding-dims must be an integer between 1 and 4096, was '0'",
+        "--slots -1                      | --slots must be a non-negative integer, was '-1'",
+        "--slots many                    | --slots must be a non-negative integer, was 'many'",
         "--encoding klingon              | --encoding must be auto or one of r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, was 'klingon'",
         "--models ,                      | --models must be a comma-separated list without empty items",
         "--nope 1                        | unknown flag '--nope'; run with --help to list the flags",
@@ -154,6 +158,8 @@ class MockOptionsTest {
                 .hasMessage("--hang-for must be >= 0, was -2s");
         assertThatThrownBy(() -> MockOptions.builder().stream(null).build())
                 .hasMessage("--stream must be sse, ignore or reject, was null");
+        assertThatThrownBy(() -> MockOptions.builder().slots(-1).build())
+                .hasMessage("--slots must be a non-negative integer, was -1");
     }
 
     @Test
@@ -173,11 +179,11 @@ class MockOptionsTest {
                 "--latency-ms", "--latency-sigma", "--ms-per-token", "--encoding", "--rpm", "--tpm", "--limit ",
                 "--limit-window", "--context-window", "--embedding-dims", "--error-rate", "--reset-rate",
                 "--hang-rate", "--hang-for", "--malformed-rate", "--outage-start", "--outage-duration", "--stream",
-                "--no-limit-headers", "--merge-drop-rate", "--help")) {
+                "--no-limit-headers", "--merge-drop-rate", "--slots", "--help")) {
             assertThat(usage).contains("  " + flag);
         }
         assertThat(usage.lines().filter(line -> line.startsWith("  --")))
-                .hasSize(27)
+                .hasSize(28)
                 .allSatisfy(line -> assertThat(line.contains("(default: ") || line.startsWith("  --help")).isTrue());
         assertThat(usage).contains("(default: 127.0.0.1)", "(default: 8089)", "(default: 1s)", "(default: 0.3)",
                 "(default: o200k_base)", "(default: 16)", "(default: sse)", "(default: 0s, forever)");

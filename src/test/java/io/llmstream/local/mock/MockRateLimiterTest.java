@@ -182,7 +182,7 @@ class MockRateLimiterTest {
 
     @Test
     void peakWindowsFindTheBusiestSecondAndMinute() {
-        MockCounters counters = new MockCounters(clock::get);
+        MockCounters counters = new MockCounters(clock::get, 0);
         MockCounters.KeyModelCounters keyModel = counters.keyModel(KEY, "gpt-4o");
         long start = clock.get();
         // 3 at 0 ms, 2 at 999 ms (5 within one second), 1 at 1000 ms (the first three have left).

@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
  * streamed ({@link MockStream}).
  *
  * <p>Refusals (400, 404, 429) and the refusal steps of a directive answer at once; admitted requests
- * wait for their latency before the answer or the injected fault. A streamed answer sends its headers at once
- * and its first token after the base latency; an error or a reset instead of a stream comes at that
- * first token, a hang sends nothing at all.
+ * wait for a slot ({@link MockSlots}, with {@code --slots}), then for their latency before the answer or
+ * the injected fault. A streamed answer sends its headers as soon as it is served and its first token
+ * after the base latency; an error or a reset instead of a stream comes at that first token, a hang
+ * sends nothing at all.
  */
 final class MockChat {
 
@@ -90,6 +91,12 @@ final class MockChat {
         long slowMs = action == MockDirectives.Action.SLOW ? step.ms() : 0;
         MockPacing pacing = new MockPacing(baseLatencyMs, rt.options.msPerToken(), pauseMs, slowMs);
         Reply reply = new Reply(answer, stream, includeUsage, pacing, decision.headers(rt.options.limitHeaders()));
+        ex.whenServed(rt.slots, () -> serve(ex, reply, step, fault));
+    }
+
+    /** An admitted request once it holds a slot: its latency starts now. */
+    private void serve(MockExchange ex, Reply reply, MockDirectives.Step step, MockFaults.Fault fault) {
+        MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
         switch (action) {
             case HANG -> {
                 ex.hang();

@@ -1,6 +1,7 @@
 package io.llmstream.local.mock;
 
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,8 +11,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The live counters behind {@link MockStats}: lock-free adders for the totals, a gauge of the
- * requests in flight with its peak, and one small synchronized record per key and model, which also
- * tracks the sliding-window peaks.
+ * requests in flight with its peak, the queue of {@code --slots} with its peak and its latest waits,
+ * and one small synchronized record per key and model, which also tracks the sliding-window peaks.
  */
 final class MockCounters {
 
@@ -31,10 +32,17 @@ final class MockCounters {
     private final LongAdder streamed = new LongAdder();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong maxInFlight = new AtomicLong();
+    private final int slots;
+    private final AtomicLong queued = new AtomicLong();
+    private final AtomicLong maxQueued = new AtomicLong();
+    private final LongAdder served = new LongAdder();
+    private final QueueWaits queueWaits = new QueueWaits();
     private final ConcurrentHashMap<String, KeyModelCounters> byKeyModel = new ConcurrentHashMap<>();
 
-    MockCounters(LongSupplier nanoClock) {
+    /** @param slots {@code --slots}, reported as it is; 0 is no queue */
+    MockCounters(LongSupplier nanoClock, int slots) {
         this.nanoClock = nanoClock;
+        this.slots = slots;
     }
 
     void request() {
@@ -83,21 +91,38 @@ final class MockCounters {
         inFlight.decrementAndGet();
     }
 
+    void enqueued() {
+        long now = queued.incrementAndGet();
+        maxQueued.accumulateAndGet(now, Math::max);
+    }
+
+    void dequeued() {
+        queued.decrementAndGet();
+    }
+
+    /** A request took a slot after waiting this long for it (0 when one was free). */
+    void servedAfter(long waitNanos) {
+        served.increment();
+        queueWaits.add(waitNanos);
+    }
+
     KeyModelCounters keyModel(String keyFingerprint, String model) {
         return byKeyModel.computeIfAbsent(keyFingerprint + "@" + model,
                 k -> new KeyModelCounters(keyFingerprint, model, nanoClock));
     }
 
     /**
-     * Zeroes every counter; requests in flight may still land in the fresh ones. The in-flight gauge
-     * is kept, being a state, not a count, and its peak starts again from it.
+     * Zeroes every counter; requests in flight may still land in the fresh ones. The in-flight and
+     * queued gauges are kept, being states, not counts, and their peaks start again from them.
      */
     void clear() {
         for (LongAdder adder : new LongAdder[] {requests, rateLimited, resets, hangs, malformed, outageRefusals,
-                promptTokens, completionTokens, streamed}) {
+                promptTokens, completionTokens, streamed, served}) {
             adder.reset();
         }
         maxInFlight.set(inFlight.get());
+        maxQueued.set(queued.get());
+        queueWaits.clear();
         byStatus.clear();
         byKeyModel.clear();
     }
@@ -107,9 +132,44 @@ final class MockCounters {
         byStatus.forEach((status, count) -> statuses.put(status, count.sum()));
         Map<String, MockStats.KeyModel> keyModels = new HashMap<>();
         byKeyModel.forEach((id, counters) -> keyModels.put(id, counters.snapshot()));
+        long[] waits = queueWaits.p50AndMaxMs();
         return new MockStats(requests.sum(), statuses, rateLimited.sum(), resets.sum(), hangs.sum(),
                 malformed.sum(), outageRefusals.sum(), promptTokens.sum(), completionTokens.sum(), streamed.sum(),
-                inFlight.get(), Math.max(maxInFlight.get(), inFlight.get()), keyModels);
+                inFlight.get(), Math.max(maxInFlight.get(), inFlight.get()), slots, queued.get(),
+                Math.max(maxQueued.get(), queued.get()), served.sum(), waits[0], waits[1], keyModels);
+    }
+
+    /**
+     * How long served requests waited for their slot: the median of the latest {@link #SAMPLES}, so
+     * it follows a long run's present, and the longest since start or the last reset.
+     */
+    static final class QueueWaits {
+        static final int SAMPLES = 4096;
+
+        private final long[] latest = new long[SAMPLES];
+        private long count;
+        private long maxNanos;
+
+        synchronized void add(long waitNanos) {
+            latest[(int) (count++ % SAMPLES)] = waitNanos;
+            maxNanos = Math.max(maxNanos, waitNanos);
+        }
+
+        synchronized void clear() {
+            count = 0;
+            maxNanos = 0;
+        }
+
+        /** The median (the lower one of an even count) and the maximum, in whole milliseconds; zeros when none. */
+        synchronized long[] p50AndMaxMs() {
+            int size = (int) Math.min(count, SAMPLES);
+            if (size == 0) {
+                return new long[] {0, 0};
+            }
+            long[] sorted = Arrays.copyOf(latest, size);
+            Arrays.sort(sorted);
+            return new long[] {sorted[(size - 1) / 2] / 1_000_000, maxNanos / 1_000_000};
+        }
     }
 
     /** The counters of one key and model. */

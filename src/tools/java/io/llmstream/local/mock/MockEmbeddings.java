@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code POST /v1/embeddings}: validation, directives, context window, rate limits, random faults and
- * latency, as for chat, then a vector per input drawn from its text ({@link MockAnswers#embeddingFor}), so
+ * {@code POST /v1/embeddings}: validation, directives, context window, rate limits, a slot, random faults
+ * and latency, as for chat, then a vector per input drawn from its text ({@link MockAnswers#embeddingFor}), so
  * a test can check each input got its own. The request is charged one request and its inputs' tokens.
  *
  * <p>Directives ({@link MockDirectives}) sit in an input's text and play per request that carries that
@@ -124,6 +124,12 @@ final class MockEmbeddings {
         Map<String, String> headers = new LinkedHashMap<>(decision.headers(rt.options.limitHeaders()));
         headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));
         long promptTokens = tokens;
+        ex.whenServed(rt.slots, () -> serve(ex, fault, model, root, promptTokens, delayNanos, headers));
+    }
+
+    /** An admitted request once it holds a slot: its latency starts now. */
+    private void serve(MockExchange ex, MockFaults.Fault fault, String model, ObjectNode root, long promptTokens,
+            long delayNanos, Map<String, String> headers) {
         switch (fault.kind()) {
             case ERROR -> ex.later(delayNanos, () -> ex.error(MockErrors.forStatus(fault.status(), model)));
             case RESET -> ex.later(delayNanos, ex::reset);

@@ -20,6 +20,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -30,9 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One request's way back to its client: JSON answers, raw bodies, event streams, resets and hangs,
- * now or after a delay scheduled on the channel's event loop (never a sleeping thread). Answers to
- * {@code /v1} are counted in {@link MockCounters} when they are actually sent; the control endpoints
- * pass no counters.
+ * now or after a delay scheduled on the channel's event loop (never a sleeping thread), once the request
+ * holds a slot when there are {@link MockSlots}. Answers to {@code /v1} are counted in
+ * {@link MockCounters} when they are actually sent; the control endpoints pass no counters.
  */
 final class MockExchange {
 
@@ -40,6 +42,7 @@ final class MockExchange {
     /** OpenAI's content type for a streamed answer. */
     static final String EVENT_STREAM = "text/event-stream; charset=utf-8";
 
+    private static final Logger LOG = LoggerFactory.getLogger(MockExchange.class);
     private static final int UNTRACKED = 0;
     private static final int IN_FLIGHT = 1;
     private static final int DONE = 2;
@@ -51,6 +54,10 @@ final class MockExchange {
     private final String requestId;
     private final AtomicInteger flight = new AtomicInteger(UNTRACKED);
     private final ChannelFutureListener closed = future -> leaveFlight();
+    private final ChannelFutureListener slotClosed = future -> releaseSlot();
+    private MockSlots slots;
+    /** This request's place in {@link MockSlots}, waiting or served; null when it has none (any more). */
+    private MockSlots.Ticket ticket;
     /** The latest write of a stream, so a close waits until every byte before it is out. */
     private ChannelFuture lastWrite;
 
@@ -133,9 +140,60 @@ final class MockExchange {
         }
     }
 
+    /**
+     * Runs {@code serve} once this request holds one of the server's slots ({@code --slots}): now, or
+     * when its turn in the queue comes, on this channel's event loop. The slot is held until the answer
+     * is sent, the stream ends or breaks, the connection is reset, or the client goes away; a hang holds
+     * it. Without slots, {@code serve} runs now.
+     */
+    void whenServed(MockSlots slots, Runnable serve) {
+        if (slots.unlimited()) {
+            serve.run();
+            return;
+        }
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        this.slots = slots;
+        ticket = slots.enter(ctx.channel(), ctx.executor(), () -> serveIfStillHere(serve));
+        boolean servedAtOnce = ticket.servedAtOnce();
+        // Runs at once when the connection is already gone, leaving the queue or freeing the slot.
+        ctx.channel().closeFuture().addListener(slotClosed);
+        if (servedAtOnce) {
+            serveIfStillHere(serve);
+        }
+    }
+
+    private void serveIfStillHere(Runnable serve) {
+        if (ticket == null || !ctx.channel().isActive()) {
+            return;
+        }
+        try {
+            serve.run();
+        } catch (RuntimeException e) {
+            LOG.warn("mock-llm failed to serve request {}; answering 500", requestId, e);
+            error(new MockErrors.Error(500, "mock-llm failed: " + e, "server_error", null, "server_error"));
+        }
+    }
+
+    private void releaseSlot() {
+        MockSlots.Ticket held = ticket;
+        if (held != null) {
+            ticket = null;
+            ctx.channel().closeFuture().removeListener(slotClosed);
+            slots.leave(held);
+        }
+    }
+
+    /** The answer is over, whole, streamed, broken or reset: out of flight, and its slot to the next request. */
+    private void ended() {
+        leaveFlight();
+        releaseSlot();
+    }
+
     /** Sends any body with any status, if the client is still there. */
     void raw(int status, byte[] body, String contentType, Map<String, String> headers) {
-        leaveFlight();
+        ended();
         if (!ctx.channel().isActive()) {
             return;
         }
@@ -209,7 +267,7 @@ final class MockExchange {
      * as {@link #events} and an empty last chunk written one after the other.
      */
     void endStream(List<byte[]> lastEvents) {
-        leaveFlight();
+        ended();
         if (!ctx.channel().isActive()) {
             return;
         }
@@ -226,7 +284,7 @@ final class MockExchange {
      * body unfinished: the client sees the end of the connection in the middle of the answer.
      */
     void abort() {
-        leaveFlight();
+        ended();
         if (lastWrite != null) {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
         } else {
@@ -240,7 +298,7 @@ final class MockExchange {
      */
     void truncated(int status, byte[] body, int sent, String contentType, Map<String, String> headers) {
         if (!ctx.channel().isActive()) {
-            leaveFlight();
+            ended();
             return;
         }
         HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
@@ -267,7 +325,7 @@ final class MockExchange {
 
     /** Aborts the connection with a TCP RST: SO_LINGER 0, then close. */
     void reset() {
-        leaveFlight();
+        ended();
         if (counters != null) {
             counters.reset();
         }

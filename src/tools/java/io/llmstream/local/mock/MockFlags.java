@@ -51,6 +51,9 @@ final class MockFlags {
         add("--ms-per-token", "X", "0",
                 "milliseconds per completion token: added to a whole answer, spread between a stream's chunks",
                 (b, v) -> b.msPerToken(number("--ms-per-token", v)));
+        add("--slots", "N", "0, unlimited",
+                "requests served at once, the rest wait in a FIFO queue (never 429); latency starts at the slot",
+                (b, v) -> b.slots((int) integer("--slots", v, 0, Integer.MAX_VALUE, "a non-negative integer")));
         add("--encoding", "NAME", MockOptions.DEFAULT_ENCODING,
                 "token encoding of usage and limits; 'auto' picks each model's own",
                 (b, v) -> b.encoding(v));

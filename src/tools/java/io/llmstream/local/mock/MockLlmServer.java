@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * An OpenAI-compatible LLM server for demos, tests and benchmarks: deterministic answers
  * ({@link MockAnswers}), whole or streamed as server-sent events like OpenAI's, rate limits enforced
- * like a provider's, seeded latency and faults, and scripted failures carried in the prompt
+ * like a provider's, optionally a fixed number of slots with a queue like a self-hosted server's
+ * ({@link MockSlots}), seeded latency and faults, and scripted failures carried in the prompt
  * ({@link MockDirectives}). Built on Netty; nothing blocks an event loop, delays and the chunks of a
  * stream are scheduled on it. Answers on one connection may leave out of order when
  * their latencies differ, so clients must not pipeline requests (the JDK client and

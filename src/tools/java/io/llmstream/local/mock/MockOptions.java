@@ -51,6 +51,8 @@ import java.util.Set;
  *     429 and its {@code retry-after} tell a client about the limits, as with DashScope
  * @param helpRequested whether {@code --help} was given; the caller prints {@link #usage()} instead of starting
  * @param mergeDropRate the share of merged replies ({@link MockMerge}) that leave one answer out
+ * @param slots how many admitted requests are served at once, the others waiting their turn in a FIFO queue
+ *     (never refused for it), as a self-hosted inference server does; 0 is unlimited
  */
 public record MockOptions(String host, int port, List<String> models, Set<String> apiKeys, Set<String> revokedKeys,
                           int embeddingDims, long seed, long latencyMs, double latencySigma, double msPerToken,
@@ -58,7 +60,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                           int contextWindow, Map<String, Integer> contextWindows, double errorRate,
                           double resetRate, double hangRate, double malformedRate, Duration outageStart,
                           Duration outageDuration, Duration hangFor, StreamMode stream, boolean limitHeaders,
-                          boolean helpRequested, double mergeDropRate) {
+                          boolean helpRequested, double mergeDropRate, int slots) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8089;
@@ -148,6 +150,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                 "--outage-duration must be >= 0, was " + text(outageDuration));
         check(hangFor != null && !hangFor.isNegative(), "--hang-for must be >= 0, was " + text(hangFor));
         check(stream != null, "--stream must be sse, ignore or reject, was null");
+        check(slots >= 0, "--slots must be a non-negative integer, was " + slots);
     }
 
     public static Builder builder() {
@@ -177,7 +180,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                 + " configured, rpm=" + rpm + ", tpm=" + tpm + ", limits=" + limits
                 + ", limitWindow=" + text(limitWindow) + (limitHeaders ? "" : ", limitHeaders=false")
                 + ", stream=" + stream.flagValue() + ", latencyMs=" + latencyMs
-                + ", seed=" + seed + "}";
+                + (slots == 0 ? "" : ", slots=" + slots) + ", seed=" + seed + "}";
     }
 
     private static String text(Duration duration) {
@@ -243,6 +246,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         private StreamMode stream = StreamMode.SSE;
         private boolean helpRequested;
         private double mergeDropRate;
+        private int slots;
 
         private Builder() {}
 
@@ -391,6 +395,12 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return this;
         }
 
+        /** How many admitted requests are served at once, the others queued; 0 is unlimited. */
+        public Builder slots(int slots) {
+            this.slots = slots;
+            return this;
+        }
+
         public Builder helpRequested(boolean help) {
             this.helpRequested = help;
             return this;
@@ -401,7 +411,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
                     latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
                     errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, hangFor, stream,
-                    limitHeaders, helpRequested, mergeDropRate);
+                    limitHeaders, helpRequested, mergeDropRate, slots);
         }
     }
 }

@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
 
 /**
  * Everything the request handlers share for the life of one server: options, counters, limiter,
- * fault and latency draws, directive progress and token estimators. The clock is passed in so the
+ * fault and latency draws, slots, directive progress and token estimators. The clock is passed in so the
  * parts that depend on time can be tested without waiting.
  */
 final class MockRuntime {
@@ -24,6 +24,7 @@ final class MockRuntime {
     final MockRateLimiter limiter;
     final MockFaults faults;
     final MockLatency latency;
+    final MockSlots slots;
     final MockDirectives directives = new MockDirectives();
     final MockAuth auth;
     private final AtomicLong requestIds = new AtomicLong();
@@ -33,7 +34,8 @@ final class MockRuntime {
         this.options = options;
         this.nanoClock = nanoClock;
         this.startNanos = nanoClock.getAsLong();
-        this.counters = new MockCounters(nanoClock);
+        this.counters = new MockCounters(nanoClock, options.slots());
+        this.slots = new MockSlots(options.slots(), counters, nanoClock);
         this.limiter = new MockRateLimiter(options, nanoClock);
         this.faults = new MockFaults(options);
         this.latency = new MockLatency(options);

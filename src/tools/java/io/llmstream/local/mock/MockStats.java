@@ -23,11 +23,19 @@ import java.util.TreeMap;
  *     ended, their connection not yet closed; hung requests stay in flight until the client gives up
  * @param maxInFlight the highest {@code inFlight} since start or the last reset: how many requests a
  *     client really had open at once
+ * @param slots {@code --slots}: how many admitted requests are served at once; 0 is no limit and no queue,
+ *     and then the queue fields stay 0
+ * @param queued admitted requests waiting for a slot now (also counted in {@code inFlight})
+ * @param maxQueued the highest {@code queued} since start or the last reset
+ * @param served requests that took a slot, at once or after waiting
+ * @param queueWaitMsP50 the median wait for a slot of the latest 4096 served requests, in milliseconds
+ * @param queueWaitMsMax the longest wait for a slot since start or the last reset, in milliseconds
  * @param byKeyModel per {@code keyFingerprint@model}
  */
 public record MockStats(long requests, Map<Integer, Long> responsesByStatus, long rateLimited, long resets,
                         long hangs, long malformed, long outageRefusals, long promptTokens, long completionTokens,
-                        long streamed, long inFlight, long maxInFlight, Map<String, KeyModel> byKeyModel) {
+                        long streamed, long inFlight, long maxInFlight, int slots, long queued, long maxQueued,
+                        long served, long queueWaitMsP50, long queueWaitMsMax, Map<String, KeyModel> byKeyModel) {
 
     public MockStats {
         // Sorted, so the JSON and the summary read in a stable order.
@@ -65,11 +73,11 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
         return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** One line for a console: totals, statuses, fault counts and concurrency. */
+    /** One line for a console: totals, statuses, fault counts, concurrency and, with slots, the queue. */
     public String summary() {
         StringBuilder out = new StringBuilder("requests=").append(requests);
         responsesByStatus.forEach((status, count) -> out.append(' ').append(status).append('=').append(count));
-        return out.append(" rate_limited=").append(rateLimited)
+        out.append(" rate_limited=").append(rateLimited)
                 .append(" resets=").append(resets)
                 .append(" hangs=").append(hangs)
                 .append(" malformed=").append(malformed)
@@ -78,7 +86,15 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
                 .append(" completion_tokens=").append(completionTokens)
                 .append(" streamed=").append(streamed)
                 .append(" in_flight=").append(inFlight)
-                .append(" max_in_flight=").append(maxInFlight)
-                .toString();
+                .append(" max_in_flight=").append(maxInFlight);
+        if (slots > 0) {
+            out.append(" slots=").append(slots)
+                    .append(" queued=").append(queued)
+                    .append(" max_queued=").append(maxQueued)
+                    .append(" served=").append(served)
+                    .append(" queue_wait_ms_p50=").append(queueWaitMsP50)
+                    .append(" queue_wait_ms_max=").append(queueWaitMsMax);
+        }
+        return out.toString();
     }
 }
