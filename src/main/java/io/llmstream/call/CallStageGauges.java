@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The call stage's gauges of live state, per configured model and API key (names in
  * {@link LlmMetrics}), over the budget shards this instance holds: prompts in the stage, limit
  * utilization of the shares held here, the circuit (the worst of the shards, and how many are open), the
- * budget queue, key
+ * budget queue, the concurrency limit, key
  * health (the worst of the shards). Sum or take the maximum across subtasks as each gauge says.
  */
 public final class CallStageGauges {
@@ -47,6 +47,8 @@ public final class CallStageGauges {
                     .filter(shard -> shard.circuitState() == OPEN).count());
             group.gauge(LlmMetrics.WAITING_FOR_BUDGET, (Gauge<Integer>) () -> shards.stream()
                     .mapToInt(ModelDispatcher::waiting).sum());
+            group.gauge(LlmMetrics.CONCURRENCY_LIMIT, (Gauge<Integer>) () -> shards.stream()
+                    .mapToInt(ModelDispatcher::concurrencyLimit).sum());
             for (ApiKey key : keysOf(config.endpointOf(model.name()))) {
                 group.addGroup(LlmMetrics.KEY_GROUP, key.id()).gauge(LlmMetrics.KEY_STATE,
                         (Gauge<Integer>) () -> shards.stream()

@@ -378,6 +378,6 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private MetricEvent metric(ErrorKind kind, long latencyMs, int promptTokens, int completionTokens) {
         return new MetricEvent(route.name(), lastKeyId, kind, attempts, latencyMs, waitedMillis, promptTokens,
                 completionTokens, tokenCost(), rateLimitedResponses, chainPosition >= 0, lastAttemptMillis,
-                kind == null ? firstTokenMillis : -1);
+                kind == null ? firstTokenMillis : -1, false, attempts == 0 ? -1 : route.dispatcher().concurrencyLimit());
     }
 }

@@ -43,10 +43,15 @@ final class ConcurrencyLimit {
     static final long BASELINE_WINDOW_SECONDS = 30;
     static final int PROBE_EVERY_ROUNDS = 8;
     static final long FORGET_QUEUEING_SECONDS = 60;
+    static final int UNLOADED_PROBE_AFTER_ROUNDS = 10;
+    static final long UNLOADED_PROBE_AFTER_SECONDS = 3;
+    /** A round whose level is within this of the unloaded level confirms it. */
+    static final double NEAR_UNLOADED = 1.25;
 
     private static final long SLACK_MICROS = SLACK_MILLIS * 1000;
     private static final long BASELINE_WINDOW_MICROS = BASELINE_WINDOW_SECONDS * 1_000_000;
     private static final long FORGET_QUEUEING_MICROS = FORGET_QUEUEING_SECONDS * 1_000_000;
+    private static final long UNLOADED_PROBE_AFTER_MICROS = UNLOADED_PROBE_AFTER_SECONDS * 1_000_000;
     private static final int NONE = Integer.MAX_VALUE;
 
     private final int ceiling;
@@ -74,6 +79,11 @@ final class ConcurrencyLimit {
     private long queueingSeenAtMicros;
     private int roundsSinceProbe;
     private long rounds;
+    /** Rounds, and since when, without a level near the unloaded one. */
+    private int roundsAwayFromUnloaded;
+    private long awayFromUnloadedSinceMicros = -1;
+    /** The limit to go back to after a round at half of it that measures the unloaded level again; 0 if none. */
+    private double limitBeforeUnloadedProbe;
 
     /** An adaptive limit up to {@code ceiling}. */
     static ConcurrencyLimit adaptive(int ceiling) {
@@ -143,6 +153,9 @@ final class ConcurrencyLimit {
             roundOverloaded = true;
             // At once: a server that sheds load should not get a whole round more of it.
             limit = Math.max(floor(requestsPerSecond), limit * OVERLOAD_DECREASE);
+            if (limitBeforeUnloadedProbe > 0) {
+                limitBeforeUnloadedProbe = Math.max(1, limitBeforeUnloadedProbe * OVERLOAD_DECREASE);
+            }
             staleAnswers = inFlight;
         }
     }
@@ -180,7 +193,11 @@ final class ConcurrencyLimit {
         if (queueingAt != NONE && nowMicros - queueingSeenAtMicros > FORGET_QUEUEING_MICROS) {
             queueingAt = NONE;
         }
-        if (roundOverloaded) {
+        if (limitBeforeUnloadedProbe > 0) {
+            // A round at half the limit, only to measure the unloaded level again: back to where it was.
+            limit = limitBeforeUnloadedProbe;
+            limitBeforeUnloadedProbe = 0;
+        } else if (roundOverloaded) {
             // Already cut when the signal came.
             roundsSinceProbe = 0;
         } else if (queued) {
@@ -204,6 +221,7 @@ final class ConcurrencyLimit {
                 raise();
             }
         }
+        probeUnloadedIfDue(level, unloaded, nowMicros);
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));
         if (current() != before || queued) {
             // The next round measures only requests sent under the new limit.
@@ -213,6 +231,30 @@ final class ConcurrencyLimit {
         roundOverloaded = false;
         roundHeldBack = false;
         roundMostInFlight = inFlight;
+    }
+
+    /**
+     * A level measured under load can be taken for the unloaded one: at the start (cold servers and clients
+     * answer slowly at first) or when the server got faster. After {@value #UNLOADED_PROBE_AFTER_ROUNDS}
+     * rounds and {@value #UNLOADED_PROBE_AFTER_SECONDS} s without a level near the unloaded one, one round
+     * runs at half the limit to measure it again, as TCP's BBR measures its round-trip time.
+     */
+    private void probeUnloadedIfDue(long level, long unloaded, long nowMicros) {
+        if (level <= NEAR_UNLOADED * unloaded + SLACK_MICROS) {
+            roundsAwayFromUnloaded = 0;
+            awayFromUnloadedSinceMicros = -1;
+            return;
+        }
+        if (awayFromUnloadedSinceMicros < 0) {
+            awayFromUnloadedSinceMicros = nowMicros;
+        }
+        if (++roundsAwayFromUnloaded >= UNLOADED_PROBE_AFTER_ROUNDS
+                && nowMicros - awayFromUnloadedSinceMicros >= UNLOADED_PROBE_AFTER_MICROS && limit >= 2) {
+            limitBeforeUnloadedProbe = limit;
+            limit = Math.max(1, Math.floor(limit / 2));
+            roundsAwayFromUnloaded = 0;
+            awayFromUnloadedSinceMicros = -1;
+        }
     }
 
     private void raise() {

@@ -70,6 +70,11 @@ public final class LlmMetrics {
     public static final String CIRCUIT_STATE = "circuitState";
     /** Gauge: the model's budget shards held here whose circuit is open; summed over subtasks, all of them. */
     public static final String OPEN_CIRCUITS = "openCircuits";
+    /**
+     * Gauge: how many requests may be at the model's server at once, summed over the budget shards held here
+     * (the adaptive concurrency's current limit, or the fixed one); summed over subtasks, the job's.
+     */
+    public static final String CONCURRENCY_LIMIT = "concurrencyLimit";
     /** Gauge: requests waiting for budget in the model's dispatcher. */
     public static final String WAITING_FOR_BUDGET = "waitingForBudget";
     /** Gauge (key group): the key's health: 0 healthy, 1 degraded, 2 removed (refused by the provider). */
@@ -86,7 +91,7 @@ public final class LlmMetrics {
     public static final List<String> ROUTE_ERROR_KIND_METRICS = List.of(FAILURES);
     /** Every metric name registered in the model group by the call stage. */
     public static final List<String> CALL_MODEL_METRICS = List.of(IN_FLIGHT, REQUEST_UTILIZATION, TOKEN_UTILIZATION,
-            CIRCUIT_STATE, OPEN_CIRCUITS, WAITING_FOR_BUDGET);
+            CIRCUIT_STATE, OPEN_CIRCUITS, WAITING_FOR_BUDGET, CONCURRENCY_LIMIT);
     /** Every metric name registered in the key group by the call stage. */
     public static final List<String> CALL_KEY_METRICS = List.of(KEY_STATE);
 

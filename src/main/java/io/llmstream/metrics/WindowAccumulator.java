@@ -34,6 +34,8 @@ public final class WindowAccumulator {
     public long callsSaved;
     public long promptTokensSaved;
     public long completionTokensSaved;
+    /** The highest concurrency limit (of one budget shard) a call of the window ended under; -1 if none. */
+    public int concurrencyLimit = -1;
 
     public void add(MetricEvent event) {
         requests++;
@@ -55,6 +57,7 @@ public final class WindowAccumulator {
             return;
         }
         attempts += event.attempts();
+        concurrencyLimit = Math.max(concurrencyLimit, event.concurrencyLimit());
         rateLimitedResponses += event.rateLimitedResponses();
         promptTokens += event.promptTokens();
         completionTokens += event.completionTokens();
@@ -100,6 +103,7 @@ public final class WindowAccumulator {
         completionTokens += other.completionTokens;
         chargedTokens += other.chargedTokens;
         cacheHits += other.cacheHits;
+        concurrencyLimit = Math.max(concurrencyLimit, other.concurrencyLimit);
         callsSaved += other.callsSaved;
         promptTokensSaved += other.promptTokensSaved;
         completionTokensSaved += other.completionTokensSaved;

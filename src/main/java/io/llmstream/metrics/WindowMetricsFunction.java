@@ -70,7 +70,8 @@ public final class WindowMetricsFunction
                         ? -1 : limits.price().costOf(totals.promptTokens, totals.completionTokens),
                 keys, totals.cacheHits, totals.callsSaved,
                 limits == null || limits.price() == null
-                        ? -1 : limits.price().costOf(totals.promptTokensSaved, totals.completionTokensSaved));
+                        ? -1 : limits.price().costOf(totals.promptTokensSaved, totals.completionTokensSaved),
+                totals.concurrencyLimit);
     }
 
     private static long firstToken(WindowAccumulator totals, double quantile) {

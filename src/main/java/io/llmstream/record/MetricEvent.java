@@ -15,6 +15,8 @@ package io.llmstream.record;
  * @param cached answered from the cache without a call: then {@code attempts}, {@code promptTokens} and
  *     {@code completionTokens} are those of the call whose answer was reused, saved rather than spent, and
  *     nothing was charged ({@code chargedTokens} 0, no key)
+ * @param concurrencyLimit how many requests its model's budget shard let be at the server at once when it
+ *     ended; -1 when no call was made
  */
 public record MetricEvent(
         String model,
@@ -30,7 +32,16 @@ public record MetricEvent(
         boolean fallback,
         long providerLatencyMs,
         long firstTokenMs,
-        boolean cached) {
+        boolean cached,
+        int concurrencyLimit) {
+
+    /** As the canonical constructor, without a concurrency limit. */
+    public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
+            int promptTokens, int completionTokens, long chargedTokens, int rateLimitedResponses, boolean fallback,
+            long providerLatencyMs, long firstTokenMs, boolean cached) {
+        this(model, keyId, errorKind, attempts, latencyMs, waitMs, promptTokens, completionTokens, chargedTokens,
+                rateLimitedResponses, fallback, providerLatencyMs, firstTokenMs, cached, -1);
+    }
 
     /** The facts of a call of its own. */
     public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
@@ -47,6 +58,6 @@ public record MetricEvent(
     /** The same call counted as a failure of {@code kind}, its tokens still spent (or, for a cache hit, saved). */
     public MetricEvent failedAs(ErrorKind kind) {
         return new MetricEvent(model, keyId, kind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
-                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached);
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached, concurrencyLimit);
     }
 }

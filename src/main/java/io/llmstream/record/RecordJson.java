@@ -185,6 +185,7 @@ public final class RecordJson {
         } else {
             json.putNull("cost_saved_usd");
         }
+        json.put("concurrency_limit", metrics.concurrencyLimit());
         ObjectNode keys = json.putObject("keys");
         for (WindowMetrics.KeyWindow key : metrics.keys()) {
             ObjectNode keyJson = keys.putObject(key.keyId())

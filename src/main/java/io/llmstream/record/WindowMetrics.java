@@ -14,6 +14,8 @@ package io.llmstream.record;
  *     in nothing spent)
  * @param callsSaved provider requests the cache saved: the attempts of the calls whose answers were reused
  * @param costSavedUsd what the reused answers' tokens cost at the model's price; -1 when no price is configured
+ * @param concurrencyLimit the highest number of requests one budget shard of the model let be at its server
+ *     at once when a call of the window ended (the adaptive limit, or the fixed one); -1 without calls
  */
 public record WindowMetrics(
         long windowStart,
@@ -43,7 +45,8 @@ public record WindowMetrics(
         KeyWindow[] keys,
         long cacheHits,
         long callsSaved,
-        double costSavedUsd) {
+        double costSavedUsd,
+        int concurrencyLimit) {
 
     /**
      * One API key's share of a model's window; utilizations are against the key's own limits (the

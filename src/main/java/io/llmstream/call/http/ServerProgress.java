@@ -33,7 +33,8 @@ public final class ServerProgress {
 
     /** Whether a request sent well after {@code sentAtNanos} has had its first token. */
     boolean overtook(long sentAtNanos) {
-        return latestAnsweredSentNanos.get() - sentAtNanos > REORDER_MARGIN_NANOS;
+        long latest = latestAnsweredSentNanos.get();
+        return latest != Long.MIN_VALUE && latest - sentAtNanos > REORDER_MARGIN_NANOS;
     }
 
     /** Whether the server sent anything at or after {@code sinceNanos}. */
