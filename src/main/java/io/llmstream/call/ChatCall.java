@@ -31,6 +31,8 @@ import java.util.function.Supplier;
  * the request moves to the next suitable fallback model. No thread ever waits.
  */
 public final class ChatCall implements Ticket.Admission, StageCall {
+    /** How often one call may go again at once because its reused connection had been closed. */
+    static final int MAX_STALE_CONNECTIONS = 3;
     private final QueuedRequest queued;
     private final CallSettings settings;
     private final Routes routes;
@@ -53,6 +55,8 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private int routeAttempts;
     private int malformedAnswers;
     private int rateLimitedResponses;
+    /** Attempts sent again because their reused connection had been closed by the server before any answer. */
+    private int staleConnections;
     private String lastKeyId;
     private long lastAttemptMillis = -1;
     private long firstTokenMillis = -1;
@@ -205,6 +209,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
      * a whole first-token wait. A 500, a malformed answer or a refused prompt says nothing about load.
      */
     private static boolean isOverload(AttemptExchange exchange, AttemptOutcome outcome) {
+        if (exchange.staleConnection()) {
+            return false;
+        }
         return outcome.status() == 429 && outcome.kind() == ErrorKind.RATE_LIMITED || outcome.status() == 503
                 || outcome.kind() == ErrorKind.CONNECTION && outcome.status() == 0 || exchange.serverSilent();
     }
@@ -252,6 +259,15 @@ public final class ChatCall implements Ticket.Admission, StageCall {
             lastAttemptMillis = Math.max(0, System.currentTimeMillis() - sentAtMicros / 1000);
             firstTokenMillis = exchange.firstTokenMillis();
             try {
+                if (exchange.staleConnection() && staleConnections < MAX_STALE_CONNECTIONS) {
+                    // The server closed the pooled connection before this request reached it: not an attempt.
+                    staleConnections++;
+                    attempts--;
+                    routeAttempts--;
+                    http.serverClosedUnannounced(exchange);
+                    askForTurn(0);
+                    return;
+                }
                 if (firstTokenMillis >= 0 && outcome != null && outcome.succeeded()) {
                     current.firstTokenWait().record(firstTokenMillis);
                 }

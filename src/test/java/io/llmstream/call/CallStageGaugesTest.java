@@ -38,14 +38,14 @@ class CallStageGaugesTest {
     @Test
     void sumsTheConcurrencyLimitsOfTheShardsHeldHere() throws Exception {
         LlmStreamConfig config = TestConfigs.withEndpoint("http://127.0.0.1:9/v1",
-                "models: {m: {endpoint: mock, shards: 3}, fixed: {endpoint: mock, concurrency: 5}}",
+                "models: {m: {endpoint: mock, rpm: 600, shards: 3}, fixed: {endpoint: mock, concurrency: 5}}",
                 "job: {parallelism: 1}");
         MetricListener metrics = new MetricListener();
         try (BudgetShards budgets = new BudgetShards(config, ShardKeys.of(config), 0, 1, 128)) {
             new CallStageGauges(metrics.getMetricGroup(), config, budgets);
 
-            assertThat(gauge(metrics, LlmMetrics.CONCURRENCY_LIMIT)).as("three shards, each starting at 8")
-                    .isEqualTo(3 * 8);
+            assertThat(gauge(metrics, LlmMetrics.CONCURRENCY_LIMIT)).as("each shard held here starts at 8")
+                    .isEqualTo(8 * budgets.dispatchersOf("m").size());
             assertThat(metrics.<Integer>getGauge(LlmMetrics.MODEL_GROUP, "fixed", LlmMetrics.CONCURRENCY_LIMIT)
                     .map(Gauge::getValue).orElseThrow()).isEqualTo(5 * budgets.dispatchersOf("fixed").size());
         }

@@ -263,6 +263,28 @@ class ChatCompletionFunctionTest {
         assertThat(mock.stats().requests() - before).as("requests the mock saw").isEqualTo(attempts);
     }
 
+    /**
+     * A server that closes its connection after an answer without saying so (llama.cpp's llama-server does after
+     * every stream): the next request on that pooled connection fails before the server sees it. It is sent again
+     * at once on a new connection, as no attempt, and later answers from that server are not pooled.
+     */
+    @ParameterizedTest(name = "stream {0}")
+    @ValueSource(booleans = {true, false})
+    void aRequestOnAConnectionTheServerClosedUnannouncedIsSentAgainAsNoAttempt(boolean stream) throws Exception {
+        LlmStreamConfig oneAtATime = config(mock.baseUrl(), "models: {m1: {endpoint: mock, concurrency: 1}}\n"
+                + "endpoints: {mock: {stream: " + stream + "}}");
+        long before = mock.stats().requests();
+
+        List<CallResult> results = call(oneAtATime, queued("c1", "[[mock:closes]] closing " + System.nanoTime()),
+                queued("c2", "after the close " + System.nanoTime()), queued("c3", "and again " + System.nanoTime()));
+
+        assertThat(results).hasSize(3).allSatisfy(result -> {
+            assertThat(result.completion()).as(String.valueOf(result.deadLetter())).isNotNull();
+            assertThat(result.completion().attempts()).as("the dropped request was no attempt").isEqualTo(1);
+        });
+        assertThat(mock.stats().requests() - before).as("requests the server saw").isEqualTo(3);
+    }
+
     @Test
     void aRateLimitInsideAStreamWaitsAndSpendsNoAttempt() throws Exception {
         String prompt = "[[mock:429(in-200)x4]] congested in band " + System.nanoTime();

@@ -92,7 +92,7 @@ class FlinkMetricsIT {
             assertThat(gauge(call, "circuitState")).isEqualTo(0);
             assertThat(gauge(call, "openCircuits")).isEqualTo(0);
             assertThat(gauge(call, "waitingForBudget")).isEqualTo(0);
-            assertThat(gauge(call, "concurrencyLimit")).as("the adaptive limit, between 1 and call.capacity")
+            assertThat((Integer) gauge(call, "concurrencyLimit")).as("the adaptive limit, between 1 and call.capacity")
                     .isBetween(1, 100);
             assertThat(gauge(call, "key.primary.keyState")).isEqualTo(0);
         }

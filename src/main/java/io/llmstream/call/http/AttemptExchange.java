@@ -59,6 +59,8 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     private volatile boolean streaming;
     private volatile boolean cancelled;
     private volatile boolean serverSilent;
+    private volatile boolean reusedConnection;
+    private volatile boolean staleConnection;
     private volatile ListenableFuture<AttemptOutcome> future;
     private volatile Timeout watchdog;
     private volatile Channel channel;
@@ -124,6 +126,29 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
         return serverSilent;
     }
 
+    /**
+     * Whether the attempt failed because the reused connection it went on had been closed by the server
+     * before any answer: the server never saw it, so sending it again is no second attempt.
+     */
+    public boolean staleConnection() {
+        return staleConnection;
+    }
+
+    /** The server's address, once a connection was taken; null before. */
+    java.net.SocketAddress remoteAddress() {
+        Channel connection = channel;
+        return connection == null ? null : connection.remoteAddress();
+    }
+
+    private static boolean isRemoteClose(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause instanceof org.asynchttpclient.exception.RemotelyClosedException
+                || cause instanceof java.nio.channels.ClosedChannelException;
+    }
+
     /** Whether the answer came as a stream. */
     boolean streamed() {
         return streaming;
@@ -157,6 +182,7 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     @Override
     public void onConnectionPooled(Channel connection) {
         channel = connection;
+        reusedConnection = true;
     }
 
     @Override
@@ -212,6 +238,7 @@ public final class AttemptExchange implements AsyncHandler<AttemptOutcome> {
     @Override
     public void onThrowable(Throwable failure) {
         stopWatchdog();
+        staleConnection = reusedConnection && status == 0 && !cancelled && isRemoteClose(failure);
         if (failure instanceof StreamFailedException broken) {
             outcome.complete(broken.outcome().withLimits(ResponseClassifier.providerLimits(headers)));
         } else {

@@ -87,6 +87,14 @@ public final class SharedHttpClient {
             });
         }
 
+        /**
+         * An attempt failed on a reused connection its server had closed unannounced: the server's connections
+         * are no longer reused after streamed answers.
+         */
+        public void serverClosedUnannounced(AttemptExchange exchange) {
+            shared.reuse.closesAfterStreams(exchange.remoteAddress());
+        }
+
         /** The timer of the attempts' watchdogs. */
         public Timer timer() {
             return shared.timer;
@@ -119,6 +127,11 @@ public final class SharedHttpClient {
 
     /** The HTTP client's configuration: epoll sockets or Java's NIO. */
     static DefaultAsyncHttpClientConfig.Builder clientConfig(HttpSettings settings, boolean epoll) {
+        return clientConfig(settings, epoll, new ConnectionReuse());
+    }
+
+    private static DefaultAsyncHttpClientConfig.Builder clientConfig(HttpSettings settings, boolean epoll,
+            ConnectionReuse reuse) {
         int maxConnections = settings.followsCapacity() ? -1 : settings.maxConnections();
         return Dsl.config()
                 .setMaxConnections(maxConnections)
@@ -126,7 +139,7 @@ public final class SharedHttpClient {
                 .setConnectTimeout(settings.connectTimeout())
                 .setPooledConnectionIdleTimeout(settings.pooledIdleTimeout())
                 .setKeepAlive(true)
-                .setKeepAliveStrategy(new ConnectionReuse())
+                .setKeepAliveStrategy(reuse)
                 // Requests never ask for a compressed answer (no Accept-Encoding), so no inflater
                 // needs to look at every piece of every answer.
                 .setEnableAutomaticDecompression(false)
@@ -144,13 +157,14 @@ public final class SharedHttpClient {
         final AsyncHttpClient client;
         final ConnectionGate gate;
         final HashedWheelTimer timer;
+        final ConnectionReuse reuse = new ConnectionReuse();
         int leases;
         int leasedCapacity;
         boolean warned;
 
         Shared(HttpSettings settings) {
             this.settings = settings;
-            DefaultAsyncHttpClientConfig.Builder config = clientConfig(settings, EPOLL);
+            DefaultAsyncHttpClientConfig.Builder config = clientConfig(settings, EPOLL, reuse);
             client = Dsl.asyncHttpClient(config);
             gate = new ConnectionGate(settings.followsCapacity() ? 0 : settings.maxConnections());
             timer = new HashedWheelTimer(runnable -> {

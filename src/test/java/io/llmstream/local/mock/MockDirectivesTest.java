@@ -72,7 +72,7 @@ class MockDirectivesTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, break, pause, slow, long, not_json, off_schema, no_vector or dup_index",
+        "[[mock:teapot]]           | invalid mock directive [[mock:teapot]]: unknown action 'teapot'; use a status 400-599, ok, reset, hang, malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, closes, break, pause, slow, long, not_json, off_schema, no_vector or dup_index",
         "[[mock:200]]              | invalid mock directive [[mock:200]]: status 200 is not between 400 and 599",
         "[[mock:500x0]]            | invalid mock directive [[mock:500x0]]: count x0 must be at least 1",
         "[[mock:500,]]             | invalid mock directive [[mock:500,]]: step '' is not ACTION[xCOUNT][(PARAMS)]",

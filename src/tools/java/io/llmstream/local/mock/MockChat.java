@@ -68,6 +68,9 @@ final class MockChat {
                         text, action == MockDirectives.Action.LONG ? step.chars() : null, jsonShape(action));
         boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+        if (action == MockDirectives.Action.CLOSES) {
+            ex.dropNextRequestOnThisConnection();
+        }
         if (step != null && !step.charged()) {
             playStep(ex, step, answer, stream, includeUsage);
             return;

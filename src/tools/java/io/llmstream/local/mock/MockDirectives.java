@@ -35,6 +35,10 @@ import java.util.regex.Pattern;
  *            | "insufficient_quota"          429 with type and code insufficient_quota
  *            | "flagged"                     400 invalid_request_error, code invalid_prompt ("Invalid prompt:
  *                                            flagged."), as a moderation refusal
+ *            | "closes"                      a normal answer, after which the server takes its connection for
+ *                                            closed without saying so (no Connection: close): the next request
+ *                                            on it is dropped unread and the connection closed, as by a server
+ *                                            that closes after every stream (llama.cpp's llama-server)
  *            | "break"                       a stream that stops after about half of its chunks and closes
  *                                            the connection; unstreamed, half the JSON, then the close
  *            | "pause(ms=N)"                 a stream that sends its first chunk, pauses N ms, then the rest;
@@ -95,7 +99,7 @@ final class MockDirectives {
     /** What a step does. */
     enum Action {
         OK, STATUS, RESET, HANG, MALFORMED, NO_CHOICES, CONTEXT_LENGTH_EXCEEDED, INSUFFICIENT_QUOTA, BREAK, PAUSE,
-        SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX, FLAGGED
+        SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX, FLAGGED, CLOSES
     }
 
     /**
@@ -119,7 +123,7 @@ final class MockDirectives {
         /** Whether this step is an answer, admitted and charged like any request, rather than a refusal. */
         boolean charged() {
             return switch (action) {
-                case OK, BREAK, PAUSE, SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX -> true;
+                case OK, BREAK, PAUSE, SLOW, LONG, NOT_JSON, OFF_SCHEMA, NO_VECTOR, DUP_INDEX, CLOSES -> true;
                 case HANG -> ms != null;
                 default -> false;
             };
@@ -214,8 +218,8 @@ final class MockDirectives {
                 action = Action.valueOf(name.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw invalid(directive, "unknown action '" + name + "'; use a status 400-599, ok, reset, hang,"
-                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, break, pause, slow,"
-                        + " long, not_json, off_schema, no_vector or dup_index");
+                        + " malformed, no_choices, context_length_exceeded, insufficient_quota, flagged, closes, break, pause,"
+                        + " slow, long, not_json, off_schema, no_vector or dup_index");
             }
             if (action == Action.STATUS) {
                 throw invalid(directive, "unknown action '" + name + "'");

@@ -78,6 +78,18 @@ final class MockExchange {
         return json;
     }
 
+    /** Marks a connection whose next request is dropped unread: the server took it for closed. */
+    static final io.netty.util.AttributeKey<Boolean> CLOSED_UNANNOUNCED =
+            io.netty.util.AttributeKey.valueOf("llmstream.mock.closedUnannounced");
+
+    /**
+     * The server takes this connection for closed after this answer without saying so: the next request on it
+     * is dropped unread and the connection closed (the {@code closes} directive).
+     */
+    void dropNextRequestOnThisConnection() {
+        ctx.channel().attr(CLOSED_UNANNOUNCED).set(Boolean.TRUE);
+    }
+
     /** Sends a JSON answer. */
     void json(int status, JsonNode body, Map<String, String> headers) {
         raw(status, bytes(body), APPLICATION_JSON, headers);

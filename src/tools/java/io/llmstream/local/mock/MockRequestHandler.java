@@ -41,6 +41,11 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        if (Boolean.TRUE.equals(ctx.channel().attr(MockExchange.CLOSED_UNANNOUNCED).get())) {
+            // A server that closed this connection unannounced never sees the request sent on it.
+            ctx.close();
+            return;
+        }
         long arrivedNanos = rt.nanoClock.getAsLong();
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         String method = request.method().name();
