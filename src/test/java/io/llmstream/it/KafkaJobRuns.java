@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.LlmStreamJob;
 import io.llmstream.TestConfigs;
+import io.llmstream.config.ConfigLoader;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.kafka.KafkaConnectors;
 import io.llmstream.local.TopicReader;
@@ -18,17 +19,21 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Runs the Kafka job on the test's MiniCluster and reads back what it wrote, for the integration tests. */
-final class KafkaJobRuns {
+/**
+ * Runs the Kafka job on the test's MiniCluster and reads back what it wrote, for the integration tests (public
+ * for those in sub-packages, such as the real servers' in {@code it.llama}).
+ */
+public final class KafkaJobRuns {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private KafkaJobRuns() {}
 
     /** Runs the job, bounded, reading the input topic from the earliest offset, until it ends. */
-    static JobExecutionResult runBounded(String bootstrapServers, String mockUrl, String... moreYaml)
+    public static JobExecutionResult runBounded(String bootstrapServers, String mockUrl, String... moreYaml)
             throws Exception {
         return run(bootstrapServers, mockUrl, false, moreYaml);
     }
@@ -37,28 +42,54 @@ final class KafkaJobRuns {
      * As {@link #runBounded}, with restart-strategy none: any failure of the job ends it with an exception
      * instead of a silent restart.
      */
-    static JobExecutionResult runBoundedFailingOnError(String bootstrapServers, String mockUrl, String... moreYaml)
-            throws Exception {
+    public static JobExecutionResult runBoundedFailingOnError(String bootstrapServers, String mockUrl,
+            String... moreYaml) throws Exception {
         return run(bootstrapServers, mockUrl, true, moreYaml);
     }
 
+    /**
+     * As {@link #runBoundedFailingOnError(String, String, String...)}, with the endpoints given in {@code yaml}
+     * instead of the mock's, their {@code ${VAR}} placeholders read from {@code environment}.
+     */
+    public static JobExecutionResult runBoundedFailingOnError(String bootstrapServers,
+            Function<String, String> environment, String... yaml) throws Exception {
+        return prepare(new ConfigLoader(environment).loadYaml(withJobBasics(bootstrapServers, yaml)), true)
+                .execute("llmstream-it");
+    }
+
     /** As {@link #runBounded}, returning once the job is submitted. */
-    static JobClient startBounded(String bootstrapServers, String mockUrl, String... moreYaml) throws Exception {
-        return prepare(bootstrapServers, mockUrl, false, moreYaml).executeAsync("llmstream-it");
-    }
-
-    private static JobExecutionResult run(String bootstrapServers, String mockUrl, boolean failOnError, String... moreYaml)
+    public static JobClient startBounded(String bootstrapServers, String mockUrl, String... moreYaml)
             throws Exception {
-        return prepare(bootstrapServers, mockUrl, failOnError, moreYaml).execute("llmstream-it");
+        return prepare(TestConfigs.withEndpoint(mockUrl, withJobBasics(bootstrapServers, moreYaml)), false)
+                .executeAsync("llmstream-it");
     }
 
-    private static StreamExecutionEnvironment prepare(String bootstrapServers, String mockUrl, boolean failOnError,
-            String... moreYaml) {
+    /**
+     * As {@link #startBounded(String, String, String...)}, with the endpoints given in {@code yaml} instead of
+     * the mock's, their {@code ${VAR}} placeholders read from {@code environment}.
+     */
+    public static JobClient startBounded(String bootstrapServers, Function<String, String> environment,
+            String... yaml) throws Exception {
+        return prepare(new ConfigLoader(environment).loadYaml(withJobBasics(bootstrapServers, yaml)), false)
+                .executeAsync("llmstream-it");
+    }
+
+    private static JobExecutionResult run(String bootstrapServers, String mockUrl, boolean failOnError,
+            String... moreYaml) throws Exception {
+        return prepare(TestConfigs.withEndpoint(mockUrl, withJobBasics(bootstrapServers, moreYaml)), failOnError)
+                .execute("llmstream-it");
+    }
+
+    /** The broker, read from the earliest offset, and a bounded run with frequent checkpoints, then the rest. */
+    private static String[] withJobBasics(String bootstrapServers, String... moreYaml) {
         String[] documents = new String[moreYaml.length + 2];
         documents[0] = "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}";
         documents[1] = "job: {bounded: true, checkpoint-interval: 2s}";
         System.arraycopy(moreYaml, 0, documents, 2, moreYaml.length);
-        LlmStreamConfig config = TestConfigs.withEndpoint(mockUrl, documents);
+        return documents;
+    }
+
+    private static StreamExecutionEnvironment prepare(LlmStreamConfig config, boolean failOnError) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         LlmStreamJob job = new LlmStreamJob(config);
         job.configure(env);
@@ -73,13 +104,13 @@ final class KafkaJobRuns {
     }
 
     /** Reads a topic until it holds {@code expected} records, checking keys and that no id appears twice. */
-    static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected) throws Exception {
+    public static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected) throws Exception {
         return readById(bootstrapServers, topic, expected, false);
     }
 
     /** As {@link #readById(String, String, int)}, reading only committed transactions if {@code readCommitted}. */
-    static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected, boolean readCommitted)
-            throws Exception {
+    public static Map<String, JsonNode> readById(String bootstrapServers, String topic, int expected,
+            boolean readCommitted) throws Exception {
         Map<String, JsonNode> byId = new HashMap<>();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), readCommitted)) {
@@ -95,12 +126,12 @@ final class KafkaJobRuns {
     }
 
     /** Every record of a topic by id, checking keys and that no id appears twice. */
-    static Map<String, JsonNode> readAll(String bootstrapServers, String topic) throws Exception {
+    public static Map<String, JsonNode> readAll(String bootstrapServers, String topic) throws Exception {
         return readAll(bootstrapServers, topic, false);
     }
 
     /** As {@link #readAll(String, String)}, reading only committed transactions if {@code readCommitted}. */
-    static Map<String, JsonNode> readAll(String bootstrapServers, String topic, boolean readCommitted)
+    public static Map<String, JsonNode> readAll(String bootstrapServers, String topic, boolean readCommitted)
             throws Exception {
         Map<String, JsonNode> byId = new HashMap<>();
         try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), readCommitted)) {
@@ -124,7 +155,7 @@ final class KafkaJobRuns {
     }
 
     /** The first record of a topic. */
-    static ConsumerRecord<String, String> first(String bootstrapServers, String topic) {
+    public static ConsumerRecord<String, String> first(String bootstrapServers, String topic) {
         try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
             List<ConsumerRecord<String, String>> records = reader.poll(Duration.ofSeconds(5));
             assertThat(records).as("records in " + topic).isNotEmpty();
@@ -133,7 +164,7 @@ final class KafkaJobRuns {
     }
 
     /** The sum of a numeric field over every record of a topic. */
-    static long sum(String bootstrapServers, String topic, String field) throws Exception {
+    public static long sum(String bootstrapServers, String topic, String field) throws Exception {
         long sum = 0;
         try (TopicReader reader = new TopicReader(bootstrapServers, List.of(topic), false)) {
             for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(5))) {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A real llama.cpp {@code llama-server} on 127.0.0.1, started from a {@link LlamaServerInstall} on a free
@@ -34,16 +35,26 @@ public final class LlamaServer implements AutoCloseable {
     private static final int START_ATTEMPTS = 3;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(20);
+    private static final HttpClient METRICS_CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
+    private final LlamaServerInstall install;
+    private final LlamaServerOptions options;
     private final Process process;
     private final int port;
+    /** 1 for the first start on this port, 2 after one {@link #restart()}, ... */
+    private final int start;
     private final Path log;
     private final Duration startupTime;
     private final Thread killAtExit;
 
-    private LlamaServer(Process process, int port, Path log, Duration startupTime) {
+    private LlamaServer(LlamaServerInstall install, LlamaServerOptions options, Process process, int port, int start,
+            Path log, Duration startupTime) {
+        this.install = install;
+        this.options = options;
         this.process = process;
         this.port = port;
+        this.start = start;
         this.log = log;
         this.startupTime = startupTime;
         this.killAtExit = new Thread(process::destroyForcibly, "kill llama-server on port " + port);
@@ -61,26 +72,60 @@ public final class LlamaServer implements AutoCloseable {
             throws IOException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
             int port = Ports.freePort();
-            Path log = logFile(options.alias(), port);
-            long started = System.nanoTime();
-            Process process = install.serverProcess(options.arguments(port)).redirectErrorStream(true)
-                    .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .start();
-            if (awaitHealthy(process, port, started + READY_TIMEOUT.toNanos())) {
-                Duration startup = Duration.ofNanos(System.nanoTime() - started);
-                LOG.info("llama-server '{}' ready on port {} in {} ms ({}; log {})", options.alias(), port,
-                        startup.toMillis(), options, log);
-                return new LlamaServer(process, port, log, startup);
+            LlamaServer server = tryStart(install, options, port, 1);
+            if (server != null) {
+                return server;
             }
-            process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            Path log = logFile(options.alias(), port, 1);
             String tail = tail(log, 30);
             if (attempt < START_ATTEMPTS && tail.contains("bind")) {
                 continue;
             }
-            throw new IllegalStateException("llama-server '" + options.alias() + "' did not become ready on port "
-                    + port + " within " + READY_TIMEOUT.toSeconds() + " s (" + options + "); the end of its log "
-                    + log + ":\n" + tail);
+            throw notReady(options, port, log);
         }
+    }
+
+    /**
+     * Starts this server again, after {@link #stop()} or {@link #kill()}, on the same port with the same options,
+     * as an operator restarting it would: clients keep their base URL. Its log is a new file, {@code
+     * <alias>-<port>-<n>.log} for the n-th start, so what the earlier run logged stays readable.
+     *
+     * @throws IllegalStateException if it still runs, or if the new one does not become ready (another
+     *     process may have taken the port in between)
+     */
+    public LlamaServer restart() throws IOException, InterruptedException {
+        if (process.isAlive()) {
+            throw new IllegalStateException("llama-server on port " + port + " still runs; stop or kill it first");
+        }
+        LlamaServer server = tryStart(install, options, port, start + 1);
+        if (server == null) {
+            throw notReady(options, port, logFile(options.alias(), port, start + 1));
+        }
+        return server;
+    }
+
+    /** A ready server, or null (the process ended) if it did not become ready in time. */
+    private static LlamaServer tryStart(LlamaServerInstall install, LlamaServerOptions options, int port, int start)
+            throws IOException, InterruptedException {
+        Path log = logFile(options.alias(), port, start);
+        long started = System.nanoTime();
+        Process process = install.serverProcess(options.arguments(port)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
+        if (awaitHealthy(process, port, started + READY_TIMEOUT.toNanos())) {
+            Duration startup = Duration.ofNanos(System.nanoTime() - started);
+            LOG.info("llama-server '{}' ready on port {} in {} ms ({}; log {})", options.alias(), port,
+                    startup.toMillis(), options, log);
+            return new LlamaServer(install, options, process, port, start, log, startup);
+        }
+        process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return null;
+    }
+
+    private static IllegalStateException notReady(LlamaServerOptions options, int port, Path log) {
+        return new IllegalStateException("llama-server '" + options.alias() + "' did not become ready on port "
+                + port + " within " + READY_TIMEOUT.toSeconds() + " s (" + options + "); the end of its log "
+                + log + ":\n" + tail(log, 30));
     }
 
     /** The OpenAI-compatible base URL, {@code http://127.0.0.1:<port>/v1}. */
@@ -109,6 +154,37 @@ public final class LlamaServer implements AutoCloseable {
     /** The last 30 lines of the log, for a failure message. */
     public String logTail() {
         return tail(log, 30);
+    }
+
+    /**
+     * How many tasks the server has taken into a slot, counted from its log: one per chat request, one per input
+     * of an embeddings request. llama-server has no request counter; a request given up while it still waited
+     * for a slot is not counted (the client's attempt count shows it).
+     */
+    public long tasksStarted() throws IOException {
+        try (Stream<String> lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
+            return lines.filter(line -> line.contains("| processing task")).count();
+        }
+    }
+
+    /**
+     * The value of one of the server's Prometheus metrics, such as {@code llamacpp:tokens_predicted_total};
+     * it needs {@link LlamaServerOptions#withMetrics metrics} on.
+     *
+     * @throws IllegalStateException if {@code /metrics} does not answer 200 or has no such metric
+     */
+    public double metric(String name) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(serverUrl() + "/metrics"))
+                .timeout(Duration.ofSeconds(10));
+        options.apiKey().ifPresent(key -> request.header("Authorization", "Bearer " + key));
+        HttpResponse<String> metrics = METRICS_CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (metrics.statusCode() != 200) {
+            throw new IllegalStateException(this + ": /metrics answered " + metrics.statusCode() + ": "
+                    + metrics.body());
+        }
+        return metrics.body().lines().filter(line -> line.startsWith(name + " ")).findFirst()
+                .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
+                .orElseThrow(() -> new IllegalStateException(this + ": /metrics has no " + name));
     }
 
     public boolean isAlive() {
@@ -160,12 +236,13 @@ public final class LlamaServer implements AutoCloseable {
         return false;
     }
 
-    private static Path logFile(String alias, int port) throws IOException {
+    private static Path logFile(String alias, int port, int start) throws IOException {
         Path target = Path.of("target");
         Path dir = Files.isDirectory(target) ? target.resolve("llama-server")
                 : Path.of(System.getProperty("java.io.tmpdir"), "llama-server");
         Files.createDirectories(dir);
-        return dir.resolve(alias.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + port + ".log");
+        return dir.resolve(alias.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + port + (start == 1 ? "" : "-" + start)
+                + ".log");
     }
 
     private static String tail(Path log, int lines) {

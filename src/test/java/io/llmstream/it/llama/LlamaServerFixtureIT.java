@@ -1,6 +1,7 @@
 package io.llmstream.it.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -9,7 +10,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +137,77 @@ class LlamaServerFixtureIT {
             assertThat(first.logTail()).as("a SIGTERM lets it clean up").contains("cleaning up before exit");
             assertThatThrownBy(() -> toFirst.get(first.serverUrl() + "/health")).isInstanceOf(IOException.class);
         }
+    }
+
+    @Test
+    void aKilledServerRestartsOnItsPortWithALogOfItsOwn() throws Exception {
+        LlamaServer first = LlamaServer.start(install, LlamaServerOptions.chat(model, "tiny-restart"));
+        try (first) {
+            new OpenAiCalls(first.baseUrl(), Optional.empty()).postOk("/chat/completions",
+                    OpenAiCalls.chat("tiny-restart", "Before", MAX_TOKENS));
+            first.kill();
+
+            try (LlamaServer second = first.restart()) {
+                JsonNode answer = new OpenAiCalls(second.baseUrl(), Optional.empty()).postOk("/chat/completions",
+                        OpenAiCalls.chat("tiny-restart", "After", MAX_TOKENS));
+
+                assertThat(second.port()).isEqualTo(first.port());
+                assertThat(second.logFile()).isNotEqualTo(first.logFile());
+                assertThat(answer.path("usage").path("completion_tokens").asInt()).isEqualTo(MAX_TOKENS);
+                assertThat(first.tasksStarted()).isEqualTo(1);
+                assertThat(second.tasksStarted()).isEqualTo(1);
+                assertThat(second.metric("llamacpp:tokens_predicted_total")).as("counted afresh").isEqualTo(MAX_TOKENS);
+            }
+        }
+    }
+
+    /**
+     * Its headers offer {@code Keep-Alive: timeout=5, max=100}, but llama-server (build 11669) closes the
+     * connection at the end of every streamed answer, while it keeps a plain answer's open: a client that
+     * pools connections finds the streamed ones closed when it sends the next request on them.
+     */
+    @Test
+    void aStreamedAnswerClosesItsConnectionAPlainOneKeepsIt() throws Exception {
+        for (boolean streamed : new boolean[] {true, false}) {
+            ObjectNode request = OpenAiCalls.chat(ALIAS, "Keep me", 4);
+            byte[] body = (streamed ? OpenAiCalls.streamed(request) : request).toString()
+                    .getBytes(StandardCharsets.UTF_8);
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), chatServer.port())) {
+                socket.setSoTimeout(2_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                        + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                InputStream in = socket.getInputStream();
+                String head = readUntil(in, "\r\n\r\n");
+                assertThat(head).startsWith("HTTP/1.1 200").contains("Keep-Alive: timeout=5, max=100")
+                        .doesNotContainIgnoringCase("Connection: close");
+                if (streamed) {
+                    readUntil(in, "data: [DONE]\n\n\r\n0\r\n\r\n");
+                    assertThat(in.read()).as("the streamed answer's connection, after its last chunk").isEqualTo(-1);
+                } else {
+                    int length = head.lines().filter(line -> line.regionMatches(true, 0, "Content-Length:", 0, 15))
+                            .mapToInt(line -> Integer.parseInt(line.substring(15).trim())).findFirst().orElseThrow();
+                    assertThat(in.readNBytes(length)).hasSize(length);
+                    socket.setSoTimeout(500);
+                    assertThatThrownBy(in::read).as("the plain answer's connection stays open")
+                            .isInstanceOf(SocketTimeoutException.class);
+                }
+            }
+        }
+    }
+
+    private static String readUntil(InputStream in, String end) throws IOException {
+        StringBuilder read = new StringBuilder();
+        while (read.length() < end.length() || !read.substring(read.length() - end.length()).equals(end)) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed before '" + end.replace("\r\n", "\\r\\n") + "'; read: " + read);
+            }
+            read.append((char) b);
+        }
+        return read.toString();
     }
 
     @Test
