@@ -35,7 +35,7 @@ import java.util.Arrays;
  * <p>Not thread-safe: its {@link ModelDispatcher} guards it.
  */
 final class ConcurrencyLimit {
-    static final int INITIAL = 8;
+    static final int INITIAL = 4;
     static final int MIN_ROUND_SAMPLES = 6;
     static final double TOLERANCE = 2.0;
     static final long SLACK_MILLIS = 1;
@@ -43,8 +43,8 @@ final class ConcurrencyLimit {
     static final long BASELINE_WINDOW_SECONDS = 30;
     static final int PROBE_EVERY_ROUNDS = 8;
     static final long FORGET_QUEUEING_SECONDS = 60;
-    static final int UNLOADED_PROBE_AFTER_ROUNDS = 10;
-    static final long UNLOADED_PROBE_AFTER_SECONDS = 3;
+    static final int UNLOADED_PROBE_AFTER_ROUNDS = 3;
+    static final long UNLOADED_PROBE_AFTER_SECONDS = 1;
     /** A round whose level is within this of the unloaded level confirms it. */
     static final double NEAR_UNLOADED = 1.25;
 

@@ -44,8 +44,8 @@ class CallStageGaugesTest {
         try (BudgetShards budgets = new BudgetShards(config, ShardKeys.of(config), 0, 1, 128)) {
             new CallStageGauges(metrics.getMetricGroup(), config, budgets);
 
-            assertThat(gauge(metrics, LlmMetrics.CONCURRENCY_LIMIT)).as("each shard held here starts at 8")
-                    .isEqualTo(8 * budgets.dispatchersOf("m").size());
+            assertThat(gauge(metrics, LlmMetrics.CONCURRENCY_LIMIT)).as("each shard held here starts at 4")
+                    .isEqualTo(4 * budgets.dispatchersOf("m").size());
             assertThat(metrics.<Integer>getGauge(LlmMetrics.MODEL_GROUP, "fixed", LlmMetrics.CONCURRENCY_LIMIT)
                     .map(Gauge::getValue).orElseThrow()).isEqualTo(5 * budgets.dispatchersOf("fixed").size());
         }

@@ -129,7 +129,7 @@ class ConcurrencyLimitTest {
         ConcurrencyLimit limit = provider(256, 600, 200_000, 200_000);
 
         assertThat(limit.current()).isEqualTo(256);
-        assertThat(limit.rounds()).as("8, 16, ..., 256").isLessThanOrEqualTo(6);
+        assertThat(limit.rounds()).as("4, 8, ..., 256").isLessThanOrEqualTo(7);
     }
 
     @Test
