@@ -24,9 +24,11 @@ import java.util.Arrays;
  * {@value #PROBE_EVERY_ROUNDS} rounds, a probe that finds the server grown. A limit that queued is
  * forgotten after {@value #FORGET_QUEUEING_SECONDS} s.
  *
- * <p>Overload signals cut the limit by a quarter, once per round: 429 and 503 (a server or gateway that
- * sheds load), connections refused or reset, and first-token timeouts of a server that stopped answering.
- * Other failures (a 500, a malformed answer, a refused prompt) say nothing about load and are not samples.
+ * <p>Overload signals cut the limit by a quarter at the end of a round in which at least
+ * {@value #OVERLOAD_SHARE} of the requests met one (fewer are chance faults of a healthy server): 429 and
+ * 503 (a server or gateway that sheds load), connections refused or reset, and first-token timeouts of a
+ * server that stopped answering. Other failures (a 500, a malformed answer, a refused prompt) say nothing
+ * about load and are not samples.
  *
  * <p>It starts at {@value #INITIAL} and never leaves [floor, ceiling]: the ceiling is {@code call.capacity};
  * the floor, for a model with a request or token rate limit, is twice what Little's law needs for that
@@ -40,6 +42,8 @@ final class ConcurrencyLimit {
     static final double TOLERANCE = 2.0;
     static final long SLACK_MILLIS = 1;
     static final double OVERLOAD_DECREASE = 0.75;
+    /** The share of a round's requests with a sign of overload that cuts the limit; fewer are chance faults. */
+    static final double OVERLOAD_SHARE = 0.1;
     static final long BASELINE_WINDOW_SECONDS = 30;
     static final int PROBE_EVERY_ROUNDS = 8;
     static final long FORGET_QUEUEING_SECONDS = 60;
@@ -64,7 +68,8 @@ final class ConcurrencyLimit {
     private int roundSamples;
     /** Answers still to come from requests sent before the last cut: they waited under the old limit. */
     private int staleAnswers;
-    private boolean roundOverloaded;
+    /** Requests of the round that ended with a sign of overload; they count toward the round's size. */
+    private int roundOverloads;
     private boolean roundHeldBack;
     private int roundMostInFlight;
 
@@ -149,15 +154,15 @@ final class ConcurrencyLimit {
     /** A request ended with a sign of overload (429, 503, a refused or reset connection, a stopped server). */
     void overloaded(double requestsPerSecond, long nowMicros) {
         ended();
-        if (adaptive && !roundOverloaded) {
-            roundOverloaded = true;
-            // At once: a server that sheds load should not get a whole round more of it.
-            limit = Math.max(floor(requestsPerSecond), limit * OVERLOAD_DECREASE);
-            if (limitBeforeUnloadedProbe > 0) {
-                limitBeforeUnloadedProbe = Math.max(1, limitBeforeUnloadedProbe * OVERLOAD_DECREASE);
-            }
-            staleAnswers = inFlight;
+        if (!adaptive) {
+            return;
         }
+        if (staleAnswers > 0) {
+            staleAnswers--;
+            return;
+        }
+        roundOverloads++;
+        endRoundIfDue(requestsPerSecond, nowMicros);
     }
 
     /** The number of requests that may be in flight now. */
@@ -179,17 +184,24 @@ final class ConcurrencyLimit {
     }
 
     private void endRoundIfDue(double requestsPerSecond, long nowMicros) {
-        if (roundSamples < Math.max(MIN_ROUND_SAMPLES, current())) {
+        int events = roundSamples + roundOverloads;
+        if (events < Math.max(MIN_ROUND_SAMPLES, current())) {
             return;
         }
         rounds++;
         int before = current();
-        Arrays.sort(firstTokens, 0, roundSamples);
-        Arrays.sort(durations, 0, roundSamples);
-        long level = fastestMean(roundSamples - roundSamples / 4);
-        medianDurationMicros = durations[roundSamples / 2];
-        long unloaded = baseline(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
-        boolean queued = level > TOLERANCE * unloaded + SLACK_MICROS;
+        boolean overloaded = roundOverloads >= OVERLOAD_SHARE * events;
+        long level = -1;
+        long unloaded = -1;
+        boolean queued = false;
+        if (roundSamples > 0) {
+            Arrays.sort(firstTokens, 0, roundSamples);
+            Arrays.sort(durations, 0, roundSamples);
+            level = fastestMean(roundSamples - roundSamples / 4);
+            medianDurationMicros = durations[roundSamples / 2];
+            unloaded = baseline(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
+            queued = level > TOLERANCE * unloaded + SLACK_MICROS;
+        }
         if (queueingAt != NONE && nowMicros - queueingSeenAtMicros > FORGET_QUEUEING_MICROS) {
             queueingAt = NONE;
         }
@@ -197,8 +209,8 @@ final class ConcurrencyLimit {
             // A round at half the limit, only to measure the unloaded level again: back to where it was.
             limit = limitBeforeUnloadedProbe;
             limitBeforeUnloadedProbe = 0;
-        } else if (roundOverloaded) {
-            // Already cut when the signal came.
+        } else if (overloaded) {
+            limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;
         } else if (queued) {
             queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
@@ -221,14 +233,16 @@ final class ConcurrencyLimit {
                 raise();
             }
         }
-        probeUnloadedIfDue(level, unloaded, nowMicros);
+        if (level >= 0) {
+            probeUnloadedIfDue(level, unloaded, nowMicros);
+        }
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));
-        if (current() != before || queued) {
+        if (current() != before || queued || overloaded) {
             // The next round measures only requests sent under the new limit.
             staleAnswers = inFlight;
         }
         roundSamples = 0;
-        roundOverloaded = false;
+        roundOverloads = 0;
         roundHeldBack = false;
         roundMostInFlight = inFlight;
     }

@@ -132,23 +132,74 @@ class ConcurrencyLimitTest {
         assertThat(limit.rounds()).as("4, 8, ..., 256").isLessThanOrEqualTo(7);
     }
 
-    @Test
-    void anOverloadSignalCutsByAQuarterOncePerRound() {
-        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+    /** A limit of {@code target} reached over a provider that answers in 100 ms; returns the time. */
+    private static long raiseTo(ConcurrencyLimit limit, int target) {
         long now = 0;
-        while (limit.current() < 64) {
+        while (limit.current() < target) {
             while (limit.tryAcquire()) {
                 // sent
             }
             limit.answered(100_000, 100_000, 0, now += 1_000);
         }
-        int before = limit.current();
+        // The answers of requests sent before the change do not count.
+        for (int stale = limit.inFlight(); stale > 0; stale--) {
+            limit.answered(100_000, 100_000, 0, now += 1_000);
+        }
+        while (limit.tryAcquire()) {
+            // the next round's requests
+        }
+        return now;
+    }
 
-        limit.overloaded(0, now += 1_000);
-        limit.overloaded(0, now += 1_000);
-        limit.overloaded(0, now += 1_000);
+    @Test
+    void aRoundWithATenthOfItsRequestsOverloadedCutsByAQuarter() {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        long now = raiseTo(limit, 64);
+        int before = limit.current();
+        long roundsBefore = limit.rounds();
+
+        // One request in nine (11%) meets a 503, a reset or a refused connection.
+        for (int i = 0; i < 64; i++) {
+            if (i % 9 == 0) {
+                limit.overloaded(0, now += 1_000);
+            } else {
+                limit.answered(100_000, 100_000, 0, now += 1_000);
+            }
+        }
 
         assertThat(limit.current()).isEqualTo((int) (before * ConcurrencyLimit.OVERLOAD_DECREASE));
+        assertThat(limit.rounds()).as("one round").isEqualTo(roundsBefore + 1);
+    }
+
+    @Test
+    void chanceFaultsOfAHealthyServerDoNotCut() {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        long now = raiseTo(limit, 64);
+        int before = limit.current();
+
+        // 2 of 64 (3%): the resets and 503s of a healthy server.
+        for (int i = 0; i < 64; i++) {
+            if (i == 10 || i == 40) {
+                limit.overloaded(0, now += 1_000);
+            } else {
+                limit.answered(100_000, 100_000, 0, now += 1_000);
+            }
+        }
+
+        assertThat(limit.current()).isGreaterThanOrEqualTo(before);
+    }
+
+    @Test
+    void aServerThatOnlyShedsLoadIsCutRoundAfterRound() {
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        long now = raiseTo(limit, 64);
+
+        for (int i = 0; i < 2_000; i++) {
+            limit.overloaded(0, now += 1_000);
+            limit.tryAcquire();
+        }
+
+        assertThat(limit.current()).as("nothing answered: every round is cut").isLessThanOrEqualTo(2);
     }
 
     @Test
