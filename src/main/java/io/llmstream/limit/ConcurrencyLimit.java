@@ -1,5 +1,8 @@
 package io.llmstream.limit;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.Arrays;
 
 /**
@@ -58,6 +61,7 @@ final class ConcurrencyLimit {
     private static final long UNLOADED_PROBE_AFTER_MICROS = UNLOADED_PROBE_AFTER_SECONDS * 1_000_000;
     private static final int NONE = Integer.MAX_VALUE;
 
+    private static final Logger LOG = LoggerFactory.getLogger(ConcurrencyLimit.class);
     private final int ceiling;
     private final boolean adaptive;
     private double limit;
@@ -237,6 +241,12 @@ final class ConcurrencyLimit {
             probeUnloadedIfDue(level, unloaded, nowMicros);
         }
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Concurrency round {}: {} answers, {} overloaded, level {} us, unloaded {} us, queued {}, "
+                    + "limit {} -> {} (last good {}, queued at {}, in flight {})", rounds, roundSamples, roundOverloads,
+                    level, unloaded, queued, before, current(), lastGood, queueingAt == NONE ? "-" : queueingAt,
+                    inFlight);
+        }
         if (current() != before || queued || overloaded) {
             // The next round measures only requests sent under the new limit.
             staleAnswers = inFlight;
