@@ -27,6 +27,13 @@ import java.util.Arrays;
  * {@value #PROBE_EVERY_ROUNDS} rounds, a probe that finds the server grown. A limit that queued is
  * forgotten after {@value #FORGET_QUEUEING_SECONDS} s.
  *
+ * <p>Longer times are not always a queue: a server that works many requests at once, or a client short of
+ * CPU, completes more the more it has in flight, and each answer takes longer. So a cut for queueing never
+ * goes below {@value #BANDWIDTH_DELAY_MULTIPLE} times the best recent rate of completions times the unloaded
+ * time (what that rate needs in flight, as TCP's BBR sizes its window), and a cut after which the next round
+ * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
+ * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute.
+ *
  * <p>Overload signals cut the limit by a quarter at the end of a round in which at least
  * {@value #OVERLOAD_SHARE} of the requests met one (fewer are chance faults of a healthy server): 429 and
  * 503 (a server or gateway that sheds load), connections refused or reset, and first-token timeouts of a
@@ -45,6 +52,12 @@ final class ConcurrencyLimit {
     static final double TOLERANCE = 2.0;
     static final long SLACK_MILLIS = 1;
     static final double OVERLOAD_DECREASE = 0.75;
+    /** A cut for queueing is undone when the next round held back completes less than this share of the rate before. */
+    static final double THROUGHPUT_KEPT = 0.9;
+    /** Rates are compared only over rounds of at least this many requests; smaller ones are too noisy. */
+    static final int MIN_THROUGHPUT_EVENTS = 16;
+    /** Queueing never cuts below this many times the best recent rate of completions times the unloaded time. */
+    static final double BANDWIDTH_DELAY_MULTIPLE = 4;
     /** The share of a round's requests with a sign of overload that cuts the limit; fewer are chance faults. */
     static final double OVERLOAD_SHARE = 0.1;
     static final long BASELINE_WINDOW_SECONDS = 30;
@@ -93,6 +106,20 @@ final class ConcurrencyLimit {
     private long awayFromUnloadedSinceMicros = -1;
     /** The limit to go back to after a round at half of it that measures the unloaded level again; 0 if none. */
     private double limitBeforeUnloadedProbe;
+    /** When the round's first counted event came, and its latest; for the round's rate of completions. */
+    private long roundFirstEventMicros = -1;
+    private long roundLastEventMicros;
+    /** The best rate of completions of a held-back round over the last one to two windows, per second. */
+    private double bestThroughput;
+    private double previousBestThroughput;
+    /** The limit before the latest cut for queueing, and the rate of that round, until the next round judges it. */
+    private int cutFromLimit;
+    private double cutFromThroughput;
+    /** A limit below which a cut cost throughput, and since when; queueing cuts never go below it for a while. */
+    private int throughputFloor;
+    private long throughputFloorSetAtMicros;
+    private long throughputWindowStartMicros;
+
 
     /** An adaptive limit up to {@code ceiling}. */
     static ConcurrencyLimit adaptive(int ceiling) {
@@ -152,6 +179,7 @@ final class ConcurrencyLimit {
         firstTokens[roundSamples] = Math.max(0, firstTokenMicros);
         durations[roundSamples] = Math.max(0, durationMicros);
         roundSamples++;
+        noteEvent(nowMicros);
         endRoundIfDue(requestsPerSecond, nowMicros);
     }
 
@@ -166,6 +194,7 @@ final class ConcurrencyLimit {
             return;
         }
         roundOverloads++;
+        noteEvent(nowMicros);
         endRoundIfDue(requestsPerSecond, nowMicros);
     }
 
@@ -198,6 +227,21 @@ final class ConcurrencyLimit {
         long level = -1;
         long unloaded = -1;
         boolean queued = false;
+        // Between the round's first and last counted answers: the answers of requests sent before a change, which
+        // do not count, do not count in its time either.
+        double throughput = nowMicros > roundFirstEventMicros ? (events - 1) * 1e6 / (nowMicros - roundFirstEventMicros)
+                : 0;
+        double best = bestThroughput(throughput, nowMicros);
+        boolean revert = false;
+        if (cutFromLimit > 0 && limitBeforeUnloadedProbe == 0) {
+            if (roundHeldBack && !overloaded && events >= MIN_THROUGHPUT_EVENTS) {
+                revert = throughput < THROUGHPUT_KEPT * cutFromThroughput;
+            }
+            cutFromLimit = revert ? cutFromLimit : 0;
+        }
+        if (throughputFloor > 0 && nowMicros - throughputFloorSetAtMicros > FORGET_QUEUEING_MICROS) {
+            throughputFloor = 0;
+        }
         if (roundSamples > 0) {
             Arrays.sort(firstTokens, 0, roundSamples);
             Arrays.sort(durations, 0, roundSamples);
@@ -216,6 +260,16 @@ final class ConcurrencyLimit {
         } else if (overloaded) {
             limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;
+        } else if (revert) {
+            // The last cut for queueing cost throughput: what looked like a queue was a server (or a client) that
+            // completes more the more it has. Back, and no queueing cut below that limit for a while.
+            limit = cutFromLimit;
+            throughputFloor = cutFromLimit;
+            throughputFloorSetAtMicros = nowMicros;
+            lastGood = Math.max(lastGood, cutFromLimit);
+            queueingAt = NONE;
+            cutFromLimit = 0;
+            roundsSinceProbe = 0;
         } else if (queued) {
             queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
             queueingSeenAtMicros = nowMicros;
@@ -225,7 +279,19 @@ final class ConcurrencyLimit {
                 limit = limit * Math.max(0.5, (TOLERANCE * unloaded + SLACK_MICROS) / (double) level);
                 lastGood = 0;
             }
-            roundsSinceProbe = 0;
+            // Never below what the best recent rate needs at the unloaded time, four times over: a server that
+            // works many requests at once (or a client short of CPU) answers later with more in flight, but
+            // fewer would complete fewer.
+            if (unloaded > 0) {
+                limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * unloaded / 1e6));
+            }
+            limit = Math.max(limit, throughputFloor);
+            if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
+                // The next round tells whether the cut kept the rate.
+                cutFromLimit = before;
+                cutFromThroughput = throughput;
+                roundsSinceProbe = 0;
+            }
         } else {
             // In flight beyond the limit just after a cut proves nothing about the limit.
             lastGood = Math.max(lastGood, Math.min(roundMostInFlight, current()));
@@ -253,6 +319,7 @@ final class ConcurrencyLimit {
         }
         roundSamples = 0;
         roundOverloads = 0;
+        roundFirstEventMicros = -1;
         roundHeldBack = false;
         roundMostInFlight = inFlight;
     }
@@ -295,6 +362,24 @@ final class ConcurrencyLimit {
             limit = Math.floor(limit) + 1;
             roundsSinceProbe = 0;
         }
+    }
+
+    private void noteEvent(long nowMicros) {
+        if (roundFirstEventMicros < 0) {
+            roundFirstEventMicros = nowMicros;
+        }
+        roundLastEventMicros = nowMicros;
+    }
+
+    /** The best rate of completions over the last one to two windows, this round's included. */
+    private double bestThroughput(double throughput, long nowMicros) {
+        if (nowMicros - throughputWindowStartMicros >= BASELINE_WINDOW_MICROS) {
+            previousBestThroughput = bestThroughput;
+            bestThroughput = 0;
+            throughputWindowStartMicros = nowMicros;
+        }
+        bestThroughput = Math.max(bestThroughput, throughput);
+        return Math.max(bestThroughput, previousBestThroughput);
     }
 
     /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
