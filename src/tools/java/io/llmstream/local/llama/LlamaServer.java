@@ -187,6 +187,11 @@ public final class LlamaServer implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException(this + ": /metrics has no " + name));
     }
 
+    /** CPU time the server process has used so far, user and system; zero where the OS does not tell. */
+    public Duration cpuTime() {
+        return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
