@@ -1,5 +1,6 @@
 package io.llmstream.it.llama;
 
+import io.llmstream.local.llama.DebianArchive;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

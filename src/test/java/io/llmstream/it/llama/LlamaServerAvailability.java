@@ -1,5 +1,6 @@
 package io.llmstream.it.llama;
 
+import io.llmstream.local.llama.LlamaServerInstall;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;

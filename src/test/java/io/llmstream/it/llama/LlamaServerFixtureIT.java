@@ -2,6 +2,10 @@ package io.llmstream.it.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.local.llama.LlamaServer;
+import io.llmstream.local.llama.LlamaServerInstall;
+import io.llmstream.local.llama.LlamaServerOptions;
+import io.llmstream.local.llama.TinyGgufModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

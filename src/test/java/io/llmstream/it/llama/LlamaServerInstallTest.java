@@ -1,6 +1,8 @@
 package io.llmstream.it.llama;
 
 import io.llmstream.local.Ports;
+import io.llmstream.local.llama.DebianArchive;
+import io.llmstream.local.llama.LlamaServerInstall;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

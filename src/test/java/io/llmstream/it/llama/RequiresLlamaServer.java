@@ -1,5 +1,6 @@
 package io.llmstream.it.llama;
 
+import io.llmstream.local.llama.LlamaServerInstall;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.annotation.ElementType;

@@ -1,5 +1,7 @@
 package io.llmstream.it.llama;
 
+import io.llmstream.local.llama.TinyGgufModel;
+import io.llmstream.local.llama.TinyVocabulary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

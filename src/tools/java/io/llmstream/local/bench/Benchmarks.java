@@ -12,7 +12,8 @@ public final class Benchmarks {
     public static final String NAMES = BenchScenarios.all(Duration.ofSeconds(1), Duration.ofSeconds(1)).stream()
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
-            + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME;
+            + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME + "|"
+            + LlamaServerBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -49,8 +50,9 @@ public final class Benchmarks {
         boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
         boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
         boolean speed = which.equals("all") || which.equals(SpeedBench.NAME);
+        boolean llama = which.equals("all") || which.equals(LlamaServerBench.NAME);
         if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
-                && !speed) {
+                && !speed && !llama) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -69,6 +71,7 @@ public final class Benchmarks {
         MergeBench.Result mergeResult = merge ? new MergeBench(out).run() : null;
         EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
         SpeedBench.Result speedResult = speed ? new SpeedBench(out).run() : null;
+        LlamaServerBench.Result llamaResult = llama ? new LlamaServerBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -103,6 +106,11 @@ public final class Benchmarks {
         if (speedResult != null) {
             out.printf("  %-14s %s%n                 goal: %s%n", SpeedBench.NAME, speedResult.verdict(), SpeedBench.GOAL);
             passed &= speedResult.passed();
+        }
+        if (llamaResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", LlamaServerBench.NAME, llamaResult.verdict(),
+                    LlamaServerBench.GOAL);
+            passed &= llamaResult.passed();
         }
         return passed ? 0 : 1;
     }

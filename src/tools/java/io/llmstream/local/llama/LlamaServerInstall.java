@@ -1,4 +1,4 @@
-package io.llmstream.it.llama;
+package io.llmstream.local.llama;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,7 +94,7 @@ public final class LlamaServerInstall {
     }
 
     /** Downloads and unpacks the packages from a Debian mirror's unstable suite into the cache. */
-    static LlamaServerInstall download(Path cache, DebianArchive archive, Duration limit) {
+    public static LlamaServerInstall download(Path cache, DebianArchive archive, Duration limit) {
         long started = System.nanoTime();
         Path work = null;
         try {
@@ -245,7 +245,7 @@ public final class LlamaServerInstall {
     }
 
     /** The newest finished root in the cache; the temporary folders of downloads under way start with a dot. */
-    static Optional<LlamaServerInstall> cached(Path cache) {
+    public static Optional<LlamaServerInstall> cached(Path cache) {
         if (!Files.isDirectory(cache)) {
             return Optional.empty();
         }

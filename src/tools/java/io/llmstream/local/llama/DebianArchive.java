@@ -1,4 +1,4 @@
-package io.llmstream.it.llama;
+package io.llmstream.local.llama;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * @param uri the mirror's base, such as {@code http://mirror.example/debian}
  * @param keyring the {@code Signed-By} file of that source, if it names one
  */
-record DebianArchive(String uri, Optional<Path> keyring) {
+public record DebianArchive(String uri, Optional<Path> keyring) {
     private static final Path SOURCES_LIST = Path.of("/etc/apt/sources.list");
     private static final Path SOURCES_PARTS = Path.of("/etc/apt/sources.list.d");
 
@@ -47,12 +47,12 @@ record DebianArchive(String uri, Optional<Path> keyring) {
     }
 
     /** The first main-archive source in one file: deb822 stanzas for {@code *.sources}, one-line entries otherwise. */
-    static Optional<DebianArchive> parse(String fileName, String content) {
+    public static Optional<DebianArchive> parse(String fileName, String content) {
         return fileName.endsWith(".sources") ? parseStanzas(content) : parseLines(content);
     }
 
     /** The line for a private {@code sources.list} that names this mirror's Debian unstable. */
-    String unstableSourceLine() {
+    public String unstableSourceLine() {
         String options = keyring.map(k -> "[signed-by=" + k + "] ").orElse("");
         return "deb " + options + uri + " unstable main";
     }

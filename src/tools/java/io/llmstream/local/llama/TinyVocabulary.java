@@ -1,4 +1,4 @@
-package io.llmstream.it.llama;
+package io.llmstream.local.llama;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,16 +8,16 @@ import java.util.List;
  * the special tokens, ChatML's two markers, the 256 byte tokens that spell anything else, the printable
  * ASCII characters, the word boundary {@code ▁} and some whole words that start with it.
  */
-final class TinyVocabulary {
+public final class TinyVocabulary {
     /** Token types as GGUF's {@code tokenizer.ggml.token_type} numbers them. */
     static final int NORMAL = 1;
     static final int UNKNOWN = 2;
     static final int CONTROL = 3;
-    static final int BYTE = 6;
+    public static final int BYTE = 6;
 
     static final int UNK_ID = 0;
     static final int BOS_ID = 1;
-    static final int EOS_ID = 2;
+    public static final int EOS_ID = 2;
 
     private static final String WORD_START = "\u2581";
     private static final List<String> WORDS = List.of("the", "a", "of", "and", "to", "in", "is", "it", "that", "for",
@@ -29,7 +29,7 @@ final class TinyVocabulary {
     private final List<Integer> types = new ArrayList<>();
     private final List<Float> scores = new ArrayList<>();
 
-    TinyVocabulary() {
+    public TinyVocabulary() {
         add("<unk>", UNKNOWN, 0);
         add("<s>", CONTROL, 0);
         add("</s>", CONTROL, 0);
@@ -53,20 +53,20 @@ final class TinyVocabulary {
         scores.add(score);
     }
 
-    int size() {
+    public int size() {
         return tokens.size();
     }
 
-    List<String> tokens() {
+    public List<String> tokens() {
         return List.copyOf(tokens);
     }
 
-    int type(int id) {
+    public int type(int id) {
         return types.get(id);
     }
 
     /** Whether a model should never answer with this token: the specials and the raw bytes. */
-    boolean isNeverSpoken(int id) {
+    public boolean isNeverSpoken(int id) {
         return type(id) != NORMAL;
     }
 

@@ -1,4 +1,4 @@
-package io.llmstream.it.llama;
+package io.llmstream.local.llama;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,7 +8,7 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * A llama-architecture model with random weights, small enough to write in a test (about half a megabyte):
+ * A llama-architecture model with random weights, small enough to write on the fly (about half a megabyte):
  * 2 layers, 4 heads, embedding 64, feed-forward 128, {@link TinyVocabulary}'s tokens and a ChatML chat
  * template. Its answers are word salad; it exists to exercise a real server's protocol, not its meaning.
  *
@@ -49,7 +49,7 @@ public final class TinyGgufModel {
     }
 
     /** The whole file. */
-    static byte[] bytes() {
+    public static byte[] bytes() {
         TinyVocabulary vocabulary = new TinyVocabulary();
         GgufWriter gguf = new GgufWriter();
         putHyperparameters(gguf);

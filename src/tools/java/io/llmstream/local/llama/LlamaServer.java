@@ -1,4 +1,4 @@
-package io.llmstream.it.llama;
+package io.llmstream.local.llama;
 
 import io.llmstream.local.Ports;
 import org.slf4j.Logger;
@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * <p>Its output goes to a log file, {@code target/llama-server/<alias>-<port>.log} when run from the
  * project's folder (else the temporary folder), whose {@link #logTail() last lines} belong in the message
  * of a failing assertion. {@link #close()} kills it if it still runs, and a shutdown hook does the same if
- * the JVM exits first, so no server outlives its test run.
+ * the JVM exits first, so no server outlives the test or benchmark that started it.
  */
 public final class LlamaServer implements AutoCloseable {
     /** How long a server may take to answer {@code /health} with 200. */
@@ -185,6 +185,11 @@ public final class LlamaServer implements AutoCloseable {
         return metrics.body().lines().filter(line -> line.startsWith(name + " ")).findFirst()
                 .map(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
                 .orElseThrow(() -> new IllegalStateException(this + ": /metrics has no " + name));
+    }
+
+    /** CPU time the server process has used so far, user and system; zero where the OS does not tell. */
+    public Duration cpuTime() {
+        return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     public boolean isAlive() {
