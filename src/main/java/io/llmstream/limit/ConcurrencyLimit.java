@@ -29,8 +29,9 @@ import java.util.Arrays;
  *
  * <p>Longer times are not always a queue: a server that works many requests at once, or a client short of
  * CPU, completes more the more it has in flight, and each answer takes longer. So a cut for queueing never
- * goes below {@value #BANDWIDTH_DELAY_MULTIPLE} times the best recent rate of completions times the unloaded
- * time (what that rate needs in flight, as TCP's BBR sizes its window), and a cut after which the next round
+ * goes below {@value #BANDWIDTH_DELAY_MULTIPLE} times the best recent rate of completions times the fastest
+ * recent first token (what that rate needs in flight, as TCP's BBR sizes its window; the fastest token, not
+ * the unloaded level, which a cold start can inflate), and a cut after which the next round
  * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
  * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute.
  *
@@ -56,8 +57,8 @@ final class ConcurrencyLimit {
     static final double THROUGHPUT_KEPT = 0.9;
     /** Rates are compared only over rounds of at least this many requests; smaller ones are too noisy. */
     static final int MIN_THROUGHPUT_EVENTS = 16;
-    /** Queueing never cuts below this many times the best recent rate of completions times the unloaded time. */
-    static final double BANDWIDTH_DELAY_MULTIPLE = 4;
+    /** Queueing never cuts below this many times the best recent rate of completions times the fastest first token. */
+    static final double BANDWIDTH_DELAY_MULTIPLE = 8;
     /** The share of a round's requests with a sign of overload that cuts the limit; fewer are chance faults. */
     static final double OVERLOAD_SHARE = 0.1;
     static final long BASELINE_WINDOW_SECONDS = 30;
@@ -112,6 +113,9 @@ final class ConcurrencyLimit {
     /** The best rate of completions of a held-back round over the last one to two windows, per second. */
     private double bestThroughput;
     private double previousBestThroughput;
+    private long fastestMicros = Long.MAX_VALUE;
+    private long previousFastestMicros = Long.MAX_VALUE;
+    private long fastestWindowStartMicros;
     /** The limit before the latest cut for queueing, and the rate of that round, until the next round judges it. */
     private int cutFromLimit;
     private double cutFromThroughput;
@@ -226,6 +230,7 @@ final class ConcurrencyLimit {
         boolean overloaded = roundOverloads >= OVERLOAD_SHARE * events;
         long level = -1;
         long unloaded = -1;
+        long fastestFirstToken = 0;
         boolean queued = false;
         // Between the round's first and last counted answers: the answers of requests sent before a change, which
         // do not count, do not count in its time either.
@@ -246,6 +251,7 @@ final class ConcurrencyLimit {
             Arrays.sort(firstTokens, 0, roundSamples);
             Arrays.sort(durations, 0, roundSamples);
             level = fastestMean(roundSamples - roundSamples / 4);
+            fastestFirstToken = fastestFirstToken(firstTokens[0], nowMicros);
             medianDurationMicros = durations[roundSamples / 2];
             unloaded = baseline(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
             queued = level > TOLERANCE * unloaded + SLACK_MICROS;
@@ -279,12 +285,10 @@ final class ConcurrencyLimit {
                 limit = limit * Math.max(0.5, (TOLERANCE * unloaded + SLACK_MICROS) / (double) level);
                 lastGood = 0;
             }
-            // Never below what the best recent rate needs at the unloaded time, four times over: a server that
-            // works many requests at once (or a client short of CPU) answers later with more in flight, but
-            // fewer would complete fewer.
-            if (unloaded > 0) {
-                limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * unloaded / 1e6));
-            }
+            // Never below what the best recent rate needs at the fastest first token seen, eight times over: a
+            // server that works many requests at once (or a client short of CPU) answers later with more in
+            // flight, but fewer would complete fewer.
+            limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * fastestFirstToken / 1e6));
             limit = Math.max(limit, throughputFloor);
             if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
                 // The next round tells whether the cut kept the rate.
@@ -380,6 +384,17 @@ final class ConcurrencyLimit {
         }
         bestThroughput = Math.max(bestThroughput, throughput);
         return Math.max(bestThroughput, previousBestThroughput);
+    }
+
+    /** The fastest first token over the last one to two windows, this round's included. */
+    private long fastestFirstToken(long roundFastest, long nowMicros) {
+        if (nowMicros - fastestWindowStartMicros >= BASELINE_WINDOW_MICROS) {
+            previousFastestMicros = fastestMicros;
+            fastestMicros = Long.MAX_VALUE;
+            fastestWindowStartMicros = nowMicros;
+        }
+        fastestMicros = Math.min(fastestMicros, roundFastest);
+        return Math.min(fastestMicros, previousFastestMicros);
     }
 
     /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
