@@ -236,7 +236,8 @@ final class ConcurrencyLimit {
         // do not count, do not count in its time either.
         double throughput = nowMicros > roundFirstEventMicros ? (events - 1) * 1e6 / (nowMicros - roundFirstEventMicros)
                 : 0;
-        double best = bestThroughput(throughput, nowMicros);
+        // Rates of small rounds are too noisy to be the best.
+        double best = bestThroughput(events >= MIN_THROUGHPUT_EVENTS ? throughput : 0, nowMicros);
         boolean revert = false;
         if (cutFromLimit > 0 && limitBeforeUnloadedProbe == 0) {
             if (roundHeldBack && !overloaded && events >= MIN_THROUGHPUT_EVENTS) {
