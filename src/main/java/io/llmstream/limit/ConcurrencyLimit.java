@@ -66,6 +66,10 @@ final class ConcurrencyLimit {
     static final long FORGET_QUEUEING_SECONDS = 60;
     static final int UNLOADED_PROBE_AFTER_ROUNDS = 3;
     static final long UNLOADED_PROBE_AFTER_SECONDS = 1;
+    /** A probe round whose level is at least this share of the unloaded one found it right. */
+    static final double PROBE_CONFIRMS = 0.9;
+    /** The waits between probes that keep finding the unloaded level right grow up to this many times. */
+    static final int MAX_PROBE_BACKOFF = 32;
     /** A round whose level is within this of the unloaded level confirms it. */
     static final double NEAR_UNLOADED = 1.25;
 
@@ -107,6 +111,9 @@ final class ConcurrencyLimit {
     private long awayFromUnloadedSinceMicros = -1;
     /** The limit to go back to after a round at half of it that measures the unloaded level again; 0 if none. */
     private double limitBeforeUnloadedProbe;
+    /** The unloaded level when the latest probe began, and how many times longer the next probe waits. */
+    private long unloadedBeforeProbe;
+    private int unloadedProbeBackoff = 1;
     /** When the round's first counted event came, and its latest; for the round's rate of completions. */
     private long roundFirstEventMicros = -1;
     private long roundLastEventMicros;
@@ -261,9 +268,12 @@ final class ConcurrencyLimit {
             queueingAt = NONE;
         }
         if (limitBeforeUnloadedProbe > 0) {
-            // A round at half the limit, only to measure the unloaded level again: back to where it was.
+            // A round at half the limit, only to measure the unloaded level again: back to where it was. A probe
+            // that found the unloaded level right makes the next one wait twice as long.
             limit = limitBeforeUnloadedProbe;
             limitBeforeUnloadedProbe = 0;
+            boolean confirmed = level < 0 || level >= PROBE_CONFIRMS * unloadedBeforeProbe;
+            unloadedProbeBackoff = confirmed ? Math.min(MAX_PROBE_BACKOFF, unloadedProbeBackoff * 2) : 1;
         } else if (overloaded) {
             limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;
@@ -333,7 +343,9 @@ final class ConcurrencyLimit {
      * A level measured under load can be taken for the unloaded one: at the start (cold servers and clients
      * answer slowly at first) or when the server got faster. After {@value #UNLOADED_PROBE_AFTER_ROUNDS}
      * rounds and {@value #UNLOADED_PROBE_AFTER_SECONDS} s without a level near the unloaded one, one round
-     * runs at half the limit to measure it again, as TCP's BBR measures its round-trip time.
+     * runs at half the limit to measure it again, as TCP's BBR measures its round-trip time; each probe that
+     * finds it right doubles the wait for the next (up to {@value #MAX_PROBE_BACKOFF} times), so a server whose
+     * times are simply higher under load (batched decoding) is not held at half its slots again and again.
      */
     private void probeUnloadedIfDue(long level, long unloaded, long nowMicros) {
         if (level <= NEAR_UNLOADED * unloaded + SLACK_MICROS) {
@@ -344,9 +356,11 @@ final class ConcurrencyLimit {
         if (awayFromUnloadedSinceMicros < 0) {
             awayFromUnloadedSinceMicros = nowMicros;
         }
-        if (++roundsAwayFromUnloaded >= UNLOADED_PROBE_AFTER_ROUNDS
-                && nowMicros - awayFromUnloadedSinceMicros >= UNLOADED_PROBE_AFTER_MICROS && limit >= 2) {
+        if (++roundsAwayFromUnloaded >= UNLOADED_PROBE_AFTER_ROUNDS * unloadedProbeBackoff
+                && nowMicros - awayFromUnloadedSinceMicros >= UNLOADED_PROBE_AFTER_MICROS * unloadedProbeBackoff
+                && limit >= 2) {
             limitBeforeUnloadedProbe = limit;
+            unloadedBeforeProbe = unloaded;
             limit = Math.max(1, Math.floor(limit / 2));
             roundsAwayFromUnloaded = 0;
             awayFromUnloadedSinceMicros = -1;

@@ -93,7 +93,11 @@ class ConcurrencyLimitTest {
         double serverCanDo = slots / (double) serviceMicros;
         assertThat(throughput / serverCanDo).as("share of what the server can do").isGreaterThanOrEqualTo(0.95);
         List<Integer> lateLimits = limits.subList(limits.size() / 2, limits.size());
-        assertThat(Collections.max(lateLimits)).as("never far past the slots").isLessThanOrEqualTo(slots + 2);
+        // Nine answers in ten under a limit near the slots; the rest are probes (one above every eighth round,
+        // a doubling once a minute when the limit that queued is forgotten, in case the server grew).
+        List<Integer> sortedLimits = new ArrayList<>(lateLimits);
+        Collections.sort(sortedLimits);
+        assertThat(sortedLimits.get(sortedLimits.size() * 9 / 10)).as("near the slots").isLessThanOrEqualTo(slots + 2);
     }
 
     /**
