@@ -95,10 +95,10 @@ final class ConcurrencyLimit {
     private boolean roundHeldBack;
     private int roundMostInFlight;
 
-    private long baselineMicros = Long.MAX_VALUE;
-    private long previousBaselineMicros = Long.MAX_VALUE;
-    private long baselineWindowStartMicros;
-    private boolean baselineStarted;
+    private final RecentExtreme unloadedLevel = RecentExtreme.lowest(BASELINE_WINDOW_MICROS);
+    private final RecentExtreme fastestFirstToken = RecentExtreme.lowest(BASELINE_WINDOW_MICROS);
+    /** The best rate of completions of a round of enough requests, per second. */
+    private final RecentExtreme bestThroughput = RecentExtreme.highest(BASELINE_WINDOW_MICROS);
     private long medianDurationMicros;
 
     private int lastGood;
@@ -117,19 +117,12 @@ final class ConcurrencyLimit {
     /** When the round's first counted event came, and its latest; for the round's rate of completions. */
     private long roundFirstEventMicros = -1;
     private long roundLastEventMicros;
-    /** The best rate of completions of a held-back round over the last one to two windows, per second. */
-    private double bestThroughput;
-    private double previousBestThroughput;
-    private long fastestMicros = Long.MAX_VALUE;
-    private long previousFastestMicros = Long.MAX_VALUE;
-    private long fastestWindowStartMicros;
     /** The limit before the latest cut for queueing, and the rate of that round, until the next round judges it. */
     private int cutFromLimit;
     private double cutFromThroughput;
     /** A limit below which a cut cost throughput, and since when; queueing cuts never go below it for a while. */
     private int throughputFloor;
     private long throughputFloorSetAtMicros;
-    private long throughputWindowStartMicros;
 
 
     /** An adaptive limit up to {@code ceiling}. */
@@ -237,14 +230,14 @@ final class ConcurrencyLimit {
         boolean overloaded = roundOverloads >= OVERLOAD_SHARE * events;
         long level = -1;
         long unloaded = -1;
-        long fastestFirstToken = 0;
+        long fastest = 0;
         boolean queued = false;
         // Between the round's first and last counted answers: the answers of requests sent before a change, which
         // do not count, do not count in its time either.
         double throughput = nowMicros > roundFirstEventMicros ? (events - 1) * 1e6 / (nowMicros - roundFirstEventMicros)
                 : 0;
         // Rates of small rounds are too noisy to be the best.
-        double best = bestThroughput(events >= MIN_THROUGHPUT_EVENTS ? throughput : 0, nowMicros);
+        double best = Math.max(0, bestThroughput.add(events >= MIN_THROUGHPUT_EVENTS ? throughput : 0, nowMicros));
         boolean revert = false;
         if (cutFromLimit > 0 && limitBeforeUnloadedProbe == 0) {
             if (roundHeldBack && !overloaded && events >= MIN_THROUGHPUT_EVENTS) {
@@ -259,9 +252,9 @@ final class ConcurrencyLimit {
             Arrays.sort(firstTokens, 0, roundSamples);
             Arrays.sort(durations, 0, roundSamples);
             level = fastestMean(roundSamples - roundSamples / 4);
-            fastestFirstToken = fastestFirstToken(firstTokens[0], nowMicros);
+            fastest = (long) fastestFirstToken.add(firstTokens[0], nowMicros);
             medianDurationMicros = durations[roundSamples / 2];
-            unloaded = baseline(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
+            unloaded = (long) unloadedLevel.add(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
             queued = level > TOLERANCE * unloaded + SLACK_MICROS;
         }
         if (queueingAt != NONE && nowMicros - queueingSeenAtMicros > FORGET_QUEUEING_MICROS) {
@@ -299,7 +292,7 @@ final class ConcurrencyLimit {
             // Never below what the best recent rate needs at the fastest first token seen, eight times over: a
             // server that works many requests at once (or a client short of CPU) answers later with more in
             // flight, but fewer would complete fewer.
-            limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * fastestFirstToken / 1e6));
+            limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * fastest / 1e6));
             limit = Math.max(limit, throughputFloor);
             if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
                 // The next round tells whether the cut kept the rate.
@@ -390,28 +383,6 @@ final class ConcurrencyLimit {
         roundLastEventMicros = nowMicros;
     }
 
-    /** The best rate of completions over the last one to two windows, this round's included. */
-    private double bestThroughput(double throughput, long nowMicros) {
-        if (nowMicros - throughputWindowStartMicros >= BASELINE_WINDOW_MICROS) {
-            previousBestThroughput = bestThroughput;
-            bestThroughput = 0;
-            throughputWindowStartMicros = nowMicros;
-        }
-        bestThroughput = Math.max(bestThroughput, throughput);
-        return Math.max(bestThroughput, previousBestThroughput);
-    }
-
-    /** The fastest first token over the last one to two windows, this round's included. */
-    private long fastestFirstToken(long roundFastest, long nowMicros) {
-        if (nowMicros - fastestWindowStartMicros >= BASELINE_WINDOW_MICROS) {
-            previousFastestMicros = fastestMicros;
-            fastestMicros = Long.MAX_VALUE;
-            fastestWindowStartMicros = nowMicros;
-        }
-        fastestMicros = Math.min(fastestMicros, roundFastest);
-        return Math.min(fastestMicros, previousFastestMicros);
-    }
-
     /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
     private long fastestMean(int count) {
         int counted = Math.max(1, count);
@@ -420,18 +391,6 @@ final class ConcurrencyLimit {
             sum += firstTokens[i];
         }
         return sum / counted;
-    }
-
-    /** The unloaded level, given this round's. */
-    private long baseline(long level, long nowMicros) {
-        if (!baselineStarted || nowMicros - baselineWindowStartMicros >= BASELINE_WINDOW_MICROS) {
-            baselineStarted = true;
-            previousBaselineMicros = baselineMicros;
-            baselineMicros = Long.MAX_VALUE;
-            baselineWindowStartMicros = nowMicros;
-        }
-        baselineMicros = Math.min(baselineMicros, level);
-        return Math.min(baselineMicros, previousBaselineMicros);
     }
 
     /** The least the limit may be: what the model's request rate needs, twice over, at the median answer time. */
