@@ -114,9 +114,8 @@ final class ConcurrencyLimit {
     /** The unloaded level when the latest probe began, and how many times longer the next probe waits. */
     private long unloadedBeforeProbe;
     private int unloadedProbeBackoff = 1;
-    /** When the round's first counted event came, and its latest; for the round's rate of completions. */
+    /** When the round's first counted event came; for the round's rate of completions. */
     private long roundFirstEventMicros = -1;
-    private long roundLastEventMicros;
     /** The limit before the latest cut for queueing, and the rate of that round, until the next round judges it. */
     private int cutFromLimit;
     private double cutFromThroughput;
@@ -168,12 +167,7 @@ final class ConcurrencyLimit {
      * @param requestsPerSecond the model's request rate limit in this shard; 0 when it has none
      */
     void answered(long firstTokenMicros, long durationMicros, double requestsPerSecond, long nowMicros) {
-        ended();
-        if (!adaptive) {
-            return;
-        }
-        if (staleAnswers > 0) {
-            staleAnswers--;
+        if (!endedAndCounts()) {
             return;
         }
         if (roundSamples == firstTokens.length) {
@@ -189,17 +183,28 @@ final class ConcurrencyLimit {
 
     /** A request ended with a sign of overload (429, 503, a refused or reset connection, a stopped server). */
     void overloaded(double requestsPerSecond, long nowMicros) {
-        ended();
-        if (!adaptive) {
-            return;
-        }
-        if (staleAnswers > 0) {
-            staleAnswers--;
+        if (!endedAndCounts()) {
             return;
         }
         roundOverloads++;
         noteEvent(nowMicros);
         endRoundIfDue(requestsPerSecond, nowMicros);
+    }
+
+    /**
+     * Frees the ended request's place; whether it counts in the round: the limit adapts and the request was
+     * sent under the current limit (not one of the answers still to come from before the latest change).
+     */
+    private boolean endedAndCounts() {
+        ended();
+        if (!adaptive) {
+            return false;
+        }
+        if (staleAnswers > 0) {
+            staleAnswers--;
+            return false;
+        }
+        return true;
     }
 
     /** The number of requests that may be in flight now. */
@@ -380,7 +385,6 @@ final class ConcurrencyLimit {
         if (roundFirstEventMicros < 0) {
             roundFirstEventMicros = nowMicros;
         }
-        roundLastEventMicros = nowMicros;
     }
 
     /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
