@@ -31,9 +31,12 @@ import java.util.Arrays;
  * CPU, completes more the more it has in flight, and each answer takes longer. So a cut for queueing never
  * goes below {@value #BANDWIDTH_DELAY_MULTIPLE} times the best recent rate of completions times the fastest
  * recent first token (what that rate needs in flight, as TCP's BBR sizes its window; the fastest token, not
- * the unloaded level, which a cold start can inflate), and a cut after which the next round
+ * the unloaded level, which a cold start can inflate), a cut after which the next round
  * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
- * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute.
+ * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute, and a limit
+ * that holds requests back is doubled now and then to see whether more complete ({@link ThroughputProbe}):
+ * rounds as small as a few requests say nothing about the rate, and noise a few rounds in a hundred read
+ * as queueing would otherwise hold a fast server at the few requests a cold start left it.
  *
  * <p>Overload signals cut the limit by a quarter at the end of a round in which at least
  * {@value #OVERLOAD_SHARE} of the requests met one (fewer are chance faults of a healthy server): 429 and
@@ -99,6 +102,7 @@ final class ConcurrencyLimit {
     private final RecentExtreme fastestFirstToken = RecentExtreme.lowest(BASELINE_WINDOW_MICROS);
     /** The best rate of completions of a round of enough requests, per second. */
     private final RecentExtreme bestThroughput = RecentExtreme.highest(BASELINE_WINDOW_MICROS);
+    private final ThroughputProbe throughputProbe = new ThroughputProbe();
     private long medianDurationMicros;
 
     private int lastGood;
@@ -167,6 +171,9 @@ final class ConcurrencyLimit {
      * @param requestsPerSecond the model's request rate limit in this shard; 0 when it has none
      */
     void answered(long firstTokenMicros, long durationMicros, double requestsPerSecond, long nowMicros) {
+        if (adaptive) {
+            throughputProbe.answered(nowMicros);
+        }
         if (!endedAndCounts()) {
             return;
         }
@@ -275,6 +282,17 @@ final class ConcurrencyLimit {
         } else if (overloaded) {
             limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;
+            throughputProbe.cancel(nowMicros);
+        } else if (throughputProbe.running()) {
+            int kept = throughputProbe.verdict(current(), nowMicros);
+            if (kept > 0) {
+                limit = kept;
+                if (throughputProbe.gained()) {
+                    // More in flight completed more: a client short of CPU or a server with more slots.
+                    lastGood = kept;
+                    queueingAt = NONE;
+                }
+            }
         } else if (revert) {
             // The last cut for queueing cost throughput: what looked like a queue was a server (or a client) that
             // completes more the more it has. Back, and no queueing cut below that limit for a while.
@@ -294,10 +312,7 @@ final class ConcurrencyLimit {
                 limit = limit * Math.max(0.5, (TOLERANCE * unloaded + SLACK_MICROS) / (double) level);
                 lastGood = 0;
             }
-            // Never below what the best recent rate needs at the fastest first token seen, eight times over: a
-            // server that works many requests at once (or a client short of CPU) answers later with more in
-            // flight, but fewer would complete fewer.
-            limit = Math.max(limit, Math.ceil(BANDWIDTH_DELAY_MULTIPLE * best * fastest / 1e6));
+            limit = Math.max(limit, bandwidthDelay(best, fastest));
             limit = Math.max(limit, throughputFloor);
             if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
                 // The next round tells whether the cut kept the rate.
@@ -316,15 +331,19 @@ final class ConcurrencyLimit {
                 raise();
             }
         }
-        if (level >= 0) {
+        if (level >= 0 && !throughputProbe.running()) {
             probeUnloadedIfDue(level, unloaded, nowMicros);
+        }
+        if (roundHeldBack && !queued && !overloaded && current() == before && limitBeforeUnloadedProbe == 0
+                && !throughputProbe.running()) {
+            limit = Math.max(limit, throughputProbe.startIfDue(current(), ceiling, nowMicros));
         }
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));
         if (LOG.isDebugEnabled()) {
             LOG.debug("Concurrency round {}: {} answers, {} overloaded, level {} us, unloaded {} us, queued {}, "
-                    + "limit {} -> {} (last good {}, queued at {}, in flight {})", rounds, roundSamples, roundOverloads,
-                    level, unloaded, queued, before, current(), lastGood, queueingAt == NONE ? "-" : queueingAt,
-                    inFlight);
+                    + "limit {} -> {} (last good {}, queued at {}, in flight {}, best rate {}/s, fastest first token {} us)",
+                    rounds, roundSamples, roundOverloads, level, unloaded, queued, before, current(), lastGood,
+                    queueingAt == NONE ? "-" : queueingAt, inFlight, Math.round(best), fastest);
         }
         if (current() != before || queued || overloaded) {
             // The next round measures only requests sent under the new limit.
@@ -363,6 +382,15 @@ final class ConcurrencyLimit {
             roundsAwayFromUnloaded = 0;
             awayFromUnloadedSinceMicros = -1;
         }
+    }
+
+    /**
+     * What the best recent rate needs in flight at the fastest first token seen, eight times over: a server
+     * that works many requests at once (or a client short of CPU) answers later with more in flight, but
+     * fewer would complete fewer. A cut for queueing never leaves the limit below it.
+     */
+    private static double bandwidthDelay(double bestPerSecond, long fastestMicros) {
+        return Math.ceil(BANDWIDTH_DELAY_MULTIPLE * bestPerSecond * fastestMicros / 1e6);
     }
 
     private void raise() {

@@ -1,0 +1,94 @@
+package io.llmstream.limit;
+
+/**
+ * Whether more in flight completes more: now and then, the adaptive limit of a model whose requests are held
+ * back is doubled, and kept if the rate of completions under it is at least {@value #GAIN} times the rate
+ * before. A queueing server completes no more past its slots, so the probe goes back and the next one waits
+ * twice as long (up to {@value #MAX_BACKOFF} times {@value #EVERY_MILLIS} ms, and at least
+ * {@value #QUIET_PER_PROBE} times as long as the probe took, so that a slow server spends a few percent of
+ * its time at twice its slots, not more); a client short of CPU, or a
+ * server with more slots than the times to its first token suggest, completes more, and the limit doubles
+ * again {@value #EVERY_MILLIS} ms later. The rates are those of {@link CompletionRate}'s windows: the one
+ * that closed before the probe, and the first that began under it. Not thread-safe.
+ */
+final class ThroughputProbe {
+    static final double GAIN = 1.25;
+    static final long EVERY_MILLIS = 1_000;
+    static final int MAX_BACKOFF = 32;
+    /** After a probe that found nothing, the next waits at least this many times as long as it took. */
+    static final int QUIET_PER_PROBE = 20;
+    private static final long EVERY_MICROS = EVERY_MILLIS * 1000;
+
+    private final CompletionRate rate = new CompletionRate();
+    /** The limit before the running probe; 0 when none runs. */
+    private int from;
+    private long windowsAtStart;
+    private long startedAtMicros;
+    private double rateBefore;
+    private long nextAtMicros = -1;
+    private int backoff = 1;
+    private boolean gained;
+
+    void answered(long nowMicros) {
+        rate.answered(nowMicros);
+        if (nextAtMicros < 0) {
+            nextAtMicros = nowMicros + EVERY_MICROS;
+        }
+    }
+
+    boolean running() {
+        return from > 0;
+    }
+
+    /** The limit to probe when a probe from {@code current} is due; 0 otherwise. */
+    int startIfDue(int current, int ceiling, long nowMicros) {
+        if (from > 0 || current >= ceiling || nextAtMicros < 0 || nowMicros < nextAtMicros || rate.windows() == 0) {
+            return 0;
+        }
+        from = current;
+        windowsAtStart = rate.windows();
+        startedAtMicros = nowMicros;
+        rateBefore = rate.lastRate();
+        return Math.min(ceiling, current * 2);
+    }
+
+    /**
+     * At the end of a round while a probe runs: 0 while it still measures, else the limit to keep, the probed
+     * one if it completed more ({@link #gained}) and the one before otherwise.
+     */
+    int verdict(int probed, long nowMicros) {
+        // The first window after the start began under the old limit; the second under the probed one.
+        if (from == 0 || rate.windows() < windowsAtStart + 2) {
+            return 0;
+        }
+        gained = rate.lastRate() >= GAIN * rateBefore;
+        int kept = gained ? probed : from;
+        if (gained) {
+            backoff = 1;
+            nextAtMicros = nowMicros + EVERY_MICROS;
+        } else {
+            notGained(nowMicros);
+        }
+        from = 0;
+        return kept;
+    }
+
+    /** Whether the latest probe completed more. */
+    boolean gained() {
+        return gained;
+    }
+
+    /** A probe cut short by overload counts as one that did not complete more. */
+    void cancel(long nowMicros) {
+        if (from > 0) {
+            from = 0;
+            gained = false;
+            notGained(nowMicros);
+        }
+    }
+
+    private void notGained(long nowMicros) {
+        backoff = Math.min(MAX_BACKOFF, backoff * 2);
+        nextAtMicros = nowMicros + Math.max(EVERY_MICROS * backoff, QUIET_PER_PROBE * (nowMicros - startedAtMicros));
+    }
+}
