@@ -6,8 +6,8 @@ package io.llmstream.limit;
  * is noise (biased high, as answers come in bursts). Not thread-safe.
  */
 final class CompletionRate {
-    static final int MIN_EVENTS = 16;
-    static final long MIN_MILLIS = 50;
+    static final int MIN_EVENTS = 32;
+    static final long MIN_MILLIS = 100;
     private static final long MIN_MICROS = MIN_MILLIS * 1000;
 
     private long windowStartMicros = -1;

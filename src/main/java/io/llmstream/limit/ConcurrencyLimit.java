@@ -3,8 +3,6 @@ package io.llmstream.limit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Arrays;
-
 /**
  * How many requests of one model (in one budget shard) may be at its server at once: a fixed number, or
  * the server's own concurrency, found from how long the server takes to start answering.
@@ -67,19 +65,10 @@ final class ConcurrencyLimit {
     static final long BASELINE_WINDOW_SECONDS = 30;
     static final int PROBE_EVERY_ROUNDS = 8;
     static final long FORGET_QUEUEING_SECONDS = 60;
-    static final int UNLOADED_PROBE_AFTER_ROUNDS = 3;
-    static final long UNLOADED_PROBE_AFTER_SECONDS = 1;
-    /** A probe round whose level is at least this share of the unloaded one found it right. */
-    static final double PROBE_CONFIRMS = 0.9;
-    /** The waits between probes that keep finding the unloaded level right grow up to this many times. */
-    static final int MAX_PROBE_BACKOFF = 32;
-    /** A round whose level is within this of the unloaded level confirms it. */
-    static final double NEAR_UNLOADED = 1.25;
 
     private static final long SLACK_MICROS = SLACK_MILLIS * 1000;
     private static final long BASELINE_WINDOW_MICROS = BASELINE_WINDOW_SECONDS * 1_000_000;
     private static final long FORGET_QUEUEING_MICROS = FORGET_QUEUEING_SECONDS * 1_000_000;
-    private static final long UNLOADED_PROBE_AFTER_MICROS = UNLOADED_PROBE_AFTER_SECONDS * 1_000_000;
     private static final int NONE = Integer.MAX_VALUE;
 
     private static final Logger LOG = LoggerFactory.getLogger(ConcurrencyLimit.class);
@@ -88,9 +77,7 @@ final class ConcurrencyLimit {
     private double limit;
     private int inFlight;
 
-    private long[] firstTokens = new long[MIN_ROUND_SAMPLES];
-    private long[] durations = new long[MIN_ROUND_SAMPLES];
-    private int roundSamples;
+    private final RoundTimes round = new RoundTimes(MIN_ROUND_SAMPLES);
     /** Answers still to come from requests sent before the last cut: they waited under the old limit. */
     private int staleAnswers;
     /** Requests of the round that ended with a sign of overload; they count toward the round's size. */
@@ -110,14 +97,7 @@ final class ConcurrencyLimit {
     private long queueingSeenAtMicros;
     private int roundsSinceProbe;
     private long rounds;
-    /** Rounds, and since when, without a level near the unloaded one. */
-    private int roundsAwayFromUnloaded;
-    private long awayFromUnloadedSinceMicros = -1;
-    /** The limit to go back to after a round at half of it that measures the unloaded level again; 0 if none. */
-    private double limitBeforeUnloadedProbe;
-    /** The unloaded level when the latest probe began, and how many times longer the next probe waits. */
-    private long unloadedBeforeProbe;
-    private int unloadedProbeBackoff = 1;
+    private final UnloadedProbe unloadedProbe = new UnloadedProbe(SLACK_MICROS);
     /** When the round's first counted event came; for the round's rate of completions. */
     private long roundFirstEventMicros = -1;
     /** The limit before the latest cut for queueing, and the rate of that round, until the next round judges it. */
@@ -177,13 +157,7 @@ final class ConcurrencyLimit {
         if (!endedAndCounts()) {
             return;
         }
-        if (roundSamples == firstTokens.length) {
-            firstTokens = Arrays.copyOf(firstTokens, roundSamples * 2);
-            durations = Arrays.copyOf(durations, roundSamples * 2);
-        }
-        firstTokens[roundSamples] = Math.max(0, firstTokenMicros);
-        durations[roundSamples] = Math.max(0, durationMicros);
-        roundSamples++;
+        round.add(firstTokenMicros, durationMicros);
         noteEvent(nowMicros);
         endRoundIfDue(requestsPerSecond, nowMicros);
     }
@@ -233,7 +207,7 @@ final class ConcurrencyLimit {
     }
 
     private void endRoundIfDue(double requestsPerSecond, long nowMicros) {
-        int events = roundSamples + roundOverloads;
+        int events = round.count() + roundOverloads;
         if (events < Math.max(MIN_ROUND_SAMPLES, current())) {
             return;
         }
@@ -251,7 +225,7 @@ final class ConcurrencyLimit {
         // Rates of small rounds are too noisy to be the best.
         double best = Math.max(0, bestThroughput.add(events >= MIN_THROUGHPUT_EVENTS ? throughput : 0, nowMicros));
         boolean revert = false;
-        if (cutFromLimit > 0 && limitBeforeUnloadedProbe == 0) {
+        if (cutFromLimit > 0 && !unloadedProbe.running()) {
             if (roundHeldBack && !overloaded && events >= MIN_THROUGHPUT_EVENTS) {
                 revert = throughput < THROUGHPUT_KEPT * cutFromThroughput;
             }
@@ -260,25 +234,20 @@ final class ConcurrencyLimit {
         if (throughputFloor > 0 && nowMicros - throughputFloorSetAtMicros > FORGET_QUEUEING_MICROS) {
             throughputFloor = 0;
         }
-        if (roundSamples > 0) {
-            Arrays.sort(firstTokens, 0, roundSamples);
-            Arrays.sort(durations, 0, roundSamples);
-            level = fastestMean(roundSamples - roundSamples / 4);
-            fastest = (long) fastestFirstToken.add(firstTokens[0], nowMicros);
-            medianDurationMicros = durations[roundSamples / 2];
-            unloaded = (long) unloadedLevel.add(rounds == 1 ? fastestMean(roundSamples / 4) : level, nowMicros);
+        if (round.count() > 0) {
+            round.close();
+            level = round.level();
+            fastest = (long) fastestFirstToken.add(round.fastestFirstToken(), nowMicros);
+            medianDurationMicros = round.medianDuration();
+            unloaded = (long) unloadedLevel.add(rounds == 1 ? round.fastestQuarter() : level, nowMicros);
             queued = level > TOLERANCE * unloaded + SLACK_MICROS;
         }
         if (queueingAt != NONE && nowMicros - queueingSeenAtMicros > FORGET_QUEUEING_MICROS) {
             queueingAt = NONE;
         }
-        if (limitBeforeUnloadedProbe > 0) {
-            // A round at half the limit, only to measure the unloaded level again: back to where it was. A probe
-            // that found the unloaded level right makes the next one wait twice as long.
-            limit = limitBeforeUnloadedProbe;
-            limitBeforeUnloadedProbe = 0;
-            boolean confirmed = level < 0 || level >= PROBE_CONFIRMS * unloadedBeforeProbe;
-            unloadedProbeBackoff = confirmed ? Math.min(MAX_PROBE_BACKOFF, unloadedProbeBackoff * 2) : 1;
+        if (unloadedProbe.running()) {
+            // A round at half the limit, only to measure the unloaded level again: back to where it was.
+            limit = unloadedProbe.end(level);
         } else if (overloaded) {
             limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;
@@ -288,9 +257,12 @@ final class ConcurrencyLimit {
             if (kept > 0) {
                 limit = kept;
                 if (throughputProbe.gained()) {
-                    // More in flight completed more: a client short of CPU or a server with more slots.
+                    // More in flight completed more: a client short of CPU or a server with more slots. Longer
+                    // times under it are no queue to cut for a while.
                     lastGood = kept;
                     queueingAt = NONE;
+                    throughputFloor = Math.max(throughputFloor, kept);
+                    throughputFloorSetAtMicros = nowMicros;
                 }
             }
         } else if (revert) {
@@ -332,9 +304,9 @@ final class ConcurrencyLimit {
             }
         }
         if (level >= 0 && !throughputProbe.running()) {
-            probeUnloadedIfDue(level, unloaded, nowMicros);
+            limit = unloadedProbe.next(limit, level, unloaded, nowMicros);
         }
-        if (roundHeldBack && !queued && !overloaded && current() == before && limitBeforeUnloadedProbe == 0
+        if (roundHeldBack && !queued && !overloaded && current() == before && !unloadedProbe.running()
                 && !throughputProbe.running()) {
             limit = Math.max(limit, throughputProbe.startIfDue(current(), ceiling, nowMicros));
         }
@@ -342,46 +314,18 @@ final class ConcurrencyLimit {
         if (LOG.isDebugEnabled()) {
             LOG.debug("Concurrency round {}: {} answers, {} overloaded, level {} us, unloaded {} us, queued {}, "
                     + "limit {} -> {} (last good {}, queued at {}, in flight {}, best rate {}/s, fastest first token {} us)",
-                    rounds, roundSamples, roundOverloads, level, unloaded, queued, before, current(), lastGood,
+                    rounds, round.count(), roundOverloads, level, unloaded, queued, before, current(), lastGood,
                     queueingAt == NONE ? "-" : queueingAt, inFlight, Math.round(best), fastest);
         }
         if (current() != before || queued || overloaded) {
             // The next round measures only requests sent under the new limit.
             staleAnswers = inFlight;
         }
-        roundSamples = 0;
+        round.clear();
         roundOverloads = 0;
         roundFirstEventMicros = -1;
         roundHeldBack = false;
         roundMostInFlight = inFlight;
-    }
-
-    /**
-     * A level measured under load can be taken for the unloaded one: at the start (cold servers and clients
-     * answer slowly at first) or when the server got faster. After {@value #UNLOADED_PROBE_AFTER_ROUNDS}
-     * rounds and {@value #UNLOADED_PROBE_AFTER_SECONDS} s without a level near the unloaded one, one round
-     * runs at half the limit to measure it again, as TCP's BBR measures its round-trip time; each probe that
-     * finds it right doubles the wait for the next (up to {@value #MAX_PROBE_BACKOFF} times), so a server whose
-     * times are simply higher under load (batched decoding) is not held at half its slots again and again.
-     */
-    private void probeUnloadedIfDue(long level, long unloaded, long nowMicros) {
-        if (level <= NEAR_UNLOADED * unloaded + SLACK_MICROS) {
-            roundsAwayFromUnloaded = 0;
-            awayFromUnloadedSinceMicros = -1;
-            return;
-        }
-        if (awayFromUnloadedSinceMicros < 0) {
-            awayFromUnloadedSinceMicros = nowMicros;
-        }
-        if (++roundsAwayFromUnloaded >= UNLOADED_PROBE_AFTER_ROUNDS * unloadedProbeBackoff
-                && nowMicros - awayFromUnloadedSinceMicros >= UNLOADED_PROBE_AFTER_MICROS * unloadedProbeBackoff
-                && limit >= 2) {
-            limitBeforeUnloadedProbe = limit;
-            unloadedBeforeProbe = unloaded;
-            limit = Math.max(1, Math.floor(limit / 2));
-            roundsAwayFromUnloaded = 0;
-            awayFromUnloadedSinceMicros = -1;
-        }
     }
 
     /**
@@ -413,16 +357,6 @@ final class ConcurrencyLimit {
         if (roundFirstEventMicros < 0) {
             roundFirstEventMicros = nowMicros;
         }
-    }
-
-    /** The mean of the round's {@code count} fastest times to the first token (sorted); at least one. */
-    private long fastestMean(int count) {
-        int counted = Math.max(1, count);
-        long sum = 0;
-        for (int i = 0; i < counted; i++) {
-            sum += firstTokens[i];
-        }
-        return sum / counted;
     }
 
     /** The least the limit may be: what the model's request rate needs, twice over, at the median answer time. */

@@ -1,6 +1,5 @@
 package io.llmstream.limit;
 
-import io.llmstream.config.ApiKey;
 import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.ModelSettings;
@@ -9,7 +8,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -31,7 +29,7 @@ public final class ModelDispatcher {
 
     private final String model;
     private final String endpoint;
-    private final List<KeyBudget> keys = new ArrayList<>();
+    private final ModelKeys keys;
     private final DispatchTimer timer;
     private final PriorityQueue<Ticket> ready = new PriorityQueue<>(
             Comparator.comparingLong((Ticket ticket) -> -ticket.score).thenComparingLong(ticket -> ticket.sequence));
@@ -47,7 +45,6 @@ public final class ModelDispatcher {
     private Runnable cancelWakeUp;
     private long wakeUpAtMicros = Long.MAX_VALUE;
     private boolean providerReportsLimits;
-    private int lastKeyIndex = -1;
     private long admittedRequests;
     /** Orders tickets of equal score by arrival. */
     private long nextSequence;
@@ -87,18 +84,7 @@ public final class ModelDispatcher {
         this.breaker = new CircuitBreaker(breakerSettings);
         this.fallBackWhenOpen = breakerSettings.whenOpen() == BreakerSettings.WhenOpen.FALLBACK
                 && !model.fallbacks().isEmpty();
-        List<ApiKey> apiKeys = endpoint.apiKeys().isEmpty()
-                ? List.of(new ApiKey(null, endpoint.name() + "#none", 1.0))
-                : endpoint.apiKeys();
-        for (int i = 0; i < apiKeys.size(); i++) {
-            keys.add(new KeyBudget(i, apiKeys.get(i), model, endpoint, shards));
-        }
-        // No burst at the start either: another run of the job (or another client of the key) may just have
-        // emptied the provider's bucket, and the first connections' setup bunches the first requests' arrival.
-        long now = timer.nowMicros();
-        for (KeyBudget key : keys) {
-            key.startWithoutBurst(now);
-        }
+        this.keys = new ModelKeys(model, endpoint, shards, timer.nowMicros());
     }
 
     /** Queues a request for budget; its admission runs now if it may go now, else later on the timer. */
@@ -138,23 +124,14 @@ public final class ModelDispatcher {
                 break;
             }
             Ticket head = ready.peek();
-            // The key that can take it soonest; among equals the least used, then the next in turn.
-            KeyBudget best = null;
-            long bestAt = Long.MAX_VALUE;
-            for (int i = 1; i <= keys.size(); i++) {
-                KeyBudget key = keys.get(Math.floorMod(lastKeyIndex + i, keys.size()));
-                long at = key.earliest(now, head.tokens);
-                if (at < bestAt || (at == bestAt && at != Long.MAX_VALUE && key.requestTat() < best.requestTat())) {
-                    best = key;
-                    bestAt = at;
-                }
-            }
+            KeyBudget best = keys.soonest(now, head.tokens);
             if (best == null) {
                 ready.poll();
                 String reason = "every API key of endpoint " + endpoint + " was refused by the provider";
                 decided.add(() -> head.admission.refused(reason));
                 continue;
             }
+            long bestAt = keys.soonestAt();
             if (bestAt > now) {
                 next = Math.min(next, bestAt);
                 break;
@@ -169,7 +146,7 @@ public final class ModelDispatcher {
             admittedRequests++;
             admittedTokens += head.tokens;
             int keyIndex = best.index;
-            lastKeyIndex = keyIndex;
+            keys.chosen(best);
             long waited = now - head.enqueuedMicros;
             decided.add(() -> head.admission.admitted(keyIndex, waited));
         }
@@ -394,7 +371,7 @@ public final class ModelDispatcher {
         synchronized (this) {
             key = keys.get(keyIndex);
             removed = key.remove();
-            left = keys.stream().filter(candidate -> !candidate.isRemoved()).count();
+            left = keys.usable();
             decided = dispatch();
         }
         if (removed) {
@@ -406,7 +383,7 @@ public final class ModelDispatcher {
 
     /** Keys the provider has not refused. */
     public synchronized int usableKeys() {
-        return (int) keys.stream().filter(key -> !key.isRemoved()).count();
+        return keys.usable();
     }
 
     /** The id of a key, for logs, metrics and dead letters. */
@@ -421,12 +398,7 @@ public final class ModelDispatcher {
 
     /** A snapshot of the keys' health and pace, for metrics. */
     public synchronized Map<String, KeyStatus> keyStatus() {
-        Map<String, KeyStatus> status = new HashMap<>();
-        long now = timer.nowMicros();
-        for (KeyBudget key : keys) {
-            status.put(key.id, new KeyStatus(key.isDegraded(), key.isRemoved(), key.currentScale(now)));
-        }
-        return status;
+        return keys.status(timer.nowMicros());
     }
 
     /** A key's health: degraded, refused, and the share of its configured rate it is queued at. */
@@ -439,10 +411,7 @@ public final class ModelDispatcher {
      */
     public synchronized long admissionDelayMicros(long tokens) {
         long now = timer.nowMicros();
-        long earliest = Long.MAX_VALUE;
-        for (KeyBudget key : keys) {
-            earliest = Math.min(earliest, key.earliest(now, tokens));
-        }
+        long earliest = keys.earliest(now, tokens);
         return earliest == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(0, earliest - now);
     }
 
@@ -453,13 +422,7 @@ public final class ModelDispatcher {
 
     /** The state to checkpoint. */
     public synchronized BudgetState snapshot() {
-        String[] ids = new String[keys.size()];
-        long[] tats = new long[keys.size() * KeyBudget.LIMITS];
-        for (KeyBudget key : keys) {
-            ids[key.index] = key.id;
-            key.copyTatsTo(tats, key.index * KeyBudget.LIMITS);
-        }
-        return new BudgetState(ids, tats);
+        return keys.snapshot();
     }
 
     /**
@@ -467,13 +430,6 @@ public final class ModelDispatcher {
      * (see {@link KeyBudget#restoreTats}).
      */
     public synchronized void restore(BudgetState state) {
-        long now = timer.nowMicros();
-        for (int i = 0; i < state.keyIds().length; i++) {
-            for (KeyBudget key : keys) {
-                if (key.id.equals(state.keyIds()[i])) {
-                    key.restoreTats(state.tats(), i * KeyBudget.LIMITS, now);
-                }
-            }
-        }
+        keys.restore(state, timer.nowMicros());
     }
 }

@@ -8,13 +8,15 @@ package io.llmstream.limit;
  * {@value #QUIET_PER_PROBE} times as long as the probe took, so that a slow server spends a few percent of
  * its time at twice its slots, not more); a client short of CPU, or a
  * server with more slots than the times to its first token suggest, completes more, and the limit doubles
- * again {@value #EVERY_MILLIS} ms later. The rates are those of {@link CompletionRate}'s windows: the one
- * that closed before the probe, and the first that began under it. Not thread-safe.
+ * again at once, as TCP's slow start does while nothing is lost: a job that starts on a fast server has its
+ * whole capacity in flight in about a second. The first probe comes as soon as one window was measured. The
+ * rates are those of {@link CompletionRate}'s windows: the one that closed before the probe, and the first
+ * that began under it. Not thread-safe.
  */
 final class ThroughputProbe {
     static final double GAIN = 1.25;
     static final long EVERY_MILLIS = 1_000;
-    static final int MAX_BACKOFF = 32;
+    static final int MAX_BACKOFF = 8;
     /** After a probe that found nothing, the next waits at least this many times as long as it took. */
     static final int QUIET_PER_PROBE = 20;
     private static final long EVERY_MICROS = EVERY_MILLIS * 1000;
@@ -25,6 +27,7 @@ final class ThroughputProbe {
     private long windowsAtStart;
     private long startedAtMicros;
     private double rateBefore;
+    /** The earliest start of the next probe; 0 once the first answer came (as soon as a window closed). */
     private long nextAtMicros = -1;
     private int backoff = 1;
     private boolean gained;
@@ -32,7 +35,7 @@ final class ThroughputProbe {
     void answered(long nowMicros) {
         rate.answered(nowMicros);
         if (nextAtMicros < 0) {
-            nextAtMicros = nowMicros + EVERY_MICROS;
+            nextAtMicros = 0;
         }
     }
 
@@ -65,7 +68,7 @@ final class ThroughputProbe {
         int kept = gained ? probed : from;
         if (gained) {
             backoff = 1;
-            nextAtMicros = nowMicros + EVERY_MICROS;
+            nextAtMicros = nowMicros;
         } else {
             notGained(nowMicros);
         }

@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * per request, split by thread (the stages) where Linux shows it. Once with streamed answers (the
  * default), once with {@code stream: false}. A first unmeasured job warms the broker and the mock; each
  * measured job runs {@value #DEFAULT_WARM_UP_SECONDS} s before its 30 s are measured (the JIT compiles for
- * about a minute on two busy cores).
+ * about a minute on two busy cores). How fast a job gets going is reported too, not judged: its rate over the
+ * first 10 s after its first answer.
  */
 final class SpeedBench {
     static final String NAME = "speed";
@@ -51,6 +52,8 @@ final class SpeedBench {
     /** Another llmstream.jar to run the job from, to compare a version with this one on the same broker and mock. */
     static final String JOB_JAR = "LLMSTREAM_BENCH_JOB_JAR";
     private static final Duration MEASURED = Duration.ofSeconds(30);
+    /** How fast a job starts: the completions of its first seconds after its first answer (JIT still cold). */
+    private static final Duration START = Duration.ofSeconds(10);
     /** Enough input for both runs' warm-up and steady part well above the goal. */
     private static final int PROMPTS = 2_500_000;
     /** A first, unmeasured run that warms the broker and the mock (each measured job warms up on its own). */
@@ -123,9 +126,18 @@ final class SpeedBench {
                 jvmOptions.isEmpty() ? List.of() : List.of(jvmOptions.split("\\s+")),
                 List.of("run", "--config", config.toString()))) {
             long started = System.nanoTime();
+            long before = answered(mockUrl);
+            long firstAnswerNanos = -1;
+            long startAnswered = -1;
             while (System.nanoTime() - started < WARM_UP.toNanos()) {
-                TimeUnit.MILLISECONDS.sleep(500);
-                answered(mockUrl); // fails early when the mock is gone
+                TimeUnit.MILLISECONDS.sleep(100);
+                long now = System.nanoTime();
+                long answeredNow = answered(mockUrl); // fails early when the mock is gone
+                if (firstAnswerNanos < 0 && answeredNow > before) {
+                    firstAnswerNanos = now;
+                } else if (firstAnswerNanos > 0 && startAnswered < 0 && now - firstAnswerNanos >= START.toNanos()) {
+                    startAnswered = answeredNow - before;
+                }
             }
             long firstAnswered = answered(mockUrl);
             long firstCpu = job.cpuNanos();
@@ -145,7 +157,8 @@ final class SpeedBench {
                         + job.tail());
             }
             Run run = new Run(label, answered / seconds, cpu / 1e3 / answered, perRequest(threads, answered),
-                    brokerCpu / 1e3 / answered, mockCpu / 1e3 / answered);
+                    brokerCpu / 1e3 / answered, mockCpu / 1e3 / answered,
+                    Math.max(0, startAnswered) / (double) START.toSeconds());
             out.printf("   %s%n", run.describe());
             return run;
         }
@@ -180,11 +193,13 @@ final class SpeedBench {
 
     /** One run's steady part. */
     record Run(String label, double perSecond, double cpuMicrosPerRequest, List<Map.Entry<String, Double>> threads,
-               double brokerMicrosPerRequest, double mockMicrosPerRequest) {
+               double brokerMicrosPerRequest, double mockMicrosPerRequest, double startPerSecond) {
         String describe() {
             StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
-                    "%-8s %,8.0f completions/s, %5.1f us of the job's CPU per request (broker %.1f us, mock %.1f us)",
-                    label, perSecond, cpuMicrosPerRequest, brokerMicrosPerRequest, mockMicrosPerRequest));
+                    "%-8s %,8.0f completions/s, %5.1f us of the job's CPU per request (broker %.1f us, mock %.1f us); "
+                            + "%,.0f/s in the first %d s after the first answer",
+                    label, perSecond, cpuMicrosPerRequest, brokerMicrosPerRequest, mockMicrosPerRequest,
+                    startPerSecond, START.toSeconds()));
             for (Map.Entry<String, Double> thread : threads) {
                 text.append(String.format(Locale.ROOT, "%n              %6.1f us  %s", thread.getValue(),
                         thread.getKey()));
