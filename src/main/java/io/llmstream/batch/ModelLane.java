@@ -1,0 +1,344 @@
+package io.llmstream.batch;
+
+import io.llmstream.config.BatchLaneSettings;
+import io.llmstream.record.ErrorKind;
+import io.llmstream.record.LlmRequest;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The batch lane of one model in one shard, as decisions: which lines go into the next batch and when, and
+ * what becomes of each line when its batch ends. It makes no calls itself; its operator uploads, submits,
+ * polls and reads back, and tells it what the provider said. Time is given, never read, so every decision
+ * can be tested with controlled time.
+ *
+ * <ul>
+ *   <li>A batch is due when {@code max-lines} lines wait, the oldest has waited {@code max-wait}, or lines
+ *       came back from a batch (they waited for one already); it takes
+ *       the oldest lines first, up to {@code max-lines}, {@link BatchLaneSettings#MAX_FILE_BYTES} and what
+ *       the enqueued-token limit leaves beside the open batches. One submission runs at a time.</li>
+ *   <li>Each line of an ended batch is answered (200), refused for good (400, 404, 422: a dead letter, as
+ *       online), waits for another batch without spending an attempt (429), or is asked again in a later
+ *       batch, spending an attempt (5xx, left unfinished by an expired or cancelled batch, or missing from
+ *       both files) until {@code call.retry.max-attempts}, then a dead letter with the last reason.</li>
+ *   <li>A batch that failed validation: lines the provider named are dead letters with its message, the others
+ *       wait again; without lines named, all spend an attempt and the next batches are half as large, so a
+ *       bad line ends alone. A batch refused for {@code token_limit_exceeded} gives its lines back without an
+ *       attempt, and no batch is submitted until one of the lane's open batches ends (the provider's queue
+ *       holds others' batches too), or, with none open, after a wait that doubles from {@code poll} up to
+ *       an hour: never a loop of failing submissions.</li>
+ * </ul>
+ *
+ * <p>Not thread-safe: its operator calls it from the task's thread.
+ */
+public final class ModelLane {
+    /** The longest wait after {@code token_limit_exceeded} with no batch of the lane's own open. */
+    static final long MAX_TOKEN_WAIT_MILLIS = 3_600_000;
+    /** A line's share of a batch file beyond its body: custom_id, method, url, the model. */
+    private static final int LINE_OVERHEAD_BYTES = 160;
+
+    private final BatchLaneSettings settings;
+    private final int maxAttempts;
+    private final LinkedHashMap<String, LaneLine> waiting = new LinkedHashMap<>();
+    private final Map<String, OpenBatch> open = new LinkedHashMap<>();
+    private Submission submitting;
+    private long nextSequence;
+    private long enqueuedTokens;
+    /** After token_limit_exceeded: submit again only below this many enqueued tokens; 0 when not blocked. */
+    private long blockedAboveTokens;
+    /** Until when submissions wait (a 429 on the files or batches endpoint, or a token wait with none open). */
+    private long waitUntilMillis;
+    private long tokenWaitMillis;
+    /** The most lines of the next batch, after one failed validation without naming its bad lines. */
+    private int splitLines;
+    /** Lines came back from a batch: they waited for one already, so the next is due at once. */
+    private boolean linesCameBack;
+
+    /** A batch to submit: its sequence and lines, taken out of the waiting ones. */
+    public record Submission(long sequence, List<LaneLine> lines, long tokens) {}
+
+    public ModelLane(BatchLaneSettings settings, int maxAttempts) {
+        this.settings = settings;
+        this.maxAttempts = maxAttempts;
+        this.splitLines = settings.maxLines();
+    }
+
+    /**
+     * Takes a record into the lane; false if its custom_id is already there (a record read again after a
+     * restore that the lane had taken before the checkpoint).
+     */
+    public boolean add(LlmRequest request, long tokens, long nowMillis) {
+        String customId = BatchLine.customId(request);
+        if (waiting.containsKey(customId) || inBatch(customId)) {
+            return false;
+        }
+        waiting.put(customId, new LaneLine(customId, request, tokens, 0, null, nowMillis));
+        return true;
+    }
+
+    private boolean inBatch(String customId) {
+        if (submitting != null && submitting.lines.stream().anyMatch(line -> line.customId().equals(customId))) {
+            return true;
+        }
+        for (OpenBatch batch : open.values()) {
+            for (LaneLine line : batch.lines()) {
+                if (line.customId().equals(customId)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The batch to submit now, if one is due and may go; its lines leave the waiting ones until
+     * {@link #submitted} or {@link #submissionFailed}. Lines that could never fit the enqueued-token limit
+     * come back as dead letters through {@code dead}.
+     */
+    public Submission nextSubmission(long nowMillis, List<LaneOutcome> dead) {
+        if (submitting != null || waiting.isEmpty() || nowMillis < waitUntilMillis) {
+            return null;
+        }
+        if (blockedAboveTokens > 0 && enqueuedTokens >= blockedAboveTokens) {
+            return null;
+        }
+        LaneLine oldest = waiting.values().iterator().next();
+        int most = Math.min(settings.maxLines(), splitLines);
+        if (waiting.size() < most && !linesCameBack
+                && nowMillis - oldest.sinceMillis() < settings.maxWait().toMillis()) {
+            return null;
+        }
+        List<LaneLine> lines = new ArrayList<>();
+        long tokens = 0;
+        long bytes = 0;
+        Iterator<LaneLine> each = waiting.values().iterator();
+        while (each.hasNext() && lines.size() < most) {
+            LaneLine line = each.next();
+            if (settings.hasEnqueuedTokenLimit() && line.tokens() > settings.enqueuedTokens()) {
+                each.remove();
+                dead.add(LaneOutcome.dead(line, null, null, ErrorKind.BAD_REQUEST, "the line needs about "
+                        + line.tokens() + " tokens, more than batch-lane.enqueued-tokens (" + settings.enqueuedTokens()
+                        + "), so no batch could take it"));
+                continue;
+            }
+            long lineBytes = line.request().body().length() + LINE_OVERHEAD_BYTES;
+            boolean tokensFit = !settings.hasEnqueuedTokenLimit()
+                    || enqueuedTokens + tokens + line.tokens() <= settings.enqueuedTokens();
+            if (!tokensFit || bytes + lineBytes > BatchLaneSettings.MAX_FILE_BYTES) {
+                break;
+            }
+            lines.add(line);
+            tokens += line.tokens();
+            bytes += lineBytes;
+        }
+        if (lines.isEmpty()) {
+            return null;
+        }
+        lines.forEach(line -> waiting.remove(line.customId()));
+        linesCameBack = false;
+        submitting = new Submission(nextSequence++, List.copyOf(lines), tokens);
+        enqueuedTokens += tokens;
+        return submitting;
+    }
+
+    /** The submission's file was uploaded and its batch created. */
+    public void submitted(Submission submission, String fileId, String batchId, long nowMillis) {
+        checkSubmitting(submission);
+        submitting = null;
+        open.put(batchId, new OpenBatch(submission.sequence(), fileId, batchId, submission.lines(),
+                submission.tokens(), nowMillis));
+    }
+
+    /**
+     * The submission could not be made (a 429 or an error of the files or batches endpoint): its lines wait
+     * again, first, and no batch is submitted before {@code retryAtMillis}.
+     */
+    public void submissionFailed(Submission submission, long retryAtMillis) {
+        checkSubmitting(submission);
+        submitting = null;
+        enqueuedTokens -= submission.tokens();
+        putBackFirst(submission.lines());
+        waitUntilMillis = Math.max(waitUntilMillis, retryAtMillis);
+    }
+
+    private void checkSubmitting(Submission submission) {
+        if (submitting == null || submitting.sequence() != submission.sequence()) {
+            throw new IllegalStateException("batch " + submission.sequence() + " is not the one being submitted");
+        }
+    }
+
+    /**
+     * An open batch ended as {@code status} says (completed, expired, cancelled: with the lines of its output
+     * and error files). Returns what became of its lines that are final; the others wait for another batch.
+     */
+    public List<LaneOutcome> ended(String batchId, String status, List<LineResult> results, long nowMillis) {
+        OpenBatch batch = close(batchId);
+        Map<String, LineResult> byId = new HashMap<>();
+        for (LineResult result : results) {
+            byId.put(result.customId(), result);
+        }
+        List<LaneOutcome> outcomes = new ArrayList<>();
+        List<LaneLine> again = new ArrayList<>();
+        for (LaneLine line : batch.lines()) {
+            LineResult result = byId.get(line.customId());
+            if (result != null && result.answered()) {
+                outcomes.add(LaneOutcome.answered(line, batchId, result));
+            } else if (result != null && isRefused(result.status())) {
+                outcomes.add(LaneOutcome.dead(line, batchId, result, refusalKind(result), "the batch API answered "
+                        + "the line " + result.status() + describe(result)));
+            } else if (result != null && result.status() == 429) {
+                again.add(line);
+            } else {
+                retryOrGiveUp(line, batchId, result, unansweredReason(status, result), again, outcomes);
+            }
+        }
+        putBackFirst(again);
+        splitLines = settings.maxLines();
+        tokenWaitMillis = 0;
+        return outcomes;
+    }
+
+    /**
+     * An open batch failed: for validation, with the provider's errors ({@code line} numbers count from 1, as
+     * OpenAI's do; 0 when an error names none), or for {@code token_limit_exceeded}.
+     */
+    public List<LaneOutcome> failed(String batchId, List<BatchError> errors, long nowMillis) {
+        OpenBatch batch = close(batchId);
+        List<LaneOutcome> outcomes = new ArrayList<>();
+        if (errors.stream().anyMatch(error -> BatchError.TOKEN_LIMIT_EXCEEDED.equals(error.code()))) {
+            putBackFirst(batch.lines());
+            if (open.isEmpty()) {
+                tokenWaitMillis = tokenWaitMillis == 0 ? settings.poll().toMillis()
+                        : Math.min(MAX_TOKEN_WAIT_MILLIS, tokenWaitMillis * 2);
+                waitUntilMillis = Math.max(waitUntilMillis, nowMillis + tokenWaitMillis);
+                blockedAboveTokens = 0;
+            } else {
+                blockedAboveTokens = enqueuedTokens;
+            }
+            return outcomes;
+        }
+        Map<Integer, BatchError> byLine = new HashMap<>();
+        for (BatchError error : errors) {
+            if (error.line() > 0) {
+                byLine.put(error.line(), error);
+            }
+        }
+        List<LaneLine> again = new ArrayList<>();
+        String summary = errors.isEmpty() ? "the batch failed without errors" : errors.get(0).describe();
+        for (int i = 0; i < batch.lines().size(); i++) {
+            LaneLine line = batch.lines().get(i);
+            BatchError error = byLine.get(i + 1);
+            if (error != null) {
+                outcomes.add(LaneOutcome.dead(line, batchId, null, ErrorKind.BAD_REQUEST,
+                        "the batch API refused the line: " + error.describe()));
+            } else if (byLine.isEmpty()) {
+                retryOrGiveUp(line, batchId, null, "batch " + batchId + " failed validation: " + summary, again,
+                        outcomes);
+            } else {
+                again.add(line);
+            }
+        }
+        if (byLine.isEmpty() && batch.lines().size() > 1) {
+            splitLines = Math.max(1, batch.lines().size() / 2);
+        }
+        putBackFirst(again);
+        return outcomes;
+    }
+
+    private OpenBatch close(String batchId) {
+        OpenBatch batch = open.remove(batchId);
+        if (batch == null) {
+            throw new IllegalStateException("batch " + batchId + " is not open");
+        }
+        enqueuedTokens -= batch.tokens();
+        if (blockedAboveTokens > 0 && enqueuedTokens < blockedAboveTokens) {
+            blockedAboveTokens = 0;
+        }
+        return batch;
+    }
+
+    private void retryOrGiveUp(LaneLine line, String batchId, LineResult result, String reason, List<LaneLine> again,
+            List<LaneOutcome> outcomes) {
+        LaneLine unanswered = line.unanswered(reason);
+        if (unanswered.attempts() >= maxAttempts) {
+            outcomes.add(LaneOutcome.dead(unanswered, batchId, result, kindOf(result), reason + " (" + maxAttempts
+                    + " batches)"));
+        } else {
+            again.add(unanswered);
+        }
+    }
+
+    /** Puts lines back at the front of the waiting ones, in their order: they waited longest. */
+    private void putBackFirst(List<LaneLine> lines) {
+        if (lines.isEmpty()) {
+            return;
+        }
+        linesCameBack = true;
+        LinkedHashMap<String, LaneLine> before = new LinkedHashMap<>(waiting);
+        waiting.clear();
+        for (LaneLine line : lines) {
+            waiting.put(line.customId(), line);
+        }
+        waiting.putAll(before);
+    }
+
+    private static boolean isRefused(int status) {
+        return status == 400 || status == 404 || status == 413 || status == 422;
+    }
+
+    private static ErrorKind refusalKind(LineResult result) {
+        if ("context_length_exceeded".equals(result.errorCode())) {
+            return ErrorKind.CONTEXT_LENGTH_EXCEEDED;
+        }
+        return result.status() == 404 ? ErrorKind.NOT_FOUND : ErrorKind.BAD_REQUEST;
+    }
+
+    private static ErrorKind kindOf(LineResult result) {
+        return result != null && result.status() >= 500 ? ErrorKind.SERVER_ERROR : ErrorKind.TIMEOUT;
+    }
+
+    private static String unansweredReason(String status, LineResult result) {
+        if (result == null) {
+            return "batch ended " + status + " without an answer to the line";
+        }
+        if (result.status() > 0) {
+            return "the batch API answered the line " + result.status() + describe(result);
+        }
+        return "batch ended " + status + describe(result);
+    }
+
+    private static String describe(LineResult result) {
+        if (result.errorCode() == null && result.errorMessage() == null) {
+            return "";
+        }
+        return " (" + (result.errorCode() == null ? "" : result.errorCode() + ": ")
+                + (result.errorMessage() == null ? "" : result.errorMessage()) + ")";
+    }
+
+    public int waitingLines() {
+        return waiting.size();
+    }
+
+    public int openBatches() {
+        return open.size();
+    }
+
+    public long enqueuedTokens() {
+        return enqueuedTokens;
+    }
+
+    /** The open batches, oldest first. */
+    public List<OpenBatch> open() {
+        return List.copyOf(open.values());
+    }
+
+    /** When the oldest waiting line came; -1 when none waits. */
+    public long oldestWaitingSinceMillis() {
+        return waiting.isEmpty() ? -1 : waiting.values().iterator().next().sinceMillis();
+    }
+}
