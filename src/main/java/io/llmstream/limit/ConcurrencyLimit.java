@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * recent first token (what that rate needs in flight, as TCP's BBR sizes its window; the fastest token, not
  * the unloaded level, which a cold start can inflate), a cut after which the next round
  * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
- * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute, and a limit
+ * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute; and a limit
  * that holds requests back is doubled now and then to see whether more complete ({@link ThroughputProbe}):
  * rounds as small as a few requests say nothing about the rate, and noise a few rounds in a hundred read
  * as queueing would otherwise hold a fast server at the few requests a cold start left it.
@@ -89,7 +89,8 @@ final class ConcurrencyLimit {
     private final RecentExtreme fastestFirstToken = RecentExtreme.lowest(BASELINE_WINDOW_MICROS);
     /** The best rate of completions of a round of enough requests, per second. */
     private final RecentExtreme bestThroughput = RecentExtreme.highest(BASELINE_WINDOW_MICROS);
-    private final ThroughputProbe throughputProbe = new ThroughputProbe();
+    private final CompletionRate completionRate = new CompletionRate();
+    private final ThroughputProbe throughputProbe = new ThroughputProbe(completionRate);
     private long medianDurationMicros;
 
     private int lastGood;
@@ -152,7 +153,8 @@ final class ConcurrencyLimit {
      */
     void answered(long firstTokenMicros, long durationMicros, double requestsPerSecond, long nowMicros) {
         if (adaptive) {
-            throughputProbe.answered(nowMicros);
+            completionRate.answered(nowMicros, current());
+            throughputProbe.answered();
         }
         if (!endedAndCounts()) {
             return;
@@ -307,7 +309,7 @@ final class ConcurrencyLimit {
             limit = unloadedProbe.next(limit, level, unloaded, nowMicros);
         }
         if (roundHeldBack && !queued && !overloaded && current() == before && !unloadedProbe.running()
-                && !throughputProbe.running()) {
+                && !throughputProbe.running() && medianDurationMicros <= ThroughputProbe.MAX_ANSWER_MICROS) {
             limit = Math.max(limit, throughputProbe.startIfDue(current(), ceiling, nowMicros));
         }
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));

@@ -35,6 +35,8 @@ class ConcurrencyLimitTest {
         final List<Long> firstTokens = new ArrayList<>();
         final List<Long> endTimes = new ArrayList<>();
         long answered;
+        /** How much longer the first token takes for each other busy slot, as a share of its time alone. */
+        double firstTokenPerOtherBusy;
 
         QueueingServer(int slots, long firstTokenMicros, long serviceMicros) {
             this.slots = slots;
@@ -52,13 +54,14 @@ class ConcurrencyLimitTest {
                     busy++;
                     // +-10% service time, as answers differ in length.
                     long service = (long) (serviceMicros * (0.9 + 0.2 * random.nextDouble()));
-                    ends.add(new long[] {now + service, sentAt, now});
+                    long firstToken = (long) (firstTokenMicros * (1 + firstTokenPerOtherBusy * (busy - 1)));
+                    ends.add(new long[] {now + service, sentAt, now, firstToken});
                 }
                 long[] end = ends.poll();
                 now = end[0];
                 busy--;
                 answered++;
-                long firstToken = end[2] + firstTokenMicros - end[1];
+                long firstToken = end[2] + end[3] - end[1];
                 firstTokens.add(firstToken);
                 endTimes.add(now);
                 limit.answered(firstToken, now - end[1], 0, now);
