@@ -36,7 +36,7 @@ class MockBatchTest {
     private final Recorder sink = new Recorder();
 
     /** Answers a line with its custom id; {@code late-N} N seconds late, {@code never} not at all. */
-    private static final MockBatch.Answerer ANSWERER = (line, requestId) -> {
+    private static final MockBatch.Answerer ANSWERER = (line, requestId, atNanos) -> {
         if (line.customId().equals("never")) {
             return MockBatchAnswer.never();
         }

@@ -93,6 +93,8 @@ class MockBatchesTest {
                 assertThat(result.get("error").isNull()).isTrue();
                 assertThat(result.at("/response/status_code").asInt()).isEqualTo(200);
                 assertThat(result.at("/response/request_id").asText()).startsWith("req_mock_");
+                assertThat(result.at("/response/body/created").asLong())
+                        .isBetween(done.get("in_progress_at").asLong(), done.get("finalizing_at").asLong());
                 JsonNode online = batches.http().post(CHAT, KEY, line.get("body")).json();
                 assertThat(withoutIdAndCreated(result.at("/response/body"))).isEqualTo(withoutIdAndCreated(online));
                 promptTokens += result.at("/response/body/usage/prompt_tokens").asLong();

@@ -50,9 +50,12 @@ final class MockBatch {
     /** A moment that has not come: the nano clock may read 0 or less, so 0 cannot mean "not yet". */
     private static final long NOT_YET = Long.MIN_VALUE;
 
-    /** What answers a line: {@link MockChat#batchAnswer} or {@link MockEmbeddings#batchAnswer} behind the endpoint. */
+    /**
+     * What answers a line: {@link MockChat#batchAnswer} or {@link MockEmbeddings#batchAnswer} behind the endpoint,
+     * as of {@code atNanos}, the moment its turn came (which may lie before the request that plays it).
+     */
     interface Answerer {
-        MockBatchAnswer answer(MockBatchInput.Line line, String requestId);
+        MockBatchAnswer answer(MockBatchInput.Line line, String requestId, long atNanos);
     }
 
     /** Where a batch's work shows: the files it writes and the counters it moves. */
@@ -211,7 +214,7 @@ final class MockBatch {
             long at = turnAt(nextTurn);
             MockBatchInput.Line line = lines.get(nextTurn++);
             String requestId = sink.nextRequestId();
-            MockBatchAnswer answer = answerer.answer(line, requestId);
+            MockBatchAnswer answer = answerer.answer(line, requestId, at);
             long due = !answer.answered() ? Long.MAX_VALUE : at + answer.delayMs() * 1_000_000L;
             waiting.add(new Turn(line, answer, requestId, due));
         }

@@ -65,8 +65,9 @@ final class MockBatches {
         MockChat chat = new MockChat(rt);
         MockEmbeddings embeddings = new MockEmbeddings(rt);
         this.answerers = Map.of(
-                MockBatchInput.CHAT, (line, requestId) -> chat.batchAnswer(line.body(), requestId),
-                MockBatchInput.EMBEDDINGS, (line, requestId) -> embeddings.batchAnswer(line.body()));
+                MockBatchInput.CHAT, (line, requestId, atNanos) -> dated(chat.batchAnswer(line.body(), requestId),
+                        atNanos),
+                MockBatchInput.EMBEDDINGS, (line, requestId, atNanos) -> embeddings.batchAnswer(line.body()));
         this.expiry = new Random(rt.options.seed() ^ EXPIRY_STREAM);
     }
 
@@ -364,6 +365,14 @@ final class MockBatches {
                 batch.advance(now, answererOf(batch), sink);
             }
         }
+    }
+
+    /** A completion made when its line's turn came, not when a later request played that turn. */
+    private MockBatchAnswer dated(MockBatchAnswer answer, long atNanos) {
+        if (answer.body() instanceof ObjectNode body && body.has("created")) {
+            body.put("created", clock.epochSeconds(atNanos));
+        }
+        return answer;
     }
 
     private MockBatch.Answerer answererOf(MockBatch batch) {
