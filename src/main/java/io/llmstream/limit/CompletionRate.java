@@ -14,20 +14,26 @@ final class CompletionRate {
     private int answers;
     private long windows;
     private double lastRate;
+    private long limitSum;
+    private double lastMeanLimit;
 
-    /** Counts an answer that came now. */
-    void answered(long nowMicros) {
+    /** Counts an answer that came now, under a limit of {@code limit} in flight. */
+    void answered(long nowMicros, int limit) {
         if (windowStartMicros < 0) {
             windowStartMicros = nowMicros;
             answers = 0;
+            limitSum = 0;
             return;
         }
         answers++;
+        limitSum += limit;
         long elapsed = nowMicros - windowStartMicros;
         if (answers < MIN_EVENTS || elapsed < MIN_MICROS) {
             return;
         }
         lastRate = answers * 1e6 / elapsed;
+        lastMeanLimit = limitSum / (double) answers;
+        limitSum = 0;
         windows++;
         // The answer that closes this window opens the next one.
         windowStartMicros = nowMicros;
@@ -37,6 +43,11 @@ final class CompletionRate {
     /** Windows closed so far. */
     long windows() {
         return windows;
+    }
+
+    /** The mean limit its answers came under in the latest window closed. */
+    double lastMeanLimit() {
+        return lastMeanLimit;
     }
 
     /** The rate of the latest window closed, answers per second; 0 before the first. */

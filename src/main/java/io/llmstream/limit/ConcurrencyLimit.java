@@ -31,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * recent first token (what that rate needs in flight, as TCP's BBR sizes its window; the fastest token, not
  * the unloaded level, which a cold start can inflate), a cut after which the next round
  * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
- * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute, and a limit
+ * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute (a cut to one
+ * in flight in smaller rounds, once {@value #MIN_THROUGHPUT_EVENTS} answers at one are in, when they came at
+ * less than {@value #TO_ONE_KEPT} of the rate before: llama-server's two slots make their first tokens later
+ * when both work, and one in flight halves what it completes); and a limit
  * that holds requests back is doubled now and then to see whether more complete ({@link ThroughputProbe}):
  * rounds as small as a few requests say nothing about the rate, and noise a few rounds in a hundred read
  * as queueing would otherwise hold a fast server at the few requests a cold start left it.
@@ -56,6 +59,11 @@ final class ConcurrencyLimit {
     static final double OVERLOAD_DECREASE = 0.75;
     /** A cut for queueing is undone when the next round held back completes less than this share of the rate before. */
     static final double THROUGHPUT_KEPT = 0.9;
+    /**
+     * A cut to one in flight is undone when the answers at one come at less than this share of the rate of
+     * the round before it: a server of two slots halves it, a server of one keeps it.
+     */
+    static final double TO_ONE_KEPT = 0.75;
     /** Rates are compared only over rounds of at least this many requests; smaller ones are too noisy. */
     static final int MIN_THROUGHPUT_EVENTS = 16;
     /** Queueing never cuts below this many times the best recent rate of completions times the fastest first token. */
@@ -89,7 +97,8 @@ final class ConcurrencyLimit {
     private final RecentExtreme fastestFirstToken = RecentExtreme.lowest(BASELINE_WINDOW_MICROS);
     /** The best rate of completions of a round of enough requests, per second. */
     private final RecentExtreme bestThroughput = RecentExtreme.highest(BASELINE_WINDOW_MICROS);
-    private final ThroughputProbe throughputProbe = new ThroughputProbe();
+    private final CompletionRate completionRate = new CompletionRate();
+    private final ThroughputProbe throughputProbe = new ThroughputProbe(completionRate);
     private long medianDurationMicros;
 
     private int lastGood;
@@ -106,6 +115,15 @@ final class ConcurrencyLimit {
     /** A limit below which a cut cost throughput, and since when; queueing cuts never go below it for a while. */
     private int throughputFloor;
     private long throughputFloorSetAtMicros;
+    /**
+     * A cut for queueing down to one in flight, in rounds too small to have a rate: the limit it cut from, the
+     * rate of the round before, and the answers and time counted at one since, until there are enough to judge.
+     */
+    private int toOneFrom;
+    private double toOneRateBefore;
+    private int toOneAnswers;
+    private int toOneIntervals;
+    private long toOneMicros;
 
 
     /** An adaptive limit up to {@code ceiling}. */
@@ -152,7 +170,8 @@ final class ConcurrencyLimit {
      */
     void answered(long firstTokenMicros, long durationMicros, double requestsPerSecond, long nowMicros) {
         if (adaptive) {
-            throughputProbe.answered(nowMicros);
+            completionRate.answered(nowMicros, current());
+            throughputProbe.answered();
         }
         if (!endedAndCounts()) {
             return;
@@ -231,6 +250,21 @@ final class ConcurrencyLimit {
             }
             cutFromLimit = revert ? cutFromLimit : 0;
         }
+        boolean toOneCostRate = false;
+        if (toOneFrom > 0) {
+            if (before != 1 || overloaded || unloadedProbe.running()) {
+                toOneFrom = 0;
+            } else if (staleAnswers == 0 && roundFirstEventMicros >= 0) {
+                toOneAnswers += events;
+                toOneIntervals += events - 1;
+                toOneMicros += nowMicros - roundFirstEventMicros;
+                if (toOneAnswers >= MIN_THROUGHPUT_EVENTS) {
+                    toOneCostRate = roundHeldBack && toOneMicros > 0
+                            && toOneIntervals * 1e6 / toOneMicros < TO_ONE_KEPT * toOneRateBefore;
+                    toOneFrom = toOneCostRate ? toOneFrom : 0;
+                }
+            }
+        }
         if (throughputFloor > 0 && nowMicros - throughputFloorSetAtMicros > FORGET_QUEUEING_MICROS) {
             throughputFloor = 0;
         }
@@ -275,6 +309,16 @@ final class ConcurrencyLimit {
             queueingAt = NONE;
             cutFromLimit = 0;
             roundsSinceProbe = 0;
+        } else if (toOneCostRate) {
+            // One in flight completes less than the limit before: a server with more than one slot whose first
+            // tokens come later when both work (llama-server computes them side by side), not a queue.
+            limit = toOneFrom;
+            throughputFloor = toOneFrom;
+            throughputFloorSetAtMicros = nowMicros;
+            lastGood = Math.max(lastGood, toOneFrom);
+            queueingAt = NONE;
+            toOneFrom = 0;
+            roundsSinceProbe = 0;
         } else if (queued) {
             queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
             queueingSeenAtMicros = nowMicros;
@@ -286,6 +330,16 @@ final class ConcurrencyLimit {
             }
             limit = Math.max(limit, bandwidthDelay(best, fastest));
             limit = Math.max(limit, throughputFloor);
+            if (roundHeldBack && events < MIN_THROUGHPUT_EVENTS && limit < 2 && before >= 2 && toOneFrom == 0
+                    && throughput > 0) {
+                // Rounds this small have no rate to judge the cut by: the answers at one in flight tell, once
+                // there are enough of them.
+                toOneFrom = before;
+                toOneRateBefore = throughput;
+                toOneAnswers = 0;
+                toOneIntervals = 0;
+                toOneMicros = 0;
+            }
             if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
                 // The next round tells whether the cut kept the rate.
                 cutFromLimit = before;
@@ -307,7 +361,7 @@ final class ConcurrencyLimit {
             limit = unloadedProbe.next(limit, level, unloaded, nowMicros);
         }
         if (roundHeldBack && !queued && !overloaded && current() == before && !unloadedProbe.running()
-                && !throughputProbe.running()) {
+                && !throughputProbe.running() && medianDurationMicros <= ThroughputProbe.MAX_ANSWER_MICROS) {
             limit = Math.max(limit, throughputProbe.startIfDue(current(), ceiling, nowMicros));
         }
         limit = Math.max(floor(requestsPerSecond), Math.min(ceiling, limit));

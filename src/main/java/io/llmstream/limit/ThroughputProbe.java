@@ -2,26 +2,33 @@ package io.llmstream.limit;
 
 /**
  * Whether more in flight completes more: now and then, the adaptive limit of a model whose requests are held
- * back is doubled, and kept if the rate of completions under it is at least {@value #GAIN} times the rate
- * before. A queueing server completes no more past its slots, so the probe goes back and the next one waits
- * twice as long (up to {@value #MAX_BACKOFF} times {@value #EVERY_MILLIS} ms, and at least
- * {@value #QUIET_PER_PROBE} times as long as the probe took, so that a slow server spends a few percent of
- * its time at twice its slots, not more); a client short of CPU, or a
- * server with more slots than the times to its first token suggest, completes more, and the limit doubles
- * again at once, as TCP's slow start does while nothing is lost: a job that starts on a fast server has its
- * whole capacity in flight in about a second. The first probe comes as soon as one window was measured. The
- * rates are those of {@link CompletionRate}'s windows: the one that closed before the probe, and the first
- * that began under it. Not thread-safe.
+ * back, and whose answers take at most {@value #MAX_ANSWER_MILLIS} ms, is doubled, and kept if the rate of
+ * completions under it is at least {@value #GAIN} times the rate before (a window measured under this limit or
+ * a lower one). A queueing server completes no more past its slots, so the probe goes back and the next one
+ * waits twice as long (up to {@value #MAX_BACKOFF} times {@value #EVERY_MILLIS} ms, and at least
+ * {@value #QUIET_PER_PROBE} times as long as the probe took); a client short of CPU completes more, and the
+ * limit doubles again at once, as TCP's slow start does while nothing is lost. Without it, the noise of a cold
+ * JVM's first seconds, read as queueing, held a 1 ms server at 3 - 15 in flight for 20 s. The first probe
+ * comes as soon as one window was measured. The rates are those of {@link CompletionRate}'s windows: the one
+ * that closed before the probe, and the first that began under it. Not thread-safe.
  */
 final class ThroughputProbe {
-    static final double GAIN = 1.25;
+    static final double GAIN = 1.5;
+    /**
+     * Only models whose answers take at most this long (the median) are probed: a probe trades a queue for
+     * throughput, and a queue costs a server that answers in milliseconds (a cache, a small model, the same
+     * machine) a few milliseconds, but a generation server whole generations, which is what its adaptive limit
+     * is there to spare its first tokens.
+     */
+    static final long MAX_ANSWER_MILLIS = 10;
+    static final long MAX_ANSWER_MICROS = MAX_ANSWER_MILLIS * 1000;
     static final long EVERY_MILLIS = 1_000;
     static final int MAX_BACKOFF = 8;
     /** After a probe that found nothing, the next waits at least this many times as long as it took. */
     static final int QUIET_PER_PROBE = 20;
     private static final long EVERY_MICROS = EVERY_MILLIS * 1000;
 
-    private final CompletionRate rate = new CompletionRate();
+    private final CompletionRate rate;
     /** The limit before the running probe; 0 when none runs. */
     private int from;
     private long windowsAtStart;
@@ -32,8 +39,13 @@ final class ThroughputProbe {
     private int backoff = 1;
     private boolean gained;
 
-    void answered(long nowMicros) {
-        rate.answered(nowMicros);
+    /** @param rate the limit's rate of completions, which counts every answer */
+    ThroughputProbe(CompletionRate rate) {
+        this.rate = rate;
+    }
+
+    /** An answer came (and was counted in the rate). */
+    void answered() {
         if (nextAtMicros < 0) {
             nextAtMicros = 0;
         }
@@ -46,6 +58,10 @@ final class ThroughputProbe {
     /** The limit to probe when a probe from {@code current} is due; 0 otherwise. */
     int startIfDue(int current, int ceiling, long nowMicros) {
         if (from > 0 || current >= ceiling || nextAtMicros < 0 || nowMicros < nextAtMicros || rate.windows() == 0) {
+            return 0;
+        }
+        if (rate.lastMeanLimit() > current + 0.5) {
+            // The rate before was measured under a higher limit: more in flight would not look like a gain.
             return 0;
         }
         from = current;

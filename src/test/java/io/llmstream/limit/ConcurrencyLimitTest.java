@@ -35,6 +35,8 @@ class ConcurrencyLimitTest {
         final List<Long> firstTokens = new ArrayList<>();
         final List<Long> endTimes = new ArrayList<>();
         long answered;
+        /** How much longer the first token takes for each other busy slot, as a share of its time alone. */
+        double firstTokenPerOtherBusy;
 
         QueueingServer(int slots, long firstTokenMicros, long serviceMicros) {
             this.slots = slots;
@@ -52,13 +54,14 @@ class ConcurrencyLimitTest {
                     busy++;
                     // +-10% service time, as answers differ in length.
                     long service = (long) (serviceMicros * (0.9 + 0.2 * random.nextDouble()));
-                    ends.add(new long[] {now + service, sentAt, now});
+                    long firstToken = (long) (firstTokenMicros * (1 + firstTokenPerOtherBusy * (busy - 1)));
+                    ends.add(new long[] {now + service, sentAt, now, firstToken});
                 }
                 long[] end = ends.poll();
                 now = end[0];
                 busy--;
                 answered++;
-                long firstToken = end[2] + firstTokenMicros - end[1];
+                long firstToken = end[2] + end[3] - end[1];
                 firstTokens.add(firstToken);
                 endTimes.add(now);
                 limit.answered(firstToken, now - end[1], 0, now);
@@ -162,6 +165,30 @@ class ConcurrencyLimitTest {
 
     private static long firstSeconds(long[] bySecond, int seconds) {
         return Arrays.stream(bySecond, 0, seconds).sum();
+    }
+
+    @ParameterizedTest(name = "{0} slot(s)")
+    @CsvSource({"2", "1"})
+    void aServerWhoseFirstTokensComeLaterWhenItsSlotsWorkTogetherKeepsThemAllBusy(int slots) {
+        // llama-server with 2 slots: the second request's prompt is processed beside the first one's generation,
+        // so its first token comes 3.5 times later than alone, past the queueing threshold, and one in flight
+        // would complete half as much. With one slot, one in flight is right: a second one only waits.
+        ConcurrencyLimit limit = ConcurrencyLimit.adaptive(100);
+        QueueingServer server = new QueueingServer(slots, 2_000, 25_000);
+        server.firstTokenPerOtherBusy = 2.5;
+        List<Integer> limits = new ArrayList<>();
+
+        server.run(limit, 1_200L * 25_000, limits);
+
+        long halfAnswered = server.answered - server.answered / 2;
+        double throughput = halfAnswered / (double) (server.now - server.endTimes.get((int) (server.answered / 2)));
+        assertThat(throughput / (slots / 25_000.0)).as("share of what the server can do, limits %s",
+                limits.subList(limits.size() - 60, limits.size())).isGreaterThanOrEqualTo(0.95);
+        List<Long> settled = new ArrayList<>(server.firstTokens.subList(server.firstTokens.size() / 2,
+                server.firstTokens.size()));
+        Collections.sort(settled);
+        assertThat(settled.get(settled.size() / 2)).as("median first token, 2 ms alone")
+                .isLessThanOrEqualTo(slots == 1 ? 6_000L : 3 * 2_000 * 2L);
     }
 
     /**

@@ -37,6 +37,8 @@ class MockOptionsTest {
         assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.SSE);
         assertThat(options.helpRequested()).isFalse();
         assertThat(options.slots()).isZero();
+        assertThat(options.batch()).isEqualTo(new MockOptions.BatchOptions(Duration.ofSeconds(2), 0, 0, 0));
+        assertThat(options.batch().stepTime()).isEqualTo(Duration.ofMillis(200));
     }
 
     @Test
@@ -49,7 +51,8 @@ class MockOptionsTest {
                 "--context-window", "16000", "--context-window", "gpt-4o=8000", "--embedding-dims", "8",
                 "--error-rate", "0.1", "--reset-rate", "0.05", "--hang-rate", "0.01", "--malformed-rate", "0.02",
                 "--outage-start", "30s", "--outage-duration", "1.5s", "--no-limit-headers", "--hang-for", "60s",
-                "--stream", "ignore", "--slots", "4"));
+                "--stream", "ignore", "--slots", "4", "--batch-seconds", "0.25", "--batch-expire-share", "0.5",
+                "--batch-enqueued-tokens", "90000", "--batch-rpm=30"));
 
         assertThat(options.host()).isEqualTo("0.0.0.0");
         assertThat(options.port()).isZero();
@@ -80,6 +83,7 @@ class MockOptionsTest {
         assertThat(options.hangFor()).isEqualTo(Duration.ofSeconds(60));
         assertThat(options.stream()).isEqualTo(MockOptions.StreamMode.IGNORE);
         assertThat(options.slots()).isEqualTo(4);
+        assertThat(options.batch()).isEqualTo(new MockOptions.BatchOptions(Duration.ofMillis(250), 0.5, 90000, 30));
         assertThat(MockOptions.parseArgs(List.of("--stream=reject")).stream()).isEqualTo(MockOptions.StreamMode.REJECT);
         assertThat(MockOptions.parseArgs(List.of("--stream", "sse")).stream()).isEqualTo(MockOptions.StreamMode.SSE);
     }
@@ -113,6 +117,12 @@ class MockOptionsTest {
         "--embedding-dims 0              | --embedding-dims must be an integer between 1 and 4096, was '0'",
         "--slots -1                      | --slots must be a non-negative integer, was '-1'",
         "--slots many                    | --slots must be a non-negative integer, was 'many'",
+        "--batch-seconds 0               | --batch-seconds must be a positive number of seconds, was '0'",
+        "--batch-seconds 2s              | --batch-seconds must be a positive number of seconds, was '2s'",
+        "--batch-seconds 86401           | --batch-seconds must be more than 0 and at most 86400, was 86401.0",
+        "--batch-expire-share 2          | --batch-expire-share must be a number between 0 and 1, was '2'",
+        "--batch-enqueued-tokens -1      | --batch-enqueued-tokens must be a non-negative integer, was '-1'",
+        "--batch-rpm lots                | --batch-rpm must be a non-negative integer, was 'lots'",
         "--encoding klingon              | --encoding must be auto or one of r50k_base, p50k_base, p50k_edit, cl100k_base, o200k_base, was 'klingon'",
         "--models ,                      | --models must be a comma-separated list without empty items",
         "--nope 1                        | unknown flag '--nope'; run with --help to list the flags",
@@ -158,6 +168,12 @@ class MockOptionsTest {
                 .hasMessage("--hang-for must be >= 0, was -2s");
         assertThatThrownBy(() -> MockOptions.builder().stream(null).build())
                 .hasMessage("--stream must be sse, ignore or reject, was null");
+        assertThatThrownBy(() -> MockOptions.builder().batchInProgress(Duration.ZERO).build())
+                .hasMessage("--batch-seconds must be more than 0 and at most 86400, was 0.0");
+        assertThatThrownBy(() -> MockOptions.builder().batchExpireShare(-0.1).build())
+                .hasMessage("--batch-expire-share must be between 0 and 1, was -0.1");
+        assertThatThrownBy(() -> MockOptions.builder().batchRpm(-3).build())
+                .hasMessage("--batch-rpm must be a non-negative integer, was -3");
         assertThatThrownBy(() -> MockOptions.builder().slots(-1).build())
                 .hasMessage("--slots must be a non-negative integer, was -1");
     }
@@ -179,11 +195,12 @@ class MockOptionsTest {
                 "--latency-ms", "--latency-sigma", "--ms-per-token", "--encoding", "--rpm", "--tpm", "--limit ",
                 "--limit-window", "--context-window", "--embedding-dims", "--error-rate", "--reset-rate",
                 "--hang-rate", "--hang-for", "--malformed-rate", "--outage-start", "--outage-duration", "--stream",
-                "--no-limit-headers", "--merge-drop-rate", "--slots", "--help")) {
+                "--no-limit-headers", "--merge-drop-rate", "--slots", "--batch-seconds", "--batch-expire-share",
+                "--batch-enqueued-tokens", "--batch-rpm", "--help")) {
             assertThat(usage).contains("  " + flag);
         }
         assertThat(usage.lines().filter(line -> line.startsWith("  --")))
-                .hasSize(28)
+                .hasSize(32)
                 .allSatisfy(line -> assertThat(line.contains("(default: ") || line.startsWith("  --help")).isTrue());
         assertThat(usage).contains("(default: 127.0.0.1)", "(default: 8089)", "(default: 1s)", "(default: 0.3)",
                 "(default: o200k_base)", "(default: 16)", "(default: sse)", "(default: 0s, forever)");

@@ -97,6 +97,63 @@ final class MockChat {
         ex.whenServed(rt.slots, () -> serve(ex, reply, step, fault));
     }
 
+    /**
+     * The answer to one line of a batch: the validation, directives, context window and completion of the
+     * online request, so both carry the same content and usage; no rate limit, slot, latency or random fault,
+     * which a batch line does not meet, and the whole answer even when the line asks for a stream. Steps that
+     * only a connection can show (reset, malformed, break, closes, pause, slow) answer normally; {@code hang}
+     * never answers and {@code hang(ms=N)} answers N ms late.
+     */
+    MockBatchAnswer batchAnswer(JsonNode body, String requestId) {
+        MockErrors.Error invalid = validate(body, MockOptions.StreamMode.IGNORE);
+        if (invalid != null) {
+            return MockBatchAnswer.error(invalid, rt.json);
+        }
+        String model = body.get("model").asText();
+        if (!rt.servesModel(model)) {
+            return MockBatchAnswer.error(MockErrors.modelNotFound(model), rt.json);
+        }
+        String text = lastUserText(body.get("messages"));
+        MockDirectives.Step step;
+        try {
+            step = rt.directives.next(text).orElse(null);
+        } catch (IllegalArgumentException e) {
+            return MockBatchAnswer.error(MockErrors.invalidRequest(e.getMessage(), "messages"), rt.json);
+        }
+        MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();
+        String id = "chatcmpl-" + requestId;
+        JsonNode mergedPrompts = MockMerge.prompts(body, text);
+        MockCompletion answer = mergedPrompts != null
+                ? merge.completion(rt.estimatorFor(model), id, model, body, mergedPrompts)
+                : MockCompletion.of(rt.estimatorFor(model), id, model, body, text,
+                        action == MockDirectives.Action.LONG ? step.chars() : null, jsonShape(action));
+        long maxTokens = answer.maxTokens() == null ? 0 : answer.maxTokens();
+        int window = rt.contextWindowFor(model);
+        MockErrors.Error refusal = switch (action) {
+            case STATUS -> MockErrors.forStatus(step.status(), model);
+            case INSUFFICIENT_QUOTA -> MockErrors.insufficientQuota();
+            case FLAGGED -> MockErrors.flagged();
+            case CONTEXT_LENGTH_EXCEEDED -> MockErrors.contextLengthExceeded(
+                    window > 0 ? window : (int) Math.max(1, answer.promptTokens() + maxTokens - 1),
+                    answer.promptTokens(), maxTokens);
+            default -> window > 0 && answer.promptTokens() + maxTokens > window
+                    ? MockErrors.contextLengthExceeded(window, answer.promptTokens(), maxTokens)
+                    : null;
+        };
+        if (refusal != null) {
+            return MockBatchAnswer.error(refusal, rt.json);
+        }
+        if (action == MockDirectives.Action.HANG && step.ms() == null) {
+            return MockBatchAnswer.never();
+        }
+        ObjectNode completion = answer.body(rt.json);
+        if (action == MockDirectives.Action.NO_CHOICES) {
+            completion.remove("choices");
+        }
+        long delayMs = action == MockDirectives.Action.HANG ? step.ms() : 0;
+        return MockBatchAnswer.ok(completion, answer.promptTokens(), answer.completionTokens(), delayMs);
+    }
+
     /** An admitted request once it holds a slot: its latency starts now. */
     private void serve(MockExchange ex, Reply reply, MockDirectives.Step step, MockFaults.Fault fault) {
         MockDirectives.Action action = step == null ? MockDirectives.Action.OK : step.action();

@@ -38,6 +38,14 @@ final class MockCounters {
     private final LongAdder served = new LongAdder();
     private final QueueWaits queueWaits = new QueueWaits();
     private final ConcurrentHashMap<String, KeyModelCounters> byKeyModel = new ConcurrentHashMap<>();
+    private final LongAdder filesUploaded = new LongAdder();
+    private final LongAdder batchesCreated = new LongAdder();
+    private final ConcurrentHashMap<String, LongAdder> batchesByStatus = new ConcurrentHashMap<>();
+    private final LongAdder batchLinesSubmitted = new LongAdder();
+    private final LongAdder batchLinesAnswered = new LongAdder();
+    private final LongAdder batchLinesFailed = new LongAdder();
+    private final LongAdder batchPromptTokens = new LongAdder();
+    private final LongAdder batchCompletionTokens = new LongAdder();
 
     /** @param slots {@code --slots}, reported as it is; 0 is no queue */
     MockCounters(LongSupplier nanoClock, int slots) {
@@ -106,6 +114,36 @@ final class MockCounters {
         queueWaits.add(waitNanos);
     }
 
+    void fileUploaded() {
+        filesUploaded.increment();
+    }
+
+    /** A batch was created with this many valid lines. */
+    void batchCreated(long lines) {
+        batchesCreated.increment();
+        batchLinesSubmitted.add(lines);
+    }
+
+    /** A batch line was answered: into the output file when it succeeded, else into the error file. */
+    void batchLineAnswered(boolean succeeded, long promptTokens, long completionTokens) {
+        if (succeeded) {
+            batchLinesAnswered.increment();
+            batchPromptTokens.add(promptTokens);
+            batchCompletionTokens.add(completionTokens);
+        } else {
+            batchLinesFailed.increment();
+        }
+    }
+
+    /** A batch line went to the error file unanswered: its batch expired or was cancelled. */
+    void batchLineFailed() {
+        batchLinesFailed.increment();
+    }
+
+    void batchEnded(String status) {
+        batchesByStatus.computeIfAbsent(status, s -> new LongAdder()).increment();
+    }
+
     KeyModelCounters keyModel(String keyFingerprint, String model) {
         return byKeyModel.computeIfAbsent(keyFingerprint + "@" + model,
                 k -> new KeyModelCounters(keyFingerprint, model, nanoClock));
@@ -117,9 +155,11 @@ final class MockCounters {
      */
     void clear() {
         for (LongAdder adder : new LongAdder[] {requests, rateLimited, resets, hangs, malformed, outageRefusals,
-                promptTokens, completionTokens, streamed, served}) {
+                promptTokens, completionTokens, streamed, served, filesUploaded, batchesCreated, batchLinesSubmitted,
+                batchLinesAnswered, batchLinesFailed, batchPromptTokens, batchCompletionTokens}) {
             adder.reset();
         }
+        batchesByStatus.clear();
         maxInFlight.set(inFlight.get());
         maxQueued.set(queued.get());
         queueWaits.clear();
@@ -136,7 +176,14 @@ final class MockCounters {
         return new MockStats(requests.sum(), statuses, rateLimited.sum(), resets.sum(), hangs.sum(),
                 malformed.sum(), outageRefusals.sum(), promptTokens.sum(), completionTokens.sum(), streamed.sum(),
                 inFlight.get(), Math.max(maxInFlight.get(), inFlight.get()), slots, queued.get(),
-                Math.max(maxQueued.get(), queued.get()), served.sum(), waits[0], waits[1], keyModels);
+                Math.max(maxQueued.get(), queued.get()), served.sum(), waits[0], waits[1], keyModels, batchSnapshot());
+    }
+
+    private MockStats.Batch batchSnapshot() {
+        Map<String, Long> ended = new HashMap<>();
+        batchesByStatus.forEach((status, count) -> ended.put(status, count.sum()));
+        return new MockStats.Batch(filesUploaded.sum(), batchesCreated.sum(), ended, batchLinesSubmitted.sum(),
+                batchLinesAnswered.sum(), batchLinesFailed.sum(), batchPromptTokens.sum(), batchCompletionTokens.sum());
     }
 
     /**

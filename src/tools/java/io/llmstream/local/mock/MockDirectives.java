@@ -80,6 +80,13 @@ import java.util.regex.Pattern;
  * the random draw. Every request after the script goes the normal way. Progress is kept per exact
  * text for the life of the server (it survives a stats reset); a malformed directive gets a 400 that
  * says what is wrong.
+ *
+ * <p>A line of a batch ({@link MockBatches}) plays the script of its prompt when its turn comes, sharing the
+ * progress with online requests: a status, {@code insufficient_quota}, {@code flagged} or
+ * {@code context_length_exceeded} answers the line with that error, {@code hang} never answers it (its batch
+ * stays in progress until it is cancelled or expires), {@code hang(ms=N)} answers it N ms late, and the
+ * answer steps shape its answer as online; the steps only a connection can show ({@code reset},
+ * {@code malformed}, {@code break}, {@code closes}, {@code pause}, {@code slow}) leave it answered normally.
  */
 final class MockDirectives {
 

@@ -1,6 +1,7 @@
 package io.llmstream.local.mock;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.llmstream.measure.TokenEstimator;
@@ -35,82 +36,51 @@ final class MockEmbeddings {
         this.rt = rt;
     }
 
+    /** A valid embeddings request: its model, its inputs as texts, the vector length and the encoding. */
+    record Request(String model, List<String> inputs, int dims, String format) {}
+
+    /** A parsed body: the request, or the error that answers an invalid one. */
+    record Parsed(Request request, MockErrors.Error error) {}
+
+    /** The inputs' directive steps, in input order, and the first refusal among them. */
+    private record Steps(List<MockDirectives.Step> steps, MockDirectives.Step refusal) {}
+
+    /** The inputs' tokens, or the error of the first input longer than the context window. */
+    private record Tokens(long tokens, MockErrors.Error tooLong) {}
+
     void handle(MockExchange ex, String keyFingerprint, JsonNode body) {
         MockFaults.Fault fault = rt.faults.next();
         double baseLatencyMs = rt.latency.nextBaseMs();
-        if (!body.isObject() || !body.path("model").isTextual() || body.path("model").asText().isBlank()) {
-            ex.error(MockErrors.invalidRequest("you must provide a model parameter", "model"));
+        Parsed parsed = parse(body, rt.options.embeddingDims());
+        if (parsed.error() != null) {
+            ex.error(parsed.error());
             return;
         }
-        String model = body.get("model").asText();
-        List<String> inputs = inputs(body.get("input"));
-        if (inputs == null) {
-            ex.error(MockErrors.invalidRequest("'input' must be a non-empty string or a non-empty array of strings"
-                    + " or token arrays", "input"));
-            return;
-        }
-        int dims = rt.options.embeddingDims();
-        JsonNode dimensions = body.get("dimensions");
-        if (dimensions != null && !dimensions.isNull()) {
-            if (!dimensions.canConvertToInt() || !dimensions.isIntegralNumber() || dimensions.asInt() < 1
-                    || dimensions.asInt() > MockOptions.MAX_EMBEDDING_DIMS) {
-                ex.error(MockErrors.invalidRequest("'dimensions' must be an integer between 1 and "
-                        + MockOptions.MAX_EMBEDDING_DIMS + ", was " + dimensions, "dimensions"));
-                return;
-            }
-            dims = dimensions.asInt();
-        }
-        String format = body.path("encoding_format").asText("float");
-        if (!format.equals("float") && !format.equals("base64")) {
-            ex.error(MockErrors.invalidRequest("'encoding_format' must be float or base64, was '" + format + "'",
-                    "encoding_format"));
-            return;
-        }
+        Request request = parsed.request();
+        String model = request.model();
         if (!rt.servesModel(model)) {
             ex.error(MockErrors.modelNotFound(model));
             return;
         }
-        List<MockDirectives.Step> steps = new ArrayList<>(inputs.size());
-        MockDirectives.Step refusal = null;
-        int refusing = -1;
+        Steps played;
         try {
-            for (String input : inputs) {
-                MockDirectives.Step step = rt.directives.next(input).orElse(null);
-                steps.add(step);
-                if (refusal == null && step != null && !step.charged()) {
-                    refusal = step;
-                    refusing = steps.size() - 1;
-                }
-            }
+            played = steps(request.inputs());
         } catch (IllegalArgumentException e) {
             ex.error(MockErrors.invalidRequest(e.getMessage(), "input"));
             return;
         }
-        if (refusal != null) {
-            // Only the refusing input's step plays; the others' wait for their next request.
-            for (int i = 0; i < inputs.size(); i++) {
-                if (i != refusing && steps.get(i) != null) {
-                    rt.directives.giveBack(inputs.get(i));
-                }
-            }
-        }
         MockCounters.KeyModelCounters counters = rt.counters.keyModel(keyFingerprint, model);
         counters.request();
-        if (refusal != null) {
-            refuse(ex, refusal, model);
+        if (played.refusal() != null) {
+            refuse(ex, played.refusal(), model);
             return;
         }
-        TokenEstimator estimator = rt.estimatorFor(model);
-        int window = rt.contextWindowFor(model);
-        long tokens = 0;
-        for (String input : inputs) {
-            long inputTokens = estimator.countText(input);
-            if (window > 0 && inputTokens > window) {
-                ex.error(MockErrors.contextLengthExceeded(window, inputTokens, 0));
-                return;
-            }
-            tokens += inputTokens;
+        Tokens counted = tokens(model, request.inputs());
+        if (counted.tooLong() != null) {
+            ex.error(counted.tooLong());
+            return;
         }
+        long tokens = counted.tokens();
         MockRateLimiter.Decision decision = rt.limiter.acquire(keyFingerprint, model, tokens);
         if (!decision.admitted()) {
             counters.rateLimited();
@@ -119,12 +89,144 @@ final class MockEmbeddings {
             return;
         }
         counters.admitted(tokens);
-        ObjectNode root = answer(ex, model, inputs, steps, dims, format, tokens);
+        ObjectNode root = answer(rt.json, model, request.inputs(), played.steps(), request.dims(), request.format(),
+                tokens);
         long delayNanos = rt.latency.delayNanos(baseLatencyMs, 0);
         Map<String, String> headers = new LinkedHashMap<>(decision.headers(rt.options.limitHeaders()));
         headers.put("openai-processing-ms", String.valueOf(delayNanos / 1_000_000));
         long promptTokens = tokens;
         ex.whenServed(rt.slots, () -> serve(ex, fault, model, root, promptTokens, delayNanos, headers));
+    }
+
+    /**
+     * The answer to one line of a batch: the validation, directives, context window and vectors of the online
+     * request; no rate limit, slot, latency or random fault. Refusals with a status answer the line with it,
+     * {@code hang} never answers, {@code hang(ms=N)} answers N ms late, the other connection faults not at all.
+     */
+    MockBatchAnswer batchAnswer(JsonNode body) {
+        Parsed parsed = parse(body, rt.options.embeddingDims());
+        if (parsed.error() != null) {
+            return MockBatchAnswer.error(parsed.error(), rt.json);
+        }
+        Request request = parsed.request();
+        String model = request.model();
+        if (!rt.servesModel(model)) {
+            return MockBatchAnswer.error(MockErrors.modelNotFound(model), rt.json);
+        }
+        Steps played;
+        try {
+            played = steps(request.inputs());
+        } catch (IllegalArgumentException e) {
+            return MockBatchAnswer.error(MockErrors.invalidRequest(e.getMessage(), "input"), rt.json);
+        }
+        MockDirectives.Step refusal = played.refusal();
+        if (refusal != null) {
+            switch (refusal.action()) {
+                case STATUS -> {
+                    return MockBatchAnswer.error(MockErrors.forStatus(refusal.status(), model), rt.json);
+                }
+                case INSUFFICIENT_QUOTA -> {
+                    return MockBatchAnswer.error(MockErrors.insufficientQuota(), rt.json);
+                }
+                case FLAGGED -> {
+                    return MockBatchAnswer.error(MockErrors.flagged(), rt.json);
+                }
+                case CONTEXT_LENGTH_EXCEEDED -> {
+                    return MockBatchAnswer.error(MockErrors.contextLengthExceeded(
+                            Math.max(1, rt.contextWindowFor(model)), Math.max(2, rt.contextWindowFor(model) + 1L), 0),
+                            rt.json);
+                }
+                case HANG -> {
+                    return MockBatchAnswer.never();
+                }
+                default -> {
+                    // reset, malformed, no_choices: a connection's faults, which a batch line does not meet.
+                }
+            }
+        }
+        Tokens counted = tokens(model, request.inputs());
+        if (counted.tooLong() != null) {
+            return MockBatchAnswer.error(counted.tooLong(), rt.json);
+        }
+        long delayMs = 0;
+        for (MockDirectives.Step step : played.steps()) {
+            if (step != null && step.action() == MockDirectives.Action.HANG && step.ms() != null) {
+                delayMs = Math.max(delayMs, step.ms());
+            }
+        }
+        ObjectNode root = answer(rt.json, model, request.inputs(), played.steps(), request.dims(), request.format(),
+                counted.tokens());
+        return MockBatchAnswer.ok(root, counted.tokens(), 0, delayMs);
+    }
+
+    /** The request of a body, or the 400 that answers it: model, inputs, dimensions and encoding checked. */
+    static Parsed parse(JsonNode body, int defaultDims) {
+        if (!body.isObject() || !body.path("model").isTextual() || body.path("model").asText().isBlank()) {
+            return new Parsed(null, MockErrors.invalidRequest("you must provide a model parameter", "model"));
+        }
+        List<String> inputs = inputs(body.get("input"));
+        if (inputs == null) {
+            return new Parsed(null, MockErrors.invalidRequest("'input' must be a non-empty string or a non-empty"
+                    + " array of strings or token arrays", "input"));
+        }
+        int dims = defaultDims;
+        JsonNode dimensions = body.get("dimensions");
+        if (dimensions != null && !dimensions.isNull()) {
+            if (!dimensions.canConvertToInt() || !dimensions.isIntegralNumber() || dimensions.asInt() < 1
+                    || dimensions.asInt() > MockOptions.MAX_EMBEDDING_DIMS) {
+                return new Parsed(null, MockErrors.invalidRequest("'dimensions' must be an integer between 1 and "
+                        + MockOptions.MAX_EMBEDDING_DIMS + ", was " + dimensions, "dimensions"));
+            }
+            dims = dimensions.asInt();
+        }
+        String format = body.path("encoding_format").asText("float");
+        if (!format.equals("float") && !format.equals("base64")) {
+            return new Parsed(null, MockErrors.invalidRequest("'encoding_format' must be float or base64, was '"
+                    + format + "'", "encoding_format"));
+        }
+        return new Parsed(new Request(body.get("model").asText(), inputs, dims, format), null);
+    }
+
+    /**
+     * Advances each input's script. When one input refuses, only its step plays: the others' steps are given back
+     * and wait for their next request.
+     *
+     * @throws IllegalArgumentException when an input's directive is malformed
+     */
+    private Steps steps(List<String> inputs) {
+        List<MockDirectives.Step> steps = new ArrayList<>(inputs.size());
+        MockDirectives.Step refusal = null;
+        int refusing = -1;
+        for (String input : inputs) {
+            MockDirectives.Step step = rt.directives.next(input).orElse(null);
+            steps.add(step);
+            if (refusal == null && step != null && !step.charged()) {
+                refusal = step;
+                refusing = steps.size() - 1;
+            }
+        }
+        if (refusal != null) {
+            for (int i = 0; i < inputs.size(); i++) {
+                if (i != refusing && steps.get(i) != null) {
+                    rt.directives.giveBack(inputs.get(i));
+                }
+            }
+        }
+        return new Steps(steps, refusal);
+    }
+
+    private Tokens tokens(String model, List<String> inputs) {
+        TokenEstimator estimator = rt.estimatorFor(model);
+        int window = rt.contextWindowFor(model);
+        long tokens = 0;
+        for (String input : inputs) {
+            long inputTokens = estimator.countText(input);
+            if (window > 0 && inputTokens > window) {
+                return new Tokens(0, MockErrors.contextLengthExceeded(window, inputTokens, 0));
+            }
+            tokens += inputTokens;
+        }
+        return new Tokens(tokens, null);
     }
 
     /** An admitted request once it holds a slot: its latency starts now. */
@@ -153,9 +255,9 @@ final class MockEmbeddings {
     }
 
     /** OpenAI's answer: an item per input with its index and vector, but as the inputs' steps say. */
-    private static ObjectNode answer(MockExchange ex, String model, List<String> inputs, List<MockDirectives.Step> steps,
-            int dims, String format, long tokens) {
-        ObjectNode root = ex.json().createObjectNode();
+    private static ObjectNode answer(ObjectMapper json, String model, List<String> inputs,
+            List<MockDirectives.Step> steps, int dims, String format, long tokens) {
+        ObjectNode root = json.createObjectNode();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
         for (int i = 0; i < inputs.size(); i++) {
@@ -211,7 +313,7 @@ final class MockEmbeddings {
     }
 
     /** The inputs as texts, or null when the field is missing, empty or of the wrong shape. */
-    private static List<String> inputs(JsonNode input) {
+    static List<String> inputs(JsonNode input) {
         if (input == null || input.isNull()) {
             return null;
         }

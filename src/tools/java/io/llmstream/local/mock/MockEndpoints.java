@@ -55,7 +55,7 @@ final class MockEndpoints {
     }
 
     void stats(MockExchange ex) {
-        ex.json(200, ex.json().valueToTree(rt.counters.snapshot()), Map.of());
+        ex.json(200, ex.json().valueToTree(rt.stats()), Map.of());
     }
 
     void reset(MockExchange ex) {

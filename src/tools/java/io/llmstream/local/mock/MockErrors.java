@@ -96,6 +96,15 @@ final class MockErrors {
         return new Error(404, "Invalid URL (" + method + " " + path + ")", INVALID_REQUEST, null, "unknown_url");
     }
 
+    /** OpenAI's answer to a file id it does not know, or one that was deleted. */
+    static Error noSuchFile(String id) {
+        return new Error(404, "No such File object: " + id, INVALID_REQUEST, "id", null);
+    }
+
+    static Error noSuchBatch(String id) {
+        return new Error(404, "No batch found with id '" + id + "'.", INVALID_REQUEST, "id", null);
+    }
+
     static Error methodNotAllowed(String method, String path) {
         return new Error(405, "Method " + method + " is not allowed on " + path, INVALID_REQUEST, null,
                 "method_not_allowed");

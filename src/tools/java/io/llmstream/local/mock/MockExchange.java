@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -13,6 +14,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
@@ -23,6 +25,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -88,6 +92,23 @@ final class MockExchange {
      */
     void dropNextRequestOnThisConnection() {
         ctx.channel().attr(CLOSED_UNANNOUNCED).set(Boolean.TRUE);
+    }
+
+    /** The JSON body of a request, or null after answering 400 when it is empty or not JSON. */
+    JsonNode readJson(FullHttpRequest request) {
+        try (InputStream in = new ByteBufInputStream(request.content())) {
+            JsonNode body = json.readTree(in);
+            if (body != null && !body.isMissingNode()) {
+                return body;
+            }
+            error(MockErrors.invalidRequest("We could not parse the JSON body of your request: it is empty.", null));
+        } catch (JsonProcessingException e) {
+            error(MockErrors.invalidRequest("We could not parse the JSON body of your request: "
+                    + e.getOriginalMessage(), null));
+        } catch (IOException e) {
+            error(MockErrors.invalidRequest("We could not read the body of your request: " + e.getMessage(), null));
+        }
+        return null;
     }
 
     /** Sends a JSON answer. */

@@ -97,6 +97,17 @@ final class MockFlags {
                 (b, v) -> b.outageStart(duration("--outage-start", v)));
         add("--outage-duration", "DURATION", "0s, no outage", "how long every /v1 request gets 503",
                 (b, v) -> b.outageDuration(duration("--outage-duration", v)));
+        add("--batch-seconds", "X", "2",
+                "seconds a batch stays in_progress, its lines answered evenly; validating and finalizing take a tenth",
+                (b, v) -> b.batchInProgress(seconds("--batch-seconds", v)));
+        add("--batch-expire-share", "X", "0",
+                "share of batches that expire: half their lines answered, the rest batch_expired in the error file",
+                (b, v) -> b.batchExpireShare(rate("--batch-expire-share", v)));
+        add("--batch-enqueued-tokens", "N", "0, unlimited",
+                "most prompt + max_tokens tokens of one model's open batches; beyond it token_limit_exceeded",
+                (b, v) -> b.batchEnqueuedTokens(nonNegative("--batch-enqueued-tokens", v)));
+        add("--batch-rpm", "N", "0, unlimited", "requests per minute of each key on /v1/files and /v1/batches",
+                (b, v) -> b.batchRpm(nonNegative("--batch-rpm", v)));
         add("--help", "", "", "print this text and exit", (b, v) -> b.helpRequested(true));
     }
 
@@ -154,6 +165,11 @@ final class MockFlags {
 
                 Endpoints: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models, GET /mock/stats,
                 POST /mock/reset. Keys: 'Authorization: Bearer KEY' or 'api-key: KEY'.
+                Batch API: POST /v1/files (multipart, purpose=batch), GET and DELETE /v1/files/ID,
+                GET /v1/files/ID/content, POST /v1/batches, GET /v1/batches[?limit=N&after=ID], GET /v1/batches/ID,
+                POST /v1/batches/ID/cancel. A batch goes validating, in_progress, finalizing, completed in about
+                1.2 x --batch-seconds; each line is answered like the same online request, directives included
+                (hang: never, so the batch runs until cancelled; hang(ms=N): N ms late).
                 Streaming: "stream": true gets server-sent events of chat.completion.chunk objects like OpenAI's
                 (first token after the latency, then --ms-per-token per token; a usage chunk with
                 stream_options.include_usage; data: [DONE] at the end). Faults on streams: a hang sends not a
@@ -181,6 +197,16 @@ final class MockFlags {
             default -> 3_600_000;
         };
         return Duration.ofNanos(amount.multiply(BigDecimal.valueOf(millisPerUnit * 1_000_000L)).longValue());
+    }
+
+    /** A positive number of seconds, fractions allowed ({@code 0.25}), as a duration. */
+    static Duration seconds(String flag, String value) {
+        String error = flag + " must be a positive number of seconds, was '" + value + "'";
+        double parsed = parseDoubleOr(value, error);
+        if (parsed <= 0) {
+            throw new IllegalArgumentException(error);
+        }
+        return Duration.ofNanos(Math.round(Math.min(parsed, 1e9) * 1e9));
     }
 
     private static void stream(MockOptions.Builder builder, String value) {

@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * ({@link MockAnswers}), whole or streamed as server-sent events like OpenAI's, rate limits enforced
  * like a provider's, optionally a fixed number of slots with a queue like a self-hosted server's
  * ({@link MockSlots}), seeded latency and faults, and scripted failures carried in the prompt
- * ({@link MockDirectives}). Built on Netty; nothing blocks an event loop, delays and the chunks of a
+ * ({@link MockDirectives}); also OpenAI's Batch API, its files kept in memory ({@link MockBatches}).
+ * Built on Netty; nothing blocks an event loop, delays and the chunks of a
  * stream are scheduled on it. Answers on one connection may leave out of order when
  * their latencies differ, so clients must not pipeline requests (the JDK client and
  * async-http-client do not).
@@ -126,7 +127,7 @@ public final class MockLlmServer implements AutoCloseable {
 
     /** A snapshot of the counters. */
     public MockStats stats() {
-        return runtime.counters.snapshot();
+        return runtime.stats();
     }
 
     /** Zeroes the counters; rate-limit buckets and directive progress are kept. */

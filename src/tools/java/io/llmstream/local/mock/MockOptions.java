@@ -53,6 +53,7 @@ import java.util.Set;
  * @param mergeDropRate the share of merged replies ({@link MockMerge}) that leave one answer out
  * @param slots how many admitted requests are served at once, the others waiting their turn in a FIFO queue
  *     (never refused for it), as a self-hosted inference server does; 0 is unlimited
+ * @param batch how the Batch API ({@code /v1/files}, {@code /v1/batches}) behaves: its pace, limits and faults
  */
 public record MockOptions(String host, int port, List<String> models, Set<String> apiKeys, Set<String> revokedKeys,
                           int embeddingDims, long seed, long latencyMs, double latencySigma, double msPerToken,
@@ -60,7 +61,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                           int contextWindow, Map<String, Integer> contextWindows, double errorRate,
                           double resetRate, double hangRate, double malformedRate, Duration outageStart,
                           Duration outageDuration, Duration hangFor, StreamMode stream, boolean limitHeaders,
-                          boolean helpRequested, double mergeDropRate, int slots) {
+                          boolean helpRequested, double mergeDropRate, int slots, BatchOptions batch) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8089;
@@ -76,6 +77,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
     public static final Duration DEFAULT_LIMIT_WINDOW = Duration.ofSeconds(1);
     /** The selector of a {@link RateLimit} that matches every key, or every model. */
     public static final String ANY = "*";
+    /** The longest {@code --batch-seconds}: OpenAI's whole completion window. */
+    public static final Duration MAX_BATCH_IN_PROGRESS = Duration.ofHours(24);
 
     /**
      * How a chat request with {@code "stream": true} is served. Real servers differ: OpenAI streams,
@@ -151,6 +154,15 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         check(hangFor != null && !hangFor.isNegative(), "--hang-for must be >= 0, was " + text(hangFor));
         check(stream != null, "--stream must be sse, ignore or reject, was null");
         check(slots >= 0, "--slots must be a non-negative integer, was " + slots);
+        check(batch != null, "the batch options must not be null");
+        check(batch.inProgress() != null && !batch.inProgress().isNegative() && !batch.inProgress().isZero()
+                        && batch.inProgress().compareTo(MAX_BATCH_IN_PROGRESS) <= 0,
+                "--batch-seconds must be more than 0 and at most 86400, was "
+                        + (batch.inProgress() == null ? "null" : batch.inProgress().toNanos() / 1e9));
+        checkRate("--batch-expire-share", batch.expireShare());
+        check(batch.enqueuedTokens() >= 0,
+                "--batch-enqueued-tokens must be a non-negative integer, was " + batch.enqueuedTokens());
+        check(batch.rpm() >= 0, "--batch-rpm must be a non-negative integer, was " + batch.rpm());
     }
 
     public static Builder builder() {
@@ -180,7 +192,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
                 + " configured, rpm=" + rpm + ", tpm=" + tpm + ", limits=" + limits
                 + ", limitWindow=" + text(limitWindow) + (limitHeaders ? "" : ", limitHeaders=false")
                 + ", stream=" + stream.flagValue() + ", latencyMs=" + latencyMs
-                + (slots == 0 ? "" : ", slots=" + slots) + ", seed=" + seed + "}";
+                + (slots == 0 ? "" : ", slots=" + slots)
+                + (batch.equals(BatchOptions.DEFAULTS) ? "" : ", batch=" + batch) + ", seed=" + seed + "}";
     }
 
     private static String text(Duration duration) {
@@ -216,6 +229,29 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         }
     }
 
+    /**
+     * The Batch API of the mock ({@link MockBatches}). A real batch takes minutes to hours; the mock runs the
+     * same lifecycle in seconds, so a test sees every state without waiting for the provider's clock.
+     *
+     * @param inProgress how long a batch stays {@code in_progress}, answering its lines evenly over that time;
+     *     {@code validating}, {@code finalizing} and {@code cancelling} take a tenth of it each
+     * @param expireShare the share of batches that expire: half their lines answered, the rest written to the
+     *     error file as {@code batch_expired}, as OpenAI does when the 24 h window runs out
+     * @param enqueuedTokens the most tokens (prompt plus {@code max_tokens}) the open batches of one model may
+     *     hold; a batch that would pass it fails at once with {@code token_limit_exceeded}; 0 is unlimited
+     * @param rpm requests per minute of each key on {@code /v1/files} and {@code /v1/batches}, answered with
+     *     429 and {@code retry-after} beyond it; 0 is unlimited
+     */
+    public record BatchOptions(Duration inProgress, double expireShare, long enqueuedTokens, long rpm) {
+        public static final Duration DEFAULT_IN_PROGRESS = Duration.ofSeconds(2);
+        public static final BatchOptions DEFAULTS = new BatchOptions(DEFAULT_IN_PROGRESS, 0, 0, 0);
+
+        /** How long {@code validating}, {@code finalizing} and {@code cancelling} last: a tenth of in progress. */
+        public Duration stepTime() {
+            return inProgress.dividedBy(10);
+        }
+    }
+
     /** Collects options; {@link #build()} validates them all. Every option has a default. */
     public static final class Builder {
         private String host = DEFAULT_HOST;
@@ -247,6 +283,10 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         private boolean helpRequested;
         private double mergeDropRate;
         private int slots;
+        private Duration batchInProgress = BatchOptions.DEFAULT_IN_PROGRESS;
+        private double batchExpireShare;
+        private long batchEnqueuedTokens;
+        private long batchRpm;
 
         private Builder() {}
 
@@ -401,6 +441,30 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return this;
         }
 
+        /** How long a batch stays in progress ({@code --batch-seconds}). */
+        public Builder batchInProgress(Duration inProgress) {
+            this.batchInProgress = inProgress;
+            return this;
+        }
+
+        /** The share of batches that expire with half their lines answered. */
+        public Builder batchExpireShare(double share) {
+            this.batchExpireShare = share;
+            return this;
+        }
+
+        /** The most enqueued tokens of one model's open batches; 0 is unlimited. */
+        public Builder batchEnqueuedTokens(long tokens) {
+            this.batchEnqueuedTokens = tokens;
+            return this;
+        }
+
+        /** Requests per minute of each key on the files and batches endpoints; 0 is unlimited. */
+        public Builder batchRpm(long rpm) {
+            this.batchRpm = rpm;
+            return this;
+        }
+
         public Builder helpRequested(boolean help) {
             this.helpRequested = help;
             return this;
@@ -411,7 +475,8 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return new MockOptions(host, port, models, apiKeys, revokedKeys, embeddingDims, seed, latencyMs,
                     latencySigma, msPerToken, encoding, rpm, tpm, limits, limitWindow, contextWindow, contextWindows,
                     errorRate, resetRate, hangRate, malformedRate, outageStart, outageDuration, hangFor, stream,
-                    limitHeaders, helpRequested, mergeDropRate, slots);
+                    limitHeaders, helpRequested, mergeDropRate, slots,
+                    new BatchOptions(batchInProgress, batchExpireShare, batchEnqueuedTokens, batchRpm));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.llmstream.local.mock;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +52,13 @@ final class MockRateLimiter {
             rules.add(new Rule(key, limit.model(), new Limits(limit.rpm(), limit.tpm())));
         }
         this.windowNanos = options.limitWindow().toNanos();
+        this.nanoClock = nanoClock;
+    }
+
+    /** One limit for every key and model, for endpoints outside the models' limits ({@code --batch-rpm}). */
+    MockRateLimiter(Limits limits, Duration window, LongSupplier nanoClock) {
+        this.defaults = limits;
+        this.windowNanos = window.toNanos();
         this.nanoClock = nanoClock;
     }
 

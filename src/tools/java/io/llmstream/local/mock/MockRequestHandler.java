@@ -1,8 +1,6 @@
 package io.llmstream.local.mock;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -12,13 +10,10 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-
 /**
  * Routes each request: the control endpoints under {@code /mock}, then for {@code /v1} the outage
- * window, the API key and the endpoint. Runs on the event loop and never blocks it; delayed answers
- * are scheduled by {@link MockExchange#later}.
+ * window, the API key and the endpoint; the files and batches endpoints go to {@link MockBatches}. Runs on
+ * the event loop and never blocks it; delayed answers are scheduled by {@link MockExchange#later}.
  */
 @ChannelHandler.Sharable
 final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -110,7 +105,9 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
                 }
             }
             default -> {
-                if (!path.startsWith("/v1/models/")) {
+                if (MockBatches.serves(path)) {
+                    rt.batches.route(ex, method, path, fingerprint, request);
+                } else if (!path.startsWith("/v1/models/")) {
                     ex.error(MockErrors.notFound(method, path));
                 } else if (get(ex, method, path)) {
                     endpoints.model(ex, path.substring("/v1/models/".length()));
@@ -146,24 +143,12 @@ final class MockRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
     }
 
     /** The JSON body of a POST, or null after answering 405 or 400. */
-    private JsonNode post(MockExchange ex, String method, String path, FullHttpRequest request) {
+    private static JsonNode post(MockExchange ex, String method, String path, FullHttpRequest request) {
         if (!"POST".equals(method)) {
             ex.error(MockErrors.methodNotAllowed(method, path));
             return null;
         }
-        try (InputStream in = new ByteBufInputStream(request.content())) {
-            JsonNode body = rt.json.readTree(in);
-            if (body != null && !body.isMissingNode()) {
-                return body;
-            }
-            ex.error(MockErrors.invalidRequest("We could not parse the JSON body of your request: it is empty.", null));
-        } catch (JsonProcessingException e) {
-            ex.error(MockErrors.invalidRequest("We could not parse the JSON body of your request: "
-                    + e.getOriginalMessage(), null));
-        } catch (IOException e) {
-            ex.error(MockErrors.invalidRequest("We could not read the body of your request: " + e.getMessage(), null));
-        }
-        return null;
+        return ex.readJson(request);
     }
 
     @Override

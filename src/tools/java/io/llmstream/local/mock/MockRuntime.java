@@ -11,8 +11,8 @@ import java.util.function.LongSupplier;
 
 /**
  * Everything the request handlers share for the life of one server: options, counters, limiter,
- * fault and latency draws, slots, directive progress and token estimators. The clock is passed in so the
- * parts that depend on time can be tested without waiting.
+ * fault and latency draws, slots, directive progress, token estimators, and the Batch API's files and
+ * batches. The clock is passed in so the parts that depend on time can be tested without waiting.
  */
 final class MockRuntime {
 
@@ -27,6 +27,8 @@ final class MockRuntime {
     final MockSlots slots;
     final MockDirectives directives = new MockDirectives();
     final MockAuth auth;
+    /** The Batch API's files and batches; built last, as it answers lines with the parts above. */
+    final MockBatches batches;
     private final AtomicLong requestIds = new AtomicLong();
     private final ConcurrentHashMap<String, TokenEstimator> estimators = new ConcurrentHashMap<>();
 
@@ -49,6 +51,13 @@ final class MockRuntime {
                 estimator.countText(sample + i);
             }
         }
+        this.batches = new MockBatches(this);
+    }
+
+    /** A snapshot of the counters, the batches brought up to date first so their counts are those of now. */
+    MockStats stats() {
+        batches.advanceAll();
+        return counters.snapshot();
     }
 
     String nextRequestId() {

@@ -31,16 +31,49 @@ import java.util.TreeMap;
  * @param queueWaitMsP50 the median wait for a slot of the latest 4096 served requests, in milliseconds
  * @param queueWaitMsMax the longest wait for a slot since start or the last reset, in milliseconds
  * @param byKeyModel per {@code keyFingerprint@model}
+ * @param batch the Batch API's counters
  */
 public record MockStats(long requests, Map<Integer, Long> responsesByStatus, long rateLimited, long resets,
                         long hangs, long malformed, long outageRefusals, long promptTokens, long completionTokens,
                         long streamed, long inFlight, long maxInFlight, int slots, long queued, long maxQueued,
-                        long served, long queueWaitMsP50, long queueWaitMsMax, Map<String, KeyModel> byKeyModel) {
+                        long served, long queueWaitMsP50, long queueWaitMsMax, Map<String, KeyModel> byKeyModel,
+                        Batch batch) {
 
     public MockStats {
         // Sorted, so the JSON and the summary read in a stable order.
         responsesByStatus = Collections.unmodifiableMap(new TreeMap<>(responsesByStatus));
         byKeyModel = Collections.unmodifiableMap(new TreeMap<>(byKeyModel));
+    }
+
+    /**
+     * The Batch API's counters ({@link MockBatches}), as of the moment of the snapshot: batches are brought up to
+     * date before it is taken. Requests to the files and batches endpoints also count in {@code requests} and
+     * {@code responsesByStatus}, their 429s in {@code rateLimited}; batch lines do not, nor their tokens in
+     * {@code promptTokens} and {@code completionTokens}.
+     *
+     * @param filesUploaded files uploaded with {@code POST /v1/files} (output and error files not included)
+     * @param batchesCreated batches created, failed at once included
+     * @param batchesByStatus batches that ended, by final status: {@code completed}, {@code failed},
+     *     {@code expired}, {@code cancelled}
+     * @param linesSubmitted valid lines of the created batches' input files
+     * @param linesAnswered lines answered with a 2xx, written to output files
+     * @param linesFailed lines written to error files: answered with a 4xx or 5xx, or left unanswered by an
+     *     expired ({@code batch_expired}) or cancelled ({@code batch_cancelled}) batch
+     * @param promptTokens prompt tokens of the lines answered with a 2xx
+     * @param completionTokens completion tokens of the lines answered with a 2xx
+     */
+    public record Batch(long filesUploaded, long batchesCreated, Map<String, Long> batchesByStatus,
+                        long linesSubmitted, long linesAnswered, long linesFailed, long promptTokens,
+                        long completionTokens) {
+
+        public Batch {
+            batchesByStatus = Collections.unmodifiableMap(new TreeMap<>(batchesByStatus));
+        }
+
+        /** Batches that ended with this status ({@code completed}, {@code failed}, ...). */
+        public long ended(String status) {
+            return batchesByStatus.getOrDefault(status, 0L);
+        }
     }
 
     /**
@@ -73,7 +106,7 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
         return found != null ? found : new KeyModel(fingerprint, model, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
 
-    /** One line for a console: totals, statuses, fault counts, concurrency and, with slots, the queue. */
+    /** One line for a console: totals, statuses, faults, concurrency, with slots the queue, and batches if any. */
     public String summary() {
         StringBuilder out = new StringBuilder("requests=").append(requests);
         responsesByStatus.forEach((status, count) -> out.append(' ').append(status).append('=').append(count));
@@ -94,6 +127,15 @@ public record MockStats(long requests, Map<Integer, Long> responsesByStatus, lon
                     .append(" served=").append(served)
                     .append(" queue_wait_ms_p50=").append(queueWaitMsP50)
                     .append(" queue_wait_ms_max=").append(queueWaitMsMax);
+        }
+        if (batch.filesUploaded() > 0 || batch.batchesCreated() > 0) {
+            out.append(" files=").append(batch.filesUploaded())
+                    .append(" batches=").append(batch.batchesCreated());
+            batch.batchesByStatus().forEach((status, count) -> out.append(" batches_").append(status).append('=')
+                    .append(count));
+            out.append(" batch_lines=").append(batch.linesSubmitted())
+                    .append(" batch_lines_answered=").append(batch.linesAnswered())
+                    .append(" batch_lines_failed=").append(batch.linesFailed());
         }
         return out.toString();
     }

@@ -32,7 +32,7 @@ final class MockWarmUp {
                 options.revokedKeys(), options.embeddingDims(), options.seed(), 0, 0, 0, options.encoding(),
                 options.rpm(), options.tpm(), options.limits(), options.limitWindow(), options.contextWindow(),
                 options.contextWindows(), 0, 0, 0, 0, Duration.ZERO, Duration.ZERO, Duration.ZERO, options.stream(),
-                options.limitHeaders(), false, 0, 0);
+                options.limitHeaders(), false, 0, 0, options.batch());
         MockRuntime runtime = new MockRuntime(quick, System::nanoTime);
         String key = options.apiKeys().isEmpty() ? "warm-up-key" : options.apiKeys().iterator().next();
         String model = options.models().isEmpty() ? "gpt-4o-mini" : options.models().get(0);
