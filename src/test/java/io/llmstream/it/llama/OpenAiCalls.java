@@ -80,7 +80,15 @@ final class OpenAiCalls {
     HttpResponse<String> get(String url) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT);
         apiKey.ifPresent(key -> request.header("Authorization", "Bearer " + key));
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("received no bytes")) {
+                throw e;
+            }
+            // As for a POST: the connection may be one the server closed after a stream.
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     /** A POST whose answer is expected to be JSON with status 200. */
