@@ -60,16 +60,35 @@ final class OpenAiCalls {
         return body;
     }
 
-    /** The status code and body of a POST to {@code baseUrl + path}. */
+    /**
+     * The status code and body of a POST to {@code baseUrl + path}. llama-server closes a connection after each
+     * stream while its headers say keep-alive, so a POST after a stream may go out on a connection the server has
+     * closed and get no bytes back; it is sent once more on a new one, as the job does.
+     */
     HttpResponse<String> post(String path, JsonNode body) throws IOException, InterruptedException {
-        return http.send(request(path, body), HttpResponse.BodyHandlers.ofString());
+        try {
+            return http.send(request(path, body), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("received no bytes")) {
+                throw e;
+            }
+            return http.send(request(path, body), HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     /** A GET of a URL of the server's own, such as {@code /health} or {@code /metrics}. */
     HttpResponse<String> get(String url) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT);
         apiKey.ifPresent(key -> request.header("Authorization", "Bearer " + key));
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            if (e.getMessage() == null || !e.getMessage().contains("received no bytes")) {
+                throw e;
+            }
+            // As for a POST: the connection may be one the server closed after a stream.
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     /** A POST whose answer is expected to be JSON with status 200. */
