@@ -288,37 +288,19 @@ final class ConcurrencyLimit {
             throughputProbe.cancel(nowMicros);
         } else if (throughputProbe.running()) {
             int kept = throughputProbe.verdict(current(), nowMicros);
-            if (kept > 0) {
+            if (kept > 0 && throughputProbe.gained()) {
+                // More in flight completed more: a client short of CPU or a server with more slots.
+                holdAtLeast(kept, nowMicros);
+            } else if (kept > 0) {
                 limit = kept;
-                if (throughputProbe.gained()) {
-                    // More in flight completed more: a client short of CPU or a server with more slots. Longer
-                    // times under it are no queue to cut for a while.
-                    lastGood = kept;
-                    queueingAt = NONE;
-                    throughputFloor = Math.max(throughputFloor, kept);
-                    throughputFloorSetAtMicros = nowMicros;
-                }
             }
-        } else if (revert) {
+        } else if (revert || toOneCostRate) {
             // The last cut for queueing cost throughput: what looked like a queue was a server (or a client) that
-            // completes more the more it has. Back, and no queueing cut below that limit for a while.
-            limit = cutFromLimit;
-            throughputFloor = cutFromLimit;
-            throughputFloorSetAtMicros = nowMicros;
-            lastGood = Math.max(lastGood, cutFromLimit);
-            queueingAt = NONE;
+            // completes more the more it has, or, cut to one, a server of more slots whose first tokens come later
+            // when they work together (llama-server computes them side by side).
+            holdAtLeast(revert ? cutFromLimit : toOneFrom, nowMicros);
             cutFromLimit = 0;
-            roundsSinceProbe = 0;
-        } else if (toOneCostRate) {
-            // One in flight completes less than the limit before: a server with more than one slot whose first
-            // tokens come later when both work (llama-server computes them side by side), not a queue.
-            limit = toOneFrom;
-            throughputFloor = toOneFrom;
-            throughputFloorSetAtMicros = nowMicros;
-            lastGood = Math.max(lastGood, toOneFrom);
-            queueingAt = NONE;
             toOneFrom = 0;
-            roundsSinceProbe = 0;
         } else if (queued) {
             queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
             queueingSeenAtMicros = nowMicros;
@@ -389,6 +371,19 @@ final class ConcurrencyLimit {
      */
     private static double bandwidthDelay(double bestPerSecond, long fastestMicros) {
         return Math.ceil(BANDWIDTH_DELAY_MULTIPLE * bestPerSecond * fastestMicros / 1e6);
+    }
+
+    /**
+     * A limit shown to complete more than the one below it: the limit now, a good one, and no queueing cut below
+     * it for a while (longer times under it are no queue).
+     */
+    private void holdAtLeast(int shown, long nowMicros) {
+        limit = shown;
+        throughputFloor = Math.max(throughputFloor, shown);
+        throughputFloorSetAtMicros = nowMicros;
+        lastGood = Math.max(lastGood, shown);
+        queueingAt = NONE;
+        roundsSinceProbe = 0;
     }
 
     private void raise() {

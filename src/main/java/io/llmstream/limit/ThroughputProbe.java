@@ -4,16 +4,16 @@ package io.llmstream.limit;
  * Whether more in flight completes more: now and then, the adaptive limit of a model whose requests are held
  * back, and whose answers take at most {@value #MAX_ANSWER_MILLIS} ms, is doubled, and kept if the rate of
  * completions under it is at least {@value #GAIN} times the rate before (a window measured under this limit or
- * a lower one). A queueing server completes no more past its slots, so the probe goes back and the next one
- * waits twice as long (up to {@value #MAX_BACKOFF} times {@value #EVERY_MILLIS} ms, and at least
- * {@value #QUIET_PER_PROBE} times as long as the probe took); a client short of CPU completes more, and the
+ * a lower one). A server that completes no more goes back, and the next probe waits twice as long (up to
+ * {@value #MAX_BACKOFF} times {@value #EVERY_MILLIS} ms, and at least {@value #QUIET_PER_PROBE} times as long as
+ * the probe took: at a server this fast a probe costs a queue of milliseconds); a client short of CPU completes more, and the
  * limit doubles again at once, as TCP's slow start does while nothing is lost. Without it, the noise of a cold
  * JVM's first seconds, read as queueing, held a 1 ms server at 3 - 15 in flight for 20 s. The first probe
  * comes as soon as one window was measured. The rates are those of {@link CompletionRate}'s windows: the one
  * that closed before the probe, and the first that began under it. Not thread-safe.
  */
 final class ThroughputProbe {
-    static final double GAIN = 1.5;
+    static final double GAIN = 1.2;
     /**
      * Only models whose answers take at most this long (the median) are probed: a probe trades a queue for
      * throughput, and a queue costs a server that answers in milliseconds (a cache, a small model, the same
@@ -23,9 +23,9 @@ final class ThroughputProbe {
     static final long MAX_ANSWER_MILLIS = 10;
     static final long MAX_ANSWER_MICROS = MAX_ANSWER_MILLIS * 1000;
     static final long EVERY_MILLIS = 1_000;
-    static final int MAX_BACKOFF = 8;
+    static final int MAX_BACKOFF = 2;
     /** After a probe that found nothing, the next waits at least this many times as long as it took. */
-    static final int QUIET_PER_PROBE = 20;
+    static final int QUIET_PER_PROBE = 5;
     private static final long EVERY_MICROS = EVERY_MILLIS * 1000;
 
     private final CompletionRate rate;
