@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * held back completes less than {@value #THROUGHPUT_KEPT} of the rate before (rounds of at least
  * {@value #MIN_THROUGHPUT_EVENTS} requests) is undone, with no cut below that limit for a minute (a cut to one
  * in flight in smaller rounds, once {@value #MIN_THROUGHPUT_EVENTS} answers at one are in, when they came at
- * less than {@value #TO_ONE_KEPT} of the rate before: llama-server's two slots make their first tokens later
+ * less than {@value CutToOne#KEPT} of the rate before: llama-server's two slots make their first tokens later
  * when both work, and one in flight halves what it completes); and a limit
  * that holds requests back is doubled now and then to see whether more complete ({@link ThroughputProbe}):
  * rounds as small as a few requests say nothing about the rate, and noise a few rounds in a hundred read
@@ -59,11 +59,6 @@ final class ConcurrencyLimit {
     static final double OVERLOAD_DECREASE = 0.75;
     /** A cut for queueing is undone when the next round held back completes less than this share of the rate before. */
     static final double THROUGHPUT_KEPT = 0.9;
-    /**
-     * A cut to one in flight is undone when the answers at one come at less than this share of the rate of
-     * the round before it: a server of two slots halves it, a server of one keeps it.
-     */
-    static final double TO_ONE_KEPT = 0.75;
     /** Rates are compared only over rounds of at least this many requests; smaller ones are too noisy. */
     static final int MIN_THROUGHPUT_EVENTS = 16;
     /** Queueing never cuts below this many times the best recent rate of completions times the fastest first token. */
@@ -115,15 +110,7 @@ final class ConcurrencyLimit {
     /** A limit below which a cut cost throughput, and since when; queueing cuts never go below it for a while. */
     private int throughputFloor;
     private long throughputFloorSetAtMicros;
-    /**
-     * A cut for queueing down to one in flight, in rounds too small to have a rate: the limit it cut from, the
-     * rate of the round before, and the answers and time counted at one since, until there are enough to judge.
-     */
-    private int toOneFrom;
-    private double toOneRateBefore;
-    private int toOneAnswers;
-    private int toOneIntervals;
-    private long toOneMicros;
+    private final CutToOne cutToOne = new CutToOne();
 
 
     /** An adaptive limit up to {@code ceiling}. */
@@ -250,19 +237,13 @@ final class ConcurrencyLimit {
             }
             cutFromLimit = revert ? cutFromLimit : 0;
         }
-        boolean toOneCostRate = false;
-        if (toOneFrom > 0) {
+        int backFromOne = 0;
+        if (cutToOne.pending()) {
             if (before != 1 || overloaded || unloadedProbe.running()) {
-                toOneFrom = 0;
+                cutToOne.forget();
             } else if (staleAnswers == 0 && roundFirstEventMicros >= 0) {
-                toOneAnswers += events;
-                toOneIntervals += events - 1;
-                toOneMicros += nowMicros - roundFirstEventMicros;
-                if (toOneAnswers >= MIN_THROUGHPUT_EVENTS) {
-                    toOneCostRate = roundHeldBack && toOneMicros > 0
-                            && toOneIntervals * 1e6 / toOneMicros < TO_ONE_KEPT * toOneRateBefore;
-                    toOneFrom = toOneCostRate ? toOneFrom : 0;
-                }
+                backFromOne = cutToOne.judge(events, nowMicros - roundFirstEventMicros, roundHeldBack,
+                        MIN_THROUGHPUT_EVENTS);
             }
         }
         if (throughputFloor > 0 && nowMicros - throughputFloorSetAtMicros > FORGET_QUEUEING_MICROS) {
@@ -294,13 +275,12 @@ final class ConcurrencyLimit {
             } else if (kept > 0) {
                 limit = kept;
             }
-        } else if (revert || toOneCostRate) {
+        } else if (revert || backFromOne > 0) {
             // The last cut for queueing cost throughput: what looked like a queue was a server (or a client) that
             // completes more the more it has, or, cut to one, a server of more slots whose first tokens come later
             // when they work together (llama-server computes them side by side).
-            holdAtLeast(revert ? cutFromLimit : toOneFrom, nowMicros);
+            holdAtLeast(revert ? cutFromLimit : backFromOne, nowMicros);
             cutFromLimit = 0;
-            toOneFrom = 0;
         } else if (queued) {
             queueingAt = Math.min(queueingAt, Math.max(2, (int) Math.ceil(limit)));
             queueingSeenAtMicros = nowMicros;
@@ -312,15 +292,10 @@ final class ConcurrencyLimit {
             }
             limit = Math.max(limit, bandwidthDelay(best, fastest));
             limit = Math.max(limit, throughputFloor);
-            if (roundHeldBack && events < MIN_THROUGHPUT_EVENTS && limit < 2 && before >= 2 && toOneFrom == 0
+            if (roundHeldBack && events < MIN_THROUGHPUT_EVENTS && limit < 2 && before >= 2 && !cutToOne.pending()
                     && throughput > 0) {
-                // Rounds this small have no rate to judge the cut by: the answers at one in flight tell, once
-                // there are enough of them.
-                toOneFrom = before;
-                toOneRateBefore = throughput;
-                toOneAnswers = 0;
-                toOneIntervals = 0;
-                toOneMicros = 0;
+                // Rounds this small have no rate to judge the cut by: the answers at one in flight tell.
+                cutToOne.cut(before, throughput);
             }
             if (roundHeldBack && events >= MIN_THROUGHPUT_EVENTS && (int) limit < before) {
                 // The next round tells whether the cut kept the rate.

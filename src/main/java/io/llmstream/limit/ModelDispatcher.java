@@ -42,9 +42,7 @@ public final class ModelDispatcher {
     private final int rpm;
     private final long tpm;
     private final int shards;
-    private Runnable cancelWakeUp;
-    private long wakeUpAtMicros = Long.MAX_VALUE;
-    private boolean providerReportsLimits;
+    private final DispatchAlarm alarm;
     private long admittedRequests;
     /** Orders tickets of equal score by arrival. */
     private long nextSequence;
@@ -80,6 +78,7 @@ public final class ModelDispatcher {
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
+        this.alarm = new DispatchAlarm(timer, this::wakeUp);
         this.limited = model.isLimited();
         this.breaker = new CircuitBreaker(breakerSettings);
         this.fallBackWhenOpen = breakerSettings.whenOpen() == BreakerSettings.WhenOpen.FALLBACK
@@ -89,17 +88,14 @@ public final class ModelDispatcher {
 
     /** Queues a request for budget; its admission runs now if it may go now, else later on the timer. */
     public void submit(Ticket ticket) {
-        List<Runnable> decided;
-        synchronized (this) {
+        dispatchAfter(() -> {
             ticket.sequence = nextSequence++;
             if (ticket.notBeforeMicros > timer.nowMicros()) {
                 delayed.add(ticket);
             } else {
                 ready.add(ticket);
             }
-            decided = dispatch();
-        }
-        decided.forEach(Runnable::run);
+        });
     }
 
     /**
@@ -108,6 +104,19 @@ public final class ModelDispatcher {
      */
     public synchronized boolean withdraw(Ticket ticket) {
         return ready.remove(ticket) || delayed.remove(ticket);
+    }
+
+    /**
+     * Makes a change under the lock, lets out every ticket whose turn has come with it, and runs their admissions
+     * outside the lock.
+     */
+    private void dispatchAfter(Runnable change) {
+        List<Runnable> decided;
+        synchronized (this) {
+            change.run();
+            decided = dispatch();
+        }
+        decided.forEach(Runnable::run);
     }
 
     /** Lets out every ticket whose turn has come and arms the timer for the next one. */
@@ -150,53 +159,21 @@ public final class ModelDispatcher {
             long waited = now - head.enqueuedMicros;
             decided.add(() -> head.admission.admitted(keyIndex, waited));
         }
-        wakeUpAt(next);
+        alarm.set(next);
         return decided;
     }
 
-    private void wakeUpAt(long atMicros) {
-        if (atMicros == wakeUpAtMicros) {
-            return;
-        }
-        if (cancelWakeUp != null) {
-            cancelWakeUp.run();
-            cancelWakeUp = null;
-        }
-        wakeUpAtMicros = atMicros;
-        if (atMicros != Long.MAX_VALUE) {
-            cancelWakeUp = timer.schedule(this::wakeUp, atMicros);
-        }
-    }
-
     private void wakeUp() {
-        List<Runnable> decided;
-        synchronized (this) {
-            cancelWakeUp = null;
-            wakeUpAtMicros = Long.MAX_VALUE;
-            decided = dispatch();
-        }
-        decided.forEach(Runnable::run);
+        dispatchAfter(alarm::fired);
     }
 
     /**
-     * A response came on a key: adopt what it says about the provider's limits. Providers state their
-     * budget as of the request's arrival, not as of the answer (after the model's latency): the later of
-     * the send time and the headers' arrival less the provider's processing time, so that a request that
-     * took long to reach the provider (a new connection, a slow network) is dated late rather than early.
-     * A streamed answer's headers come before its tokens, so they are dated by their own arrival, not by the
-     * end of the stream.
+     * A response came on a key: adopt what it says about the provider's limits ({@link ModelKeys#observe}).
      *
      * @param headersAtMicros when the response's headers arrived, epoch microseconds
      */
     public synchronized void observe(int keyIndex, ProviderLimits reported, long sentAtMicros, long headersAtMicros) {
-        if (!reported.isEmpty()) {
-            providerReportsLimits = true;
-            long asOfMicros = sentAtMicros;
-            if (reported.processing() != null) {
-                asOfMicros = Math.max(asOfMicros, headersAtMicros - reported.processing().toNanos() / 1000);
-            }
-            keys.get(keyIndex).observe(reported, asOfMicros);
-        }
+        keys.observe(keyIndex, reported, sentAtMicros, headersAtMicros);
     }
 
     /** As {@link #observe(int, ProviderLimits, long, long)} for headers that arrived just now. */
@@ -206,7 +183,7 @@ public final class ModelDispatcher {
 
     /** A 429 on a key: hold the key for the wait the provider asked for and pace it more slowly. */
     public synchronized void rateLimited(int keyIndex, long waitMicros) {
-        keys.get(keyIndex).rateLimited(waitMicros, providerReportsLimits, timer.nowMicros());
+        keys.rateLimited(keyIndex, waitMicros, timer.nowMicros());
     }
 
     /** A success on a key: the key is healthy, and a half-open circuit closes. */
@@ -283,32 +260,18 @@ public final class ModelDispatcher {
      * @param durationMicros from sending to the end of the answer
      */
     public void answered(long firstTokenMicros, long durationMicros) {
-        List<Runnable> decided;
-        synchronized (this) {
-            concurrency.answered(firstTokenMicros, durationMicros, requestsPerSecond(), timer.nowMicros());
-            decided = dispatch();
-        }
-        decided.forEach(Runnable::run);
+        dispatchAfter(() -> concurrency.answered(firstTokenMicros, durationMicros, requestsPerSecond(),
+                timer.nowMicros()));
     }
 
     /** An attempt let out here met a sign of overload (429, 503, a refused or reset connection, a silent server). */
     public void overloaded() {
-        List<Runnable> decided;
-        synchronized (this) {
-            concurrency.overloaded(requestsPerSecond(), timer.nowMicros());
-            decided = dispatch();
-        }
-        decided.forEach(Runnable::run);
+        dispatchAfter(() -> concurrency.overloaded(requestsPerSecond(), timer.nowMicros()));
     }
 
     /** An attempt let out here ended, or was never sent, without a word about the server's load. */
     public void attemptEnded() {
-        List<Runnable> decided;
-        synchronized (this) {
-            concurrency.ended();
-            decided = dispatch();
-        }
-        decided.forEach(Runnable::run);
+        dispatchAfter(concurrency::ended);
     }
 
     /** How many requests may be at the model's server at once now (this shard). */

@@ -18,6 +18,8 @@ final class ModelKeys {
     private final List<KeyBudget> keys = new ArrayList<>();
     private int lastKeyIndex = -1;
     private long soonestAtMicros = Long.MAX_VALUE;
+    /** Whether the provider has stated its limits in headers: a 429 then says less about the pace. */
+    private boolean providerReportsLimits;
 
     ModelKeys(ModelSettings model, EndpointSettings endpoint, int shards, long nowMicros) {
         List<ApiKey> apiKeys = endpoint.apiKeys().isEmpty()
@@ -31,6 +33,30 @@ final class ModelKeys {
         for (KeyBudget key : keys) {
             key.startWithoutBurst(nowMicros);
         }
+    }
+
+    /**
+     * A response came on a key: adopt what it says about the provider's limits. Providers state their budget as
+     * of the request's arrival, not as of the answer (after the model's latency): the later of the send time and
+     * the headers' arrival less the provider's processing time, so that a request that took long to reach the
+     * provider (a new connection, a slow network) is dated late rather than early. A streamed answer's headers
+     * come before its tokens, so they are dated by their own arrival, not by the end of the stream.
+     */
+    void observe(int keyIndex, ProviderLimits reported, long sentAtMicros, long headersAtMicros) {
+        if (reported.isEmpty()) {
+            return;
+        }
+        providerReportsLimits = true;
+        long asOfMicros = sentAtMicros;
+        if (reported.processing() != null) {
+            asOfMicros = Math.max(asOfMicros, headersAtMicros - reported.processing().toNanos() / 1000);
+        }
+        keys.get(keyIndex).observe(reported, asOfMicros);
+    }
+
+    /** A 429 on a key: hold it for the wait the provider asked for and pace it more slowly. */
+    void rateLimited(int keyIndex, long waitMicros, long nowMicros) {
+        keys.get(keyIndex).rateLimited(waitMicros, providerReportsLimits, nowMicros);
     }
 
     KeyBudget get(int keyIndex) {
