@@ -101,6 +101,11 @@ public final class ModelLane {
      * come back as dead letters through {@code dead}.
      */
     public Submission nextSubmission(long nowMillis, List<LaneOutcome> dead) {
+        return nextSubmission(nowMillis, dead, false);
+    }
+
+    /** As {@link #nextSubmission(long, List)}; with {@code flush}, the lines waiting go without waiting to be more. */
+    public Submission nextSubmission(long nowMillis, List<LaneOutcome> dead, boolean flush) {
         if (submitting != null || waiting.isEmpty() || nowMillis < waitUntilMillis) {
             return null;
         }
@@ -109,7 +114,7 @@ public final class ModelLane {
         }
         LaneLine oldest = waiting.values().iterator().next();
         int most = Math.min(settings.maxLines(), splitLines);
-        if (waiting.size() < most && !linesCameBack
+        if (waiting.size() < most && !linesCameBack && !flush
                 && nowMillis - oldest.sinceMillis() < settings.maxWait().toMillis()) {
             return null;
         }
@@ -189,8 +194,8 @@ public final class ModelLane {
             if (result != null && result.answered()) {
                 outcomes.add(LaneOutcome.answered(line, batchId, result));
             } else if (result != null && isRefused(result.status())) {
-                outcomes.add(LaneOutcome.dead(line, batchId, result, refusalKind(result), "the batch API answered "
-                        + "the line " + result.status() + describe(result)));
+                String reason = "the batch API answered the line " + result.status() + describe(result);
+                outcomes.add(LaneOutcome.dead(line.unanswered(reason), batchId, result, refusalKind(result), reason));
             } else if (result != null && result.status() == 429) {
                 again.add(line);
             } else {
@@ -234,8 +239,8 @@ public final class ModelLane {
             LaneLine line = batch.lines().get(i);
             BatchError error = byLine.get(i + 1);
             if (error != null) {
-                outcomes.add(LaneOutcome.dead(line, batchId, null, ErrorKind.BAD_REQUEST,
-                        "the batch API refused the line: " + error.describe()));
+                String reason = "the batch API refused the line: " + error.describe();
+                outcomes.add(LaneOutcome.dead(line.unanswered(reason), batchId, null, ErrorKind.BAD_REQUEST, reason));
             } else if (byLine.isEmpty()) {
                 retryOrGiveUp(line, batchId, null, "batch " + batchId + " failed validation: " + summary, again,
                         outcomes);
@@ -320,8 +325,54 @@ public final class ModelLane {
                 + (result.errorMessage() == null ? "" : result.errorMessage()) + ")";
     }
 
+    /**
+     * A lane as a checkpoint kept it: its waiting lines (oldest first), the submission cut but perhaps not sent
+     * (null when none), its open batches and the sequence its next batch takes.
+     */
+    public static ModelLane restored(BatchLaneSettings settings, int maxAttempts, long nextSequence,
+            List<LaneLine> waiting, Submission submitting, List<OpenBatch> open) {
+        ModelLane lane = new ModelLane(settings, maxAttempts);
+        lane.nextSequence = nextSequence;
+        for (LaneLine line : waiting) {
+            lane.waiting.put(line.customId(), line);
+        }
+        lane.submitting = submitting;
+        if (submitting != null) {
+            lane.enqueuedTokens += submitting.tokens();
+        }
+        for (OpenBatch batch : open) {
+            lane.open.put(batch.batchId(), batch);
+            lane.enqueuedTokens += batch.tokens();
+        }
+        return lane;
+    }
+
+    public BatchLaneSettings settings() {
+        return settings;
+    }
+
+    /** The sequence the next batch takes. */
+    public long nextSequence() {
+        return nextSequence;
+    }
+
+    /** The submission cut and not yet sent or given back; null when none. */
+    public Submission submitting() {
+        return submitting;
+    }
+
+    /** The waiting lines, oldest first. */
+    public List<LaneLine> waiting() {
+        return List.copyOf(waiting.values());
+    }
+
     public int waitingLines() {
         return waiting.size();
+    }
+
+    /** Whether the lane holds any line: waiting, being submitted or in an open batch. */
+    public boolean isBusy() {
+        return !waiting.isEmpty() || submitting != null || !open.isEmpty();
     }
 
     public int openBatches() {
