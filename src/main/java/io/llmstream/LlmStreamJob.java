@@ -67,6 +67,11 @@ public final class LlmStreamJob {
         env.setMaxParallelism(config.job().maxParallelism());
         env.enableCheckpointing(config.job().checkpointInterval().toMillis());
         env.getCheckpointConfig().setCheckpointTimeout(config.job().checkpointTimeout().toMillis());
+        if (config.job().bounded() && config.models().values().stream().anyMatch(ModelSettings::hasBatchLane)) {
+            // At its end a bounded job waits for its batch lanes (up to the batches' window) and no checkpoint
+            // completes meanwhile: their expiry must not fail the job.
+            env.getCheckpointConfig().setTolerableCheckpointFailureNumber(Integer.MAX_VALUE);
+        }
         if (config.job().unalignedCheckpoints()) {
             // Prompts wait for budget in the network buffers in front of the call stage; aligned barriers would
             // wait behind them for as long as the limit takes to let them through.

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.operators.MailboxExecutor;
@@ -149,10 +148,15 @@ public final class BatchLaneOperator extends AbstractStreamOperator<CallResult>
         }
     }
 
+    /**
+     * A lane the checkpoint did not hold. Its id is the job's and the model's: a job that failed before its first
+     * checkpoint keeps its id, and its new attempt finds the batches the failed one sent (and adopts them).
+     */
     private LaneRunner newLane(ModelSettings model) {
-        String laneId = model.name() + "/" + UUID.randomUUID().toString().substring(0, 13);
+        String laneId = getRuntimeContext().getJobInfo().getJobId() + "/" + model.name();
+        boolean retried = getRuntimeContext().getTaskInfo().getAttemptNumber() > 0;
         return new LaneRunner(model, laneId, new ModelLane(model.batchLane(), config.call().retry().maxAttempts()),
-                api(model), arrivals, false);
+                api(model), arrivals, retried);
     }
 
     private void scheduleTick() {

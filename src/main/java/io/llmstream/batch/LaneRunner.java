@@ -1,11 +1,14 @@
 package io.llmstream.batch;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.record.LlmRequest;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -21,9 +24,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Exactly once across restarts: a batch is cut (its lines leave the waiting ones) on the task's thread, kept by
  * the next checkpoint, and uploaded and created only once that checkpoint completed; its metadata carries the
- * lane's id and the batch's sequence. A checkpoint therefore never lacks a batch that exists: after a restore, a
- * cut it holds is looked up by its metadata first and adopted when the provider has it, else sent. The lines read
- * after the checkpoint are read again from the source and join a later batch.
+ * lane's id and the batch's sequence. After a restore the lane first lists its batches at the provider: the cut
+ * the checkpoint holds is adopted when the provider has it, else sent; a batch of a later sequence (sent by a
+ * bounded job's last phase, which cannot wait for a checkpoint) is adopted with the custom_ids of its input file,
+ * and the records read again join it instead of a new batch. No line is sent twice because of a restart.
  *
  * <p>Every method runs on the task's thread; the API's answers come back as actions queued on {@code arrivals},
  * which the operator runs on that thread too. Not thread-safe.
@@ -35,6 +39,9 @@ final class LaneRunner {
     static final int LOOKUP_PAGES = 10;
     /** The wait after a failed call of the files or batches endpoint that gave no Retry-After. */
     static final long RETRY_MILLIS = 5_000;
+    /** How long an adopted batch waits for its records to be read again before it is polled anyway. */
+    static final long ORPHAN_WAIT_MILLIS = 60_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Logger LOG = LoggerFactory.getLogger(LaneRunner.class);
 
@@ -45,8 +52,11 @@ final class LaneRunner {
     private final Queue<Runnable> arrivals;
     /** The checkpoint that holds the cut submission; -1 until one does. */
     private long cutCheckpoint = -1;
-    /** The cut came from a checkpoint: it may have been sent before the restart. */
-    private boolean cutRestored;
+    /**
+     * The lane came from a checkpoint: until the provider's batches of the lane were looked at, its cut may have
+     * been sent already, and batches sent after the checkpoint (orphans) hold lines that will be read again.
+     */
+    private boolean recovering;
     private boolean sending;
     /** No look-up of a restored cut before this time (after one that failed). */
     private long resolveAtMillis;
@@ -55,6 +65,7 @@ final class LaneRunner {
     private final Set<String> warnedLate = new HashSet<>();
     private long submittedLines;
     private boolean draining;
+    private long recoveredAtMillis;
 
     LaneRunner(ModelSettings model, String laneId, ModelLane lane, BatchApi api, Queue<Runnable> arrivals,
             boolean restored) {
@@ -63,7 +74,7 @@ final class LaneRunner {
         this.lane = lane;
         this.api = api;
         this.arrivals = arrivals;
-        this.cutRestored = restored && lane.submitting() != null;
+        this.recovering = restored;
     }
 
     String laneId() {
@@ -95,24 +106,29 @@ final class LaneRunner {
 
     /** Cuts a batch when one is due, resolves a restored cut, and polls the open batches that are due. */
     void tick(long nowMillis, Consumer<LaneOutcome> out) {
+        if (recovering) {
+            if (!sending && nowMillis >= resolveAtMillis) {
+                recover();
+            }
+            return;
+        }
         if (lane.submitting() == null) {
             List<LaneOutcome> dead = new ArrayList<>();
             ModelLane.Submission cut = lane.nextSubmission(nowMillis, dead, draining);
             dead.forEach(out);
             if (cut != null) {
                 cutCheckpoint = -1;
-                cutRestored = false;
             }
         }
-        if (draining && lane.submitting() != null && !sending && !cutRestored) {
-            // A bounded job's input ended: no later checkpoint may come to hold the cut.
+        if (draining && lane.submitting() != null && !sending) {
+            // A bounded job's input ended: no checkpoint comes while the task waits for its lanes. A failure from
+            // here on finds the batch by its metadata after the restore (an orphan) and sends no line twice.
             send(lane.submitting());
-        } else if (cutRestored && !sending && nowMillis >= resolveAtMillis) {
-            resolve(lane.submitting(), true);
         }
         for (OpenBatch batch : lane.open()) {
             String id = batch.batchId();
-            if (!polling.contains(id) && nowMillis >= nextPollAt.getOrDefault(id, 0L)) {
+            if (!polling.contains(id) && nowMillis >= nextPollAt.getOrDefault(id, 0L)
+                    && (!lane.awaitsLines(id) || nowMillis - recoveredAtMillis > ORPHAN_WAIT_MILLIS)) {
                 poll(batch, out);
             }
             warnIfLate(batch, nowMillis);
@@ -120,8 +136,8 @@ final class LaneRunner {
     }
 
     /**
-     * The input ended (a bounded job): batches go without waiting for more lines or for a checkpoint, as none
-     * may come; a failure in this last phase can send a batch's lines again.
+     * The input ended (a bounded job): batches go at once, without waiting for more lines or for a checkpoint,
+     * as none comes while the task waits for its lanes.
      */
     void drain() {
         draining = true;
@@ -134,7 +150,7 @@ final class LaneRunner {
 
     /** A checkpoint is taken now: it holds the cut submission, if any. */
     void snapshotting(long checkpointId) {
-        if (lane.submitting() != null && cutCheckpoint < 0 && !cutRestored) {
+        if (lane.submitting() != null && cutCheckpoint < 0 && !recovering) {
             cutCheckpoint = checkpointId;
         }
     }
@@ -142,7 +158,7 @@ final class LaneRunner {
     /** A checkpoint completed: a cut it holds may be sent now. */
     void checkpointed(long checkpointId) {
         ModelLane.Submission cut = lane.submitting();
-        if (cut != null && !sending && !cutRestored && cutCheckpoint >= 0 && cutCheckpoint <= checkpointId) {
+        if (cut != null && !sending && !recovering && cutCheckpoint >= 0 && cutCheckpoint <= checkpointId) {
             send(cut);
         }
     }
@@ -178,54 +194,138 @@ final class LaneRunner {
         // The create call may have reached the provider: look before sending the lines again.
         LOG.warn("Batch lane of model {}: creating batch {} failed ({}); looking it up before trying again",
                 model.name(), cut.sequence(), describe(cause));
-        resolve(cut, false);
+        resolve(cut);
     }
 
-    /** Looks a cut up by its metadata: adopted when found, else sent (after a restore) or given back. */
-    private void resolve(ModelLane.Submission cut, boolean afterRestore) {
+    /** After a create that may have reached the provider: the cut is adopted when found, else given back. */
+    private void resolve(ModelLane.Submission cut) {
         sending = true;
-        lookup(cut.sequence(), null, 0).whenComplete((found, error) -> arrivals.add(() -> {
+        lanesBatches().whenComplete((batches, error) -> arrivals.add(() -> {
             sending = false;
             long now = System.currentTimeMillis();
-            if (error != null) {
-                LOG.warn("Batch lane of model {}: could not look batch {} up: {}; trying again later", model.name(),
-                        cut.sequence(), describe(unwrap(error)));
-                if (afterRestore) {
-                    resolveAtMillis = now + retryMillis(unwrap(error));
-                } else {
-                    lane.submissionFailed(cut, now + retryMillis(unwrap(error)));
-                }
-                return;
-            }
+            BatchStatus found = error == null ? find(batches, cut.sequence()) : null;
             if (found != null) {
-                LOG.info("Batch lane of model {}: batch {} ({} lines) was submitted before the restart as {}; "
-                        + "polling it", model.name(), cut.sequence(), cut.lines().size(), found.id());
-                cutRestored = false;
-                opened(cut, found.id(), found.inputFileId(), now, false);
-            } else if (afterRestore) {
-                cutRestored = false;
-                send(cut);
+                opened(cut, found.id(), found.inputFileId(), now, true);
             } else {
+                if (error != null) {
+                    LOG.warn("Batch lane of model {}: could not look batch {} up: {}; its lines wait again",
+                            model.name(), cut.sequence(), describe(unwrap(error)));
+                }
                 lane.submissionFailed(cut, now + RETRY_MILLIS);
             }
         }));
     }
 
-    private CompletableFuture<BatchStatus> lookup(long sequence, String after, int page) {
+    /**
+     * After a restore: the lane's batches at the provider that the checkpoint does not hold. The cut it holds is
+     * adopted when sent already (else sent now); batches of later sequences (orphans) are adopted with the
+     * custom_ids of their input files, so the records read again join them instead of a new batch.
+     */
+    private void recover() {
+        sending = true;
+        long restoredNext = lane.nextSequence();
+        lanesBatches().thenCompose(batches -> {
+            List<BatchStatus> orphans = new ArrayList<>();
+            for (BatchStatus batch : batches) {
+                if (sequenceOf(batch) >= restoredNext) {
+                    orphans.add(batch);
+                }
+            }
+            CompletableFuture<Map<BatchStatus, List<String>>> files =
+                    CompletableFuture.completedFuture(new LinkedHashMap<>());
+            for (BatchStatus orphan : orphans) {
+                files = files.thenCombine(api.lines(orphan.inputFileId()), (all, lines) -> {
+                    all.put(orphan, customIds(lines));
+                    return all;
+                });
+            }
+            return files.thenApply(orphanFiles -> new Recovered(batches, orphanFiles));
+        }).whenComplete((recovered, error) -> arrivals.add(() -> recovered(recovered, error)));
+    }
+
+    private record Recovered(List<BatchStatus> batches, Map<BatchStatus, List<String>> orphans) {}
+
+    private void recovered(Recovered recovered, Throwable error) {
+        sending = false;
+        long now = System.currentTimeMillis();
+        if (error != null) {
+            LOG.warn("Batch lane of model {}: could not list its batches after the restore: {}; trying again",
+                    model.name(), describe(unwrap(error)));
+            resolveAtMillis = now + retryMillis(unwrap(error));
+            return;
+        }
+        recovering = false;
+        recoveredAtMillis = now;
+        ModelLane.Submission cut = lane.submitting();
+        if (cut != null) {
+            BatchStatus found = find(recovered.batches(), cut.sequence());
+            if (found != null) {
+                LOG.info("Batch lane of model {}: batch {} ({} lines) was submitted before the restart as {}; "
+                        + "polling it", model.name(), cut.sequence(), cut.lines().size(), found.id());
+                opened(cut, found.id(), found.inputFileId(), now, false);
+            } else {
+                send(cut);
+            }
+        }
+        for (Map.Entry<BatchStatus, List<String>> orphan : recovered.orphans().entrySet()) {
+            BatchStatus batch = orphan.getKey();
+            LOG.info("Batch lane of model {}: batch {} ({} lines) was submitted after the checkpoint as {}; its "
+                    + "records join it as they are read again", model.name(), sequenceOf(batch),
+                    orphan.getValue().size(), batch.id());
+            lane.adoptOrphan(sequenceOf(batch), batch.inputFileId(), batch.id(), orphan.getValue(), now);
+            nextPollAt.put(batch.id(), now + lane.settings().poll().toMillis());
+        }
+    }
+
+    private BatchStatus find(List<BatchStatus> batches, long sequence) {
+        for (BatchStatus batch : batches) {
+            if (sequenceOf(batch) == sequence) {
+                return batch;
+            }
+        }
+        return null;
+    }
+
+    /** A batch's sequence from its metadata; -1 when it has none. */
+    private static long sequenceOf(BatchStatus batch) {
+        try {
+            return Long.parseLong(batch.metadata().getOrDefault(SEQUENCE_KEY, "-1"));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static List<String> customIds(List<String> lines) {
+        List<String> ids = new ArrayList<>();
+        for (String line : lines) {
+            try {
+                ids.add(JSON.readTree(line).path("custom_id").asText());
+            } catch (JsonProcessingException e) {
+                // Not a line this lane wrote.
+            }
+        }
+        return ids;
+    }
+
+    /** The lane's batches at the provider, by their metadata, over at most {@value #LOOKUP_PAGES} pages. */
+    private CompletableFuture<List<BatchStatus>> lanesBatches() {
+        return lanesBatches(null, 0, new ArrayList<>());
+    }
+
+    private CompletableFuture<List<BatchStatus>> lanesBatches(String after, int page, List<BatchStatus> found) {
         if (page >= LOOKUP_PAGES) {
-            return CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(found);
         }
         return api.list(after, 100).thenCompose(batches -> {
             for (BatchStatus batch : batches.batches()) {
-                if (laneId.equals(batch.metadata().get(LANE_KEY))
-                        && Long.toString(sequence).equals(batch.metadata().get(SEQUENCE_KEY))) {
-                    return CompletableFuture.completedFuture(batch);
+                if (laneId.equals(batch.metadata().get(LANE_KEY))) {
+                    found.add(batch);
                 }
             }
             if (!batches.hasMore() || batches.batches().isEmpty()) {
-                return CompletableFuture.completedFuture(null);
+                return CompletableFuture.completedFuture(found);
             }
-            return lookup(sequence, batches.batches().get(batches.batches().size() - 1).id(), page + 1);
+            return lanesBatches(batches.batches().get(batches.batches().size() - 1).id(), page + 1, found);
         });
     }
 

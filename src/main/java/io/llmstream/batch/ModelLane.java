@@ -58,6 +58,11 @@ public final class ModelLane {
     private int splitLines;
     /** Lines came back from a batch: they waited for one already, so the next is due at once. */
     private boolean linesCameBack;
+    /**
+     * Lines of batches found at the provider after a restore that the checkpoint did not hold, whose records are
+     * still to be read again: custom_id to batch id.
+     */
+    private final Map<String, String> orphanLines = new HashMap<>();
 
     /** A batch to submit: its sequence and lines, taken out of the waiting ones. */
     public record Submission(long sequence, List<LaneLine> lines, long tokens) {}
@@ -74,6 +79,12 @@ public final class ModelLane {
      */
     public boolean add(LlmRequest request, long tokens, long nowMillis) {
         String customId = BatchLine.customId(request);
+        String orphan = orphanLines.remove(customId);
+        if (orphan != null) {
+            // Sent before the restart in a batch the checkpoint does not hold: it joins that batch.
+            open.get(orphan).lines().add(new LaneLine(customId, request, tokens, 0, null, nowMillis));
+            return true;
+        }
         if (waiting.containsKey(customId) || inBatch(customId)) {
             return false;
         }
@@ -260,6 +271,7 @@ public final class ModelLane {
         if (batch == null) {
             throw new IllegalStateException("batch " + batchId + " is not open");
         }
+        orphanLines.values().removeIf(batchId::equals);
         enqueuedTokens -= batch.tokens();
         if (blockedAboveTokens > 0 && enqueuedTokens < blockedAboveTokens) {
             blockedAboveTokens = 0;
@@ -349,6 +361,30 @@ public final class ModelLane {
 
     public BatchLaneSettings settings() {
         return settings;
+    }
+
+    /**
+     * A batch of this lane the provider has and the checkpoint does not (sent after it, or by a bounded job's
+     * last phase, which sends without one): its lines, by custom_id, are taken from the waiting ones and from
+     * the records read again, and no batch is sent with them again.
+     */
+    public void adoptOrphan(long sequence, String fileId, String batchId, List<String> customIds, long nowMillis) {
+        nextSequence = Math.max(nextSequence, sequence + 1);
+        List<LaneLine> lines = new ArrayList<>();
+        for (String customId : customIds) {
+            LaneLine line = waiting.remove(customId);
+            if (line != null) {
+                lines.add(line);
+            } else {
+                orphanLines.put(customId, batchId);
+            }
+        }
+        open.put(batchId, new OpenBatch(sequence, fileId, batchId, lines, 0, nowMillis));
+    }
+
+    /** Whether an adopted batch still waits for records of its lines to be read again. */
+    public boolean awaitsLines(String batchId) {
+        return orphanLines.containsValue(batchId);
     }
 
     /** The sequence the next batch takes. */
