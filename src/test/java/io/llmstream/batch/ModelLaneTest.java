@@ -320,4 +320,28 @@ class ModelLaneTest {
                 new SourcePosition("prompts", 1, 1));
         assertThat(BatchLine.customId(sameIdElsewhere)).isNotEqualTo(BatchLine.customId(request(1)));
     }
+
+    @Test
+    void aBatchSentAfterTheCheckpointIsAdoptedWithTheWaitingLinesAndThoseReadAgain() {
+        ModelLane lane = laneWith(2, 10, 0);
+        List<String> inOrphan = List.of(BatchLine.customId(request(0)), BatchLine.customId(request(1)),
+                BatchLine.customId(request(2)));
+        lane.adoptOrphan(4, "file-o", "batch-o", inOrphan, 0);
+
+        assertThat(lane.waitingLines()).as("the waiting lines joined the orphan").isZero();
+        assertThat(lane.awaitsLines("batch-o")).as("r-2 is still to be read again").isTrue();
+        assertThat(lane.add(request(2), 30, 1)).isTrue();
+        assertThat(lane.awaitsLines("batch-o")).isFalse();
+        assertThat(lane.waitingLines()).as("r-2 joined the orphan too").isZero();
+        assertThat(lane.nextSequence()).as("no batch takes the orphan's sequence again").isEqualTo(5);
+        assertThat(lane.add(request(3), 30, 2)).isTrue();
+        assertThat(lane.nextSubmission(11 * MINUTE, new ArrayList<>()).lines()).as("only r-3 goes in a new batch")
+                .extracting(LaneLine::customId).containsExactly(BatchLine.customId(request(3)));
+
+        List<LaneOutcome> outcomes = lane.ended("batch-o", "completed",
+                lane.open().get(0).lines().stream().map(ModelLaneTest::ok).toList(), 12 * MINUTE);
+        assertThat(outcomes).extracting(outcome -> outcome.line().request().id())
+                .containsExactlyInAnyOrder("r-0", "r-1", "r-2");
+        assertThat(outcomes).allMatch(LaneOutcome::isAnswered);
+    }
 }
