@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.llmstream.call.http.EndpointHeaders;
 import io.llmstream.call.http.SharedHttpClient;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.Secret;
@@ -105,20 +106,7 @@ public final class BatchApi {
     private RequestBuilder request(String method, String path) {
         RequestBuilder request = new RequestBuilder(method).setUrl(endpoint.baseUrl() + path)
                 .setRequestTimeout(timeout).setReadTimeout(timeout).setHeader("Accept", "application/json");
-        for (Map.Entry<String, String> header : endpoint.headers().entrySet()) {
-            request.setHeader(header.getKey(), header.getValue());
-        }
-        for (Map.Entry<String, String> parameter : endpoint.query().entrySet()) {
-            request.addQueryParam(parameter.getKey(), parameter.getValue());
-        }
-        if (key != null) {
-            if (endpoint.auth() == EndpointSettings.AuthStyle.API_KEY) {
-                request.setHeader("api-key", key.reveal());
-            } else {
-                request.setHeader("Authorization", "Bearer " + key.reveal());
-            }
-        }
-        return request;
+        return EndpointHeaders.apply(request, endpoint, key);
     }
 
     private CompletableFuture<JsonNode> json(Request request, String what) {

@@ -36,7 +36,7 @@ final class BatchLaneBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BATCH_RECORDS = 8_000;
     private static final int ONLINE_RECORDS = 20;
-    private static final long PROVIDER_ENQUEUED_TOKENS = 120_000;
+    private static final long PROVIDER_ENQUEUED_TOKENS = 130_000;
     private static final Duration GIVE_UP_AFTER = Duration.ofMinutes(15);
 
     /** What the run showed. */
@@ -78,7 +78,7 @@ final class BatchLaneBench {
                             .put("max_tokens", 16).toString());
             out.printf("   produced %,d batch-lane and %d online records%n", BATCH_RECORDS, ONLINE_RECORDS);
             try (MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).seed(19).latencyMs(100)
-                    .rpm(60).batchInProgress(Duration.ofSeconds(20)).batchExpireShare(0.25)
+                    .rpm(60).batchInProgress(Duration.ofSeconds(40)).batchExpireShare(0.25)
                     .batchEnqueuedTokens(PROVIDER_ENQUEUED_TOKENS).build())) {
                 LlmStreamConfig config = new ConfigLoader(name -> null).loadYaml(String.join("\n",
                         "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', starting-offsets: earliest}",
