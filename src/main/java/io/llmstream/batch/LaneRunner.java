@@ -1,14 +1,11 @@
 package io.llmstream.batch;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.record.LlmRequest;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -33,15 +30,10 @@ import org.slf4j.LoggerFactory;
  * which the operator runs on that thread too. Not thread-safe.
  */
 final class LaneRunner {
-    static final String LANE_KEY = "llmstream_lane";
-    static final String SEQUENCE_KEY = "llmstream_sequence";
-    /** Pages of the key's batches read when looking for one this lane may have created (100 each). */
-    static final int LOOKUP_PAGES = 10;
     /** The wait after a failed call of the files or batches endpoint that gave no Retry-After. */
     static final long RETRY_MILLIS = 5_000;
     /** How long an adopted batch waits for its records to be read again before it is polled anyway. */
     static final long ORPHAN_WAIT_MILLIS = 60_000;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Logger LOG = LoggerFactory.getLogger(LaneRunner.class);
 
@@ -50,6 +42,7 @@ final class LaneRunner {
     private final ModelLane lane;
     private final BatchApi api;
     private final Queue<Runnable> arrivals;
+    private final LaneBatches batches;
     /** The checkpoint that holds the cut submission; -1 until one does. */
     private long cutCheckpoint = -1;
     /**
@@ -74,6 +67,7 @@ final class LaneRunner {
         this.lane = lane;
         this.api = api;
         this.arrivals = arrivals;
+        this.batches = new LaneBatches(api, laneId);
         this.recovering = restored;
     }
 
@@ -171,7 +165,7 @@ final class LaneRunner {
                 .thenCompose(id -> {
                     fileId[0] = id;
                     return api.create(id, BatchLine.url(model), lane.settings().windowText(),
-                            Map.of(LANE_KEY, laneId, SEQUENCE_KEY, Long.toString(cut.sequence())));
+                            batches.metadata(cut.sequence()));
                 })
                 .whenComplete((status, error) -> arrivals.add(() -> sent(cut, fileId[0], status, error)));
     }
@@ -200,12 +194,12 @@ final class LaneRunner {
     /** After a create that may have reached the provider: the cut is adopted when found, else given back. */
     private void resolve(ModelLane.Submission cut) {
         sending = true;
-        lanesBatches().whenComplete((batches, error) -> arrivals.add(() -> {
+        batches.list().whenComplete((found, error) -> arrivals.add(() -> {
             sending = false;
             long now = System.currentTimeMillis();
-            BatchStatus found = error == null ? find(batches, cut.sequence()) : null;
-            if (found != null) {
-                opened(cut, found.id(), found.inputFileId(), now, true);
+            BatchStatus batch = error == null ? LaneBatches.find(found, cut.sequence()) : null;
+            if (batch != null) {
+                opened(cut, batch.id(), batch.inputFileId(), now, true);
             } else {
                 if (error != null) {
                     LOG.warn("Batch lane of model {}: could not look batch {} up: {}; its lines wait again",
@@ -224,22 +218,14 @@ final class LaneRunner {
     private void recover() {
         sending = true;
         long restoredNext = lane.nextSequence();
-        lanesBatches().thenCompose(batches -> {
+        batches.list().thenCompose(found -> {
             List<BatchStatus> orphans = new ArrayList<>();
-            for (BatchStatus batch : batches) {
-                if (sequenceOf(batch) >= restoredNext) {
+            for (BatchStatus batch : found) {
+                if (LaneBatches.sequenceOf(batch) >= restoredNext) {
                     orphans.add(batch);
                 }
             }
-            CompletableFuture<Map<BatchStatus, List<String>>> files =
-                    CompletableFuture.completedFuture(new LinkedHashMap<>());
-            for (BatchStatus orphan : orphans) {
-                files = files.thenCombine(api.lines(orphan.inputFileId()), (all, lines) -> {
-                    all.put(orphan, customIds(lines));
-                    return all;
-                });
-            }
-            return files.thenApply(orphanFiles -> new Recovered(batches, orphanFiles));
+            return batches.customIds(orphans).thenApply(orphanFiles -> new Recovered(found, orphanFiles));
         }).whenComplete((recovered, error) -> arrivals.add(() -> recovered(recovered, error)));
     }
 
@@ -258,7 +244,7 @@ final class LaneRunner {
         recoveredAtMillis = now;
         ModelLane.Submission cut = lane.submitting();
         if (cut != null) {
-            BatchStatus found = find(recovered.batches(), cut.sequence());
+            BatchStatus found = LaneBatches.find(recovered.batches(), cut.sequence());
             if (found != null) {
                 LOG.info("Batch lane of model {}: batch {} ({} lines) was submitted before the restart as {}; "
                         + "polling it", model.name(), cut.sequence(), cut.lines().size(), found.id());
@@ -270,63 +256,11 @@ final class LaneRunner {
         for (Map.Entry<BatchStatus, List<String>> orphan : recovered.orphans().entrySet()) {
             BatchStatus batch = orphan.getKey();
             LOG.info("Batch lane of model {}: batch {} ({} lines) was submitted after the checkpoint as {}; its "
-                    + "records join it as they are read again", model.name(), sequenceOf(batch),
+                    + "records join it as they are read again", model.name(), LaneBatches.sequenceOf(batch),
                     orphan.getValue().size(), batch.id());
-            lane.adoptOrphan(sequenceOf(batch), batch.inputFileId(), batch.id(), orphan.getValue(), now);
+            lane.adoptOrphan(LaneBatches.sequenceOf(batch), batch.inputFileId(), batch.id(), orphan.getValue(), now);
             nextPollAt.put(batch.id(), now + lane.settings().poll().toMillis());
         }
-    }
-
-    private BatchStatus find(List<BatchStatus> batches, long sequence) {
-        for (BatchStatus batch : batches) {
-            if (sequenceOf(batch) == sequence) {
-                return batch;
-            }
-        }
-        return null;
-    }
-
-    /** A batch's sequence from its metadata; -1 when it has none. */
-    private static long sequenceOf(BatchStatus batch) {
-        try {
-            return Long.parseLong(batch.metadata().getOrDefault(SEQUENCE_KEY, "-1"));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
-
-    private static List<String> customIds(List<String> lines) {
-        List<String> ids = new ArrayList<>();
-        for (String line : lines) {
-            try {
-                ids.add(JSON.readTree(line).path("custom_id").asText());
-            } catch (JsonProcessingException e) {
-                // Not a line this lane wrote.
-            }
-        }
-        return ids;
-    }
-
-    /** The lane's batches at the provider, by their metadata, over at most {@value #LOOKUP_PAGES} pages. */
-    private CompletableFuture<List<BatchStatus>> lanesBatches() {
-        return lanesBatches(null, 0, new ArrayList<>());
-    }
-
-    private CompletableFuture<List<BatchStatus>> lanesBatches(String after, int page, List<BatchStatus> found) {
-        if (page >= LOOKUP_PAGES) {
-            return CompletableFuture.completedFuture(found);
-        }
-        return api.list(after, 100).thenCompose(batches -> {
-            for (BatchStatus batch : batches.batches()) {
-                if (laneId.equals(batch.metadata().get(LANE_KEY))) {
-                    found.add(batch);
-                }
-            }
-            if (!batches.hasMore() || batches.batches().isEmpty()) {
-                return CompletableFuture.completedFuture(found);
-            }
-            return lanesBatches(batches.batches().get(batches.batches().size() - 1).id(), page + 1, found);
-        });
     }
 
     private void opened(ModelLane.Submission cut, String batchId, String fileId, long now, boolean justSent) {

@@ -3,6 +3,7 @@ package io.llmstream.batch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.llmstream.record.ErrorKind;
 
 /**
  * The provider's answer to one line of a batch, from its output or error file:
@@ -62,5 +63,42 @@ public record LineResult(String customId, int status, JsonNode body, String erro
 
     private static String text(JsonNode node) {
         return node.isValueNode() && !node.isNull() ? node.asText() : null;
+    }
+
+    /** Whether the provider refused the line for good (400, 404, 413, 422): a dead letter, as online. */
+    boolean isRefused() {
+        return status == 400 || status == 404 || status == 413 || status == 422;
+    }
+
+    /** The dead letter's kind of a refused line. */
+    ErrorKind refusalKind() {
+        if ("context_length_exceeded".equals(errorCode)) {
+            return ErrorKind.CONTEXT_LENGTH_EXCEEDED;
+        }
+        return status == 404 ? ErrorKind.NOT_FOUND : ErrorKind.BAD_REQUEST;
+    }
+
+    /** The dead letter's kind of a line that got no answer in any of its batches. */
+    static ErrorKind kindOf(LineResult result) {
+        return result != null && result.status >= 500 ? ErrorKind.SERVER_ERROR : ErrorKind.TIMEOUT;
+    }
+
+    /** Why a line of a batch that ended as {@code batchStatus} got no answer. */
+    static String unansweredReason(String batchStatus, LineResult result) {
+        if (result == null) {
+            return "batch ended " + batchStatus + " without an answer to the line";
+        }
+        if (result.status > 0) {
+            return "the batch API answered the line " + result.status + result.describe();
+        }
+        return "batch ended " + batchStatus + result.describe();
+    }
+
+    /** " (code: message)", or nothing without either. */
+    String describe() {
+        if (errorCode == null && errorMessage == null) {
+            return "";
+        }
+        return " (" + (errorCode == null ? "" : errorCode + ": ") + (errorMessage == null ? "" : errorMessage) + ")";
     }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The batch lane of one model in one shard, as decisions: which lines go into the next batch and when, and
+ * The batch lane of one model, as decisions: which lines go into the next batch and when, and
  * what becomes of each line when its batch ends. It makes no calls itself; its operator uploads, submits,
  * polls and reads back, and tells it what the provider said. Time is given, never read, so every decision
  * can be tested with controlled time.
@@ -29,16 +29,13 @@ import java.util.Map;
  *   <li>A batch that failed validation: lines the provider named are dead letters with its message, the others
  *       wait again; without lines named, all spend an attempt and the next batches are half as large, so a
  *       bad line ends alone. A batch refused for {@code token_limit_exceeded} gives its lines back without an
- *       attempt, and no batch is submitted until one of the lane's open batches ends (the provider's queue
- *       holds others' batches too), or, with none open, after a wait that doubles from {@code poll} up to
- *       an hour: never a loop of failing submissions.</li>
+ *       attempt; the lane learns the provider's limit from it and waits ({@link EnqueuedTokens}): never a loop
+ *       of failing submissions.</li>
  * </ul>
  *
  * <p>Not thread-safe: its operator calls it from the task's thread.
  */
 public final class ModelLane {
-    /** The longest wait after {@code token_limit_exceeded} with no batch of the lane's own open. */
-    static final long MAX_TOKEN_WAIT_MILLIS = 3_600_000;
     /** A line's share of a batch file beyond its body: custom_id, method, url, the model. */
     private static final int LINE_OVERHEAD_BYTES = 160;
 
@@ -48,12 +45,9 @@ public final class ModelLane {
     private final Map<String, OpenBatch> open = new LinkedHashMap<>();
     private Submission submitting;
     private long nextSequence;
-    private long enqueuedTokens;
-    /** After token_limit_exceeded: submit again only below this many enqueued tokens; 0 when not blocked. */
-    private long blockedAboveTokens;
+    private final EnqueuedTokens queue;
     /** Until when submissions wait (a 429 on the files or batches endpoint, or a token wait with none open). */
     private long waitUntilMillis;
-    private long tokenWaitMillis;
     /** The most lines of the next batch, after one failed validation without naming its bad lines. */
     private int splitLines;
     /** Lines came back from a batch: they waited for one already, so the next is due at once. */
@@ -71,6 +65,7 @@ public final class ModelLane {
         this.settings = settings;
         this.maxAttempts = maxAttempts;
         this.splitLines = settings.maxLines();
+        this.queue = new EnqueuedTokens(settings);
     }
 
     /**
@@ -120,7 +115,7 @@ public final class ModelLane {
         if (submitting != null || waiting.isEmpty() || nowMillis < waitUntilMillis) {
             return null;
         }
-        if (blockedAboveTokens > 0 && enqueuedTokens >= blockedAboveTokens) {
+        if (queue.blocked()) {
             return null;
         }
         LaneLine oldest = waiting.values().iterator().next();
@@ -143,8 +138,7 @@ public final class ModelLane {
                 continue;
             }
             long lineBytes = line.request().body().length() + LINE_OVERHEAD_BYTES;
-            boolean tokensFit = !settings.hasEnqueuedTokenLimit()
-                    || enqueuedTokens + tokens + line.tokens() <= settings.enqueuedTokens();
+            boolean tokensFit = queue.fits(tokens, line.tokens());
             if (!tokensFit || bytes + lineBytes > BatchLaneSettings.MAX_FILE_BYTES) {
                 break;
             }
@@ -158,7 +152,7 @@ public final class ModelLane {
         lines.forEach(line -> waiting.remove(line.customId()));
         linesCameBack = false;
         submitting = new Submission(nextSequence++, List.copyOf(lines), tokens);
-        enqueuedTokens += tokens;
+        queue.add(tokens);
         return submitting;
     }
 
@@ -177,7 +171,7 @@ public final class ModelLane {
     public void submissionFailed(Submission submission, long retryAtMillis) {
         checkSubmitting(submission);
         submitting = null;
-        enqueuedTokens -= submission.tokens();
+        queue.release(submission.tokens());
         putBackFirst(submission.lines());
         waitUntilMillis = Math.max(waitUntilMillis, retryAtMillis);
     }
@@ -204,18 +198,18 @@ public final class ModelLane {
             LineResult result = byId.get(line.customId());
             if (result != null && result.answered()) {
                 outcomes.add(LaneOutcome.answered(line, batchId, result));
-            } else if (result != null && isRefused(result.status())) {
-                String reason = "the batch API answered the line " + result.status() + describe(result);
-                outcomes.add(LaneOutcome.dead(line.unanswered(reason), batchId, result, refusalKind(result), reason));
+            } else if (result != null && result.isRefused()) {
+                String reason = "the batch API answered the line " + result.status() + result.describe();
+                outcomes.add(LaneOutcome.dead(line.unanswered(reason), batchId, result, result.refusalKind(), reason));
             } else if (result != null && result.status() == 429) {
                 again.add(line);
             } else {
-                retryOrGiveUp(line, batchId, result, unansweredReason(status, result), again, outcomes);
+                retryOrGiveUp(line, batchId, result, LineResult.unansweredReason(status, result), again, outcomes);
             }
         }
         putBackFirst(again);
         splitLines = settings.maxLines();
-        tokenWaitMillis = 0;
+        queue.batchEnded();
         return outcomes;
     }
 
@@ -226,16 +220,11 @@ public final class ModelLane {
     public List<LaneOutcome> failed(String batchId, List<BatchError> errors, long nowMillis) {
         OpenBatch batch = close(batchId);
         List<LaneOutcome> outcomes = new ArrayList<>();
-        if (errors.stream().anyMatch(error -> BatchError.TOKEN_LIMIT_EXCEEDED.equals(error.code()))) {
+        BatchError tokenLimit = errors.stream().filter(error -> BatchError.TOKEN_LIMIT_EXCEEDED.equals(error.code()))
+                .findFirst().orElse(null);
+        if (tokenLimit != null) {
             putBackFirst(batch.lines());
-            if (open.isEmpty()) {
-                tokenWaitMillis = tokenWaitMillis == 0 ? settings.poll().toMillis()
-                        : Math.min(MAX_TOKEN_WAIT_MILLIS, tokenWaitMillis * 2);
-                waitUntilMillis = Math.max(waitUntilMillis, nowMillis + tokenWaitMillis);
-                blockedAboveTokens = 0;
-            } else {
-                blockedAboveTokens = enqueuedTokens;
-            }
+            waitUntilMillis = Math.max(waitUntilMillis, queue.refused(tokenLimit.message(), batch.tokens(), nowMillis));
             return outcomes;
         }
         Map<Integer, BatchError> byLine = new HashMap<>();
@@ -272,10 +261,7 @@ public final class ModelLane {
             throw new IllegalStateException("batch " + batchId + " is not open");
         }
         orphanLines.values().removeIf(batchId::equals);
-        enqueuedTokens -= batch.tokens();
-        if (blockedAboveTokens > 0 && enqueuedTokens < blockedAboveTokens) {
-            blockedAboveTokens = 0;
-        }
+        queue.release(batch.tokens());
         return batch;
     }
 
@@ -283,7 +269,7 @@ public final class ModelLane {
             List<LaneOutcome> outcomes) {
         LaneLine unanswered = line.unanswered(reason);
         if (unanswered.attempts() >= maxAttempts) {
-            outcomes.add(LaneOutcome.dead(unanswered, batchId, result, kindOf(result), reason + " (" + maxAttempts
+            outcomes.add(LaneOutcome.dead(unanswered, batchId, result, LineResult.kindOf(result), reason + " (" + maxAttempts
                     + " batches)"));
         } else {
             again.add(unanswered);
@@ -304,39 +290,6 @@ public final class ModelLane {
         waiting.putAll(before);
     }
 
-    private static boolean isRefused(int status) {
-        return status == 400 || status == 404 || status == 413 || status == 422;
-    }
-
-    private static ErrorKind refusalKind(LineResult result) {
-        if ("context_length_exceeded".equals(result.errorCode())) {
-            return ErrorKind.CONTEXT_LENGTH_EXCEEDED;
-        }
-        return result.status() == 404 ? ErrorKind.NOT_FOUND : ErrorKind.BAD_REQUEST;
-    }
-
-    private static ErrorKind kindOf(LineResult result) {
-        return result != null && result.status() >= 500 ? ErrorKind.SERVER_ERROR : ErrorKind.TIMEOUT;
-    }
-
-    private static String unansweredReason(String status, LineResult result) {
-        if (result == null) {
-            return "batch ended " + status + " without an answer to the line";
-        }
-        if (result.status() > 0) {
-            return "the batch API answered the line " + result.status() + describe(result);
-        }
-        return "batch ended " + status + describe(result);
-    }
-
-    private static String describe(LineResult result) {
-        if (result.errorCode() == null && result.errorMessage() == null) {
-            return "";
-        }
-        return " (" + (result.errorCode() == null ? "" : result.errorCode() + ": ")
-                + (result.errorMessage() == null ? "" : result.errorMessage()) + ")";
-    }
-
     /**
      * A lane as a checkpoint kept it: its waiting lines (oldest first), the submission cut but perhaps not sent
      * (null when none), its open batches and the sequence its next batch takes.
@@ -350,11 +303,11 @@ public final class ModelLane {
         }
         lane.submitting = submitting;
         if (submitting != null) {
-            lane.enqueuedTokens += submitting.tokens();
+            lane.queue.add(submitting.tokens());
         }
         for (OpenBatch batch : open) {
             lane.open.put(batch.batchId(), batch);
-            lane.enqueuedTokens += batch.tokens();
+            lane.queue.add(batch.tokens());
         }
         return lane;
     }
@@ -416,7 +369,7 @@ public final class ModelLane {
     }
 
     public long enqueuedTokens() {
-        return enqueuedTokens;
+        return queue.enqueued();
     }
 
     /** The open batches, oldest first. */

@@ -36,7 +36,7 @@ final class BatchLaneBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int BATCH_RECORDS = 8_000;
     private static final int ONLINE_RECORDS = 20;
-    private static final long PROVIDER_ENQUEUED_TOKENS = 130_000;
+    private static final long PROVIDER_ENQUEUED_TOKENS = 100_000;
     private static final Duration GIVE_UP_AFTER = Duration.ofMinutes(15);
 
     /** What the run showed. */
@@ -84,7 +84,7 @@ final class BatchLaneBench {
                         "kafka: {bootstrap-servers: '" + kafka.bootstrapServers() + "', starting-offsets: earliest}",
                         "endpoints: {mock: {base-url: '" + mock.baseUrl() + "', api-keys: [bench-key]}}",
                         "models: {m1: {endpoint: mock, rpm: 60, price: {input: 0.15, output: 0.60},",
-                        "  batch-lane: {max-lines: 2000, max-wait: 5s, poll: 2s, enqueued-tokens: 200000}}}",
+                        "  batch-lane: {max-lines: 2000, max-wait: 5s, poll: 2s, enqueued-tokens: 130000}}}",
                         "job: {name: llmstream-bench-" + NAME + "}"));
                 out.printf("   the model: %s%n", config.model("m1"));
                 JobClient job = BenchRunner.submit(config, true);
