@@ -1,9 +1,12 @@
 package io.llmstream;
 
+import io.llmstream.batch.BatchLaneOperator;
+import io.llmstream.batch.LaneSplit;
 import io.llmstream.call.CallStageOperatorFactory;
 import io.llmstream.call.ChatCompletionFunction;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.config.ModelSettings;
 import io.llmstream.config.RestartSettings;
 import io.llmstream.limit.ShardKeys;
 import io.llmstream.metrics.WallClockWatermarks;
@@ -64,6 +67,11 @@ public final class LlmStreamJob {
         env.setMaxParallelism(config.job().maxParallelism());
         env.enableCheckpointing(config.job().checkpointInterval().toMillis());
         env.getCheckpointConfig().setCheckpointTimeout(config.job().checkpointTimeout().toMillis());
+        if (config.job().bounded() && config.models().values().stream().anyMatch(ModelSettings::hasBatchLane)) {
+            // At its end a bounded job waits for its batch lanes (up to the batches' window) and no checkpoint
+            // completes meanwhile: their expiry must not fail the job.
+            env.getCheckpointConfig().setTolerableCheckpointFailureNumber(Integer.MAX_VALUE);
+        }
         if (config.job().unalignedCheckpoints()) {
             // Prompts wait for budget in the network buffers in front of the call stage; aligned barriers would
             // wait behind them for as long as the limit takes to let them through.
@@ -115,8 +123,23 @@ public final class LlmStreamJob {
      * an unaligned checkpoint barrier overtake them whether Flink chains operators or not.
      */
     private void buildParsed(DataStream<ParsedInput> parsed, Sinks sinks) {
-        SingleOutputStreamOperator<CallResult> results = callApi(parsed.keyBy(ShardKeys.of(config)))
+        DataStream<ParsedInput> online = parsed;
+        DataStream<CallResult> batchLane = null;
+        if (config.models().values().stream().anyMatch(ModelSettings::hasBatchLane)) {
+            // Only a job with a batch lane has the split: every other job's records go straight to the shuffle.
+            SingleOutputStreamOperator<ParsedInput> split = parsed.process(new LaneSplit())
+                    .name("split lanes").uid("split-lanes");
+            online = split;
+            batchLane = split.getSideOutput(LaneSplit.BATCH_LANE)
+                    .keyBy(new LaneSplit.ByModel())
+                    .transform("batch lane", TypeInformation.of(CallResult.class), new BatchLaneOperator(config))
+                    .uid("batch-lane");
+        }
+        DataStream<CallResult> results = callApi(online.keyBy(ShardKeys.of(config)))
                 .name("call LLM API").uid("call-llm-api");
+        if (batchLane != null) {
+            results = results.union(batchLane);
+        }
 
         SingleOutputStreamOperator<Completion> completions = results
                 .process(new ResultRouter(config.kafka().maxRequestSize(), config.records()))

@@ -1,5 +1,6 @@
 package io.llmstream.call;
 
+import io.llmstream.call.http.EndpointHeaders;
 import io.llmstream.call.http.ExchangeKind;
 import io.llmstream.call.http.StreamSwitch;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -70,19 +71,7 @@ final class ChatRequestFactory {
                 .setBody(bodyWithModel(providerModel, body, stream))
                 .setRequestTimeout(timeout)
                 .setReadTimeout(timeout);
-        for (Map.Entry<String, String> header : endpoint.headers().entrySet()) {
-            request.setHeader(header.getKey(), header.getValue());
-        }
-        for (Map.Entry<String, String> parameter : endpoint.query().entrySet()) {
-            request.addQueryParam(parameter.getKey(), parameter.getValue());
-        }
-        if (key != null) {
-            if (endpoint.auth() == EndpointSettings.AuthStyle.API_KEY) {
-                request.setHeader("api-key", key.reveal());
-            } else {
-                request.setHeader("Authorization", "Bearer " + key.reveal());
-            }
-        }
+        EndpointHeaders.apply(request, endpoint, key);
         return request.build();
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
  * @param price what its tokens cost; null when not configured
  * @param cache its answer cache; {@link CacheSettings#OFF} when not configured
  * @param merge how single prompts are merged into one request; null when they are not
+ * @param batchLane its lane through the provider's Batch API; null when it has none
  */
 public record ModelSettings(
         String name,
@@ -33,7 +34,8 @@ public record ModelSettings(
         MergeSettings merge,
         ModelKind kind,
         BatchSettings batch,
-        int concurrency) implements Serializable {
+        int concurrency,
+        BatchLaneSettings batchLane) implements Serializable {
 
     public static final Option<String> ENDPOINT = Option.key("endpoint").stringType().required()
             .withDescription("The name of the endpoint (under endpoints) that serves this model.");
@@ -99,6 +101,8 @@ public record ModelSettings(
 
     /** The section of an embedding model's {@link BatchSettings}. */
     public static final String BATCH = "batch";
+    /** The section of a model's {@link BatchLaneSettings}. */
+    public static final String BATCH_LANE = "batch-lane";
 
     /** {@link #shards()} when the model follows {@code job.parallelism}. */
     public static final int AUTO_SHARDS = 0;
@@ -131,7 +135,8 @@ public record ModelSettings(
                 MergeSettings.readOf(section),
                 section.get(KIND),
                 readBatch(section),
-                concurrencyOf(section.get(CONCURRENCY)));
+                concurrencyOf(section.get(CONCURRENCY)),
+                BatchLaneSettings.read(section, BATCH_LANE));
     }
 
     /** An embedding model's batch settings; null for a chat model, which must not have any. */
@@ -181,6 +186,11 @@ public record ModelSettings(
         boolean newer = lower.startsWith("gpt-4o") || lower.startsWith("gpt-4.1") || lower.startsWith("gpt-4.5")
                 || lower.startsWith("gpt-5") || lower.startsWith("chatgpt-4o") || lower.matches("^o\\d.*");
         return newer ? EncodingType.O200K_BASE.getName() : EncodingType.CL100K_BASE.getName();
+    }
+
+    /** Whether the model has a lane through the provider's Batch API. */
+    public boolean hasBatchLane() {
+        return batchLane != null;
     }
 
     public boolean hasRpmLimit() {

@@ -21,7 +21,8 @@ public record TemplateSettings(
         TemplateText system,
         TemplateText id,
         TemplateText model,
-        String parameters) implements Serializable {
+        String parameters,
+        TemplateText lane) implements Serializable {
 
     public static final Option<String> PROMPT = Option.key("prompt").stringType().required()
             .withDescription("The user message, with {{field}} placeholders naming fields of the input record.");
@@ -31,6 +32,9 @@ public record TemplateSettings(
             .withDescription("The output's id and key, e.g. \"{{review_id}}\"; default <topic>-<partition>-<offset>.");
     public static final Option<String> MODEL = Option.key("model").stringType().noDefaultValue()
             .withDescription("A configured model, or \"{{field}}\" to take it from the record; default default-model.");
+    public static final Option<String> LANE = Option.key("lane").stringType().noDefaultValue()
+            .withDescription("\"online\", \"batch\" (the model's Batch API lane) or \"{{field}}\" to take it from "
+                    + "the record; default the model's (models.<m>.batch-lane.default).");
     public static final Option<JsonNode> PARAMETERS = Option.key("parameters").type(ValueType.JSON_MAP)
             .noDefaultValue()
             .withDescription("Chat-completions parameters passed to the API unchanged: max_tokens, temperature, "
@@ -40,7 +44,8 @@ public record TemplateSettings(
     private static final Map<String, String> OWN_FIELDS = Map.of(
             "id", "records.template.id", "model", "records.template.model", "prompt", "records.template.prompt",
             "messages", "records.template.prompt and records.template.system", "priority", "nothing: templated "
-                    + "records all have priority 0", "metadata", "nothing: the enriched record keeps every field");
+                    + "records all have priority 0", "metadata", "nothing: the enriched record keeps every field",
+            "lane", "records.template.lane");
     private static final Set<String> CHECKED = Set.of("stream", "n");
 
     static TemplateSettings read(ConfigSection section) {
@@ -51,11 +56,13 @@ public record TemplateSettings(
         TemplateText system = optional(section, SYSTEM);
         TemplateText id = optional(section, ID);
         TemplateText model = optional(section, MODEL);
+        TemplateText lane = optional(section, LANE);
         JsonNode parameters = section.get(PARAMETERS);
         if (parameters != null) {
             checkParameters(section.pathOf(PARAMETERS.key()), parameters);
         }
-        return new TemplateSettings(prompt, system, id, model, parameters == null ? "{}" : parameters.toString());
+        return new TemplateSettings(prompt, system, id, model, parameters == null ? "{}" : parameters.toString(),
+                lane);
     }
 
     private static TemplateText optional(ConfigSection section, Option<String> option) {

@@ -36,6 +36,10 @@ public final class WindowAccumulator {
     public long completionTokensSaved;
     /** The highest concurrency limit (of one budget shard) a call of the window ended under; -1 if none. */
     public int concurrencyLimit = -1;
+    /** Prompts that ended through the Batch API, and their tokens (in the totals above too), at the batch price. */
+    public long batchLaneRequests;
+    public long batchLanePromptTokens;
+    public long batchLaneCompletionTokens;
 
     public void add(MetricEvent event) {
         requests++;
@@ -47,6 +51,15 @@ public final class WindowAccumulator {
                 errorsByKind = Arrays.copyOf(errorsByKind, ErrorKind.values().length);
             }
             errorsByKind[kind]++;
+        }
+        if (event.batchLane()) {
+            // Not the online lane's: no attempts, charged tokens or latencies against its limits and percentiles.
+            batchLaneRequests++;
+            batchLanePromptTokens += event.promptTokens();
+            batchLaneCompletionTokens += event.completionTokens();
+            promptTokens += event.promptTokens();
+            completionTokens += event.completionTokens();
+            return;
         }
         if (event.cached()) {
             // No call: nothing spent, charged or timed; what the reused answer cost counts as saved.
@@ -104,6 +117,9 @@ public final class WindowAccumulator {
         chargedTokens += other.chargedTokens;
         cacheHits += other.cacheHits;
         concurrencyLimit = Math.max(concurrencyLimit, other.concurrencyLimit);
+        batchLaneRequests += other.batchLaneRequests;
+        batchLanePromptTokens += other.batchLanePromptTokens;
+        batchLaneCompletionTokens += other.batchLaneCompletionTokens;
         callsSaved += other.callsSaved;
         promptTokensSaved += other.promptTokensSaved;
         completionTokensSaved += other.completionTokensSaved;

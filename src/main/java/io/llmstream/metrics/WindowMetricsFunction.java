@@ -4,6 +4,7 @@ import io.llmstream.config.ApiKey;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.config.PriceSettings;
 import io.llmstream.record.WindowMetrics;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
@@ -66,12 +67,24 @@ public final class WindowMetricsFunction
                 firstToken(totals, 0.50), firstToken(totals, 0.95), firstToken(totals, 0.99),
                 totals.promptTokens, totals.completionTokens, totals.chargedTokens,
                 totals.requests / seconds, requestUtilization, tokenUtilization,
-                limits == null || limits.price() == null
-                        ? -1 : limits.price().costOf(totals.promptTokens, totals.completionTokens),
-                keys, totals.cacheHits, totals.callsSaved,
+                cost(limits == null ? null : limits.price(), totals), keys, totals.cacheHits, totals.callsSaved,
                 limits == null || limits.price() == null
                         ? -1 : limits.price().costOf(totals.promptTokensSaved, totals.completionTokensSaved),
-                totals.concurrencyLimit);
+                totals.concurrencyLimit, totals.batchLaneRequests,
+                limits == null || limits.price() == null ? -1
+                        : limits.price().costOf(totals.batchLanePromptTokens, totals.batchLaneCompletionTokens)
+                                - limits.price().batchCostOf(totals.batchLanePromptTokens,
+                                        totals.batchLaneCompletionTokens));
+    }
+
+    /** The online lane's tokens at the model's price, the batch lane's at the batch price; -1 without a price. */
+    private static double cost(PriceSettings price, WindowAccumulator totals) {
+        if (price == null) {
+            return -1;
+        }
+        return price.costOf(totals.promptTokens - totals.batchLanePromptTokens,
+                totals.completionTokens - totals.batchLaneCompletionTokens)
+                + price.batchCostOf(totals.batchLanePromptTokens, totals.batchLaneCompletionTokens);
     }
 
     private static long firstToken(WindowAccumulator totals, double quantile) {

@@ -13,6 +13,7 @@ import io.llmstream.config.RecordsSettings;
 import io.llmstream.measure.TokenEstimator;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
+import io.llmstream.record.Lane;
 import io.llmstream.record.LlmRequest;
 import io.llmstream.record.ParsedInput;
 import io.llmstream.record.SourcePosition;
@@ -27,7 +28,7 @@ import java.util.Map;
 /**
  * Turns an input record into a {@link LlmRequest}, or into a dead letter that says what is wrong with
  * it. Fields of its own are {@code id}, {@code prompt} or {@code messages}, {@code model},
- * {@code priority} and {@code metadata}; every other field is a chat-completions parameter and is
+ * {@code priority}, {@code lane} and {@code metadata}; every other field is a chat-completions parameter and is
  * passed through unchanged. Records for an embedding model carry {@code input} instead
  * ({@link EmbeddingInput}).
  */
@@ -122,8 +123,9 @@ public final class PromptParser {
         String id = readId(json.remove("id"), fallbackId);
         String model = readModel(id, json.remove("model"));
         ModelSettings settings = config.model(model);
+        Lane lane = readLane(id, json.remove("lane"), settings);
         if (settings.isEmbedding()) {
-            return toEmbeddingRequest(json, id, settings, text, inputBytes, nowMillis, source);
+            return toEmbeddingRequest(json, id, settings, text, inputBytes, nowMillis, source).inLane(lane);
         }
         String inputOnChat = EmbeddingInput.inputOnChatModel(json, model);
         if (inputOnChat != null) {
@@ -163,7 +165,7 @@ public final class PromptParser {
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
-                inputBytes, nowMillis, source);
+                inputBytes, nowMillis, source, lane);
     }
 
     /**
@@ -226,6 +228,26 @@ public final class PromptParser {
                     + config.models().keySet());
         }
         return model.asText();
+    }
+
+    /**
+     * The lane a record asks for ({@code "lane": "online" | "batch"}); without one, the model's: the batch lane
+     * when its {@code batch-lane.default} says so. A record that asks for the batch lane of a model without one
+     * is refused rather than sent online at the full price.
+     */
+    private static Lane readLane(String id, JsonNode lane, ModelSettings settings) {
+        if (lane == null || lane.isNull()) {
+            return settings.hasBatchLane() && settings.batchLane().isDefault() ? Lane.BATCH : Lane.ONLINE;
+        }
+        Lane named = lane.isTextual() ? Lane.ofText(lane.asText()) : null;
+        if (named == null) {
+            throw new InvalidPrompt(id, "lane must be \"online\" or \"batch\", was " + describe(lane));
+        }
+        if (named == Lane.BATCH && !settings.hasBatchLane()) {
+            throw new InvalidPrompt(id, "lane is \"batch\" but model " + settings.name() + " has no batch lane (set "
+                    + "models." + settings.name() + "." + ModelSettings.BATCH_LANE + ")");
+        }
+        return named;
     }
 
     private static int readPriority(String id, JsonNode priority) {

@@ -77,6 +77,9 @@ final class RecordTemplate {
             model = renderText(settings.model(), record, "records.template.model", id);
             prompt.put("model", model);
         }
+        if (settings.lane() != null) {
+            prompt.put("lane", renderText(settings.lane(), record, "records.template.lane", id));
+        }
         if (embeddingModel.test(model)) {
             prompt.put("input", renderText(settings.prompt(), record, "records.template.prompt", id));
             addParameters(prompt);

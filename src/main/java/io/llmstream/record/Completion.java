@@ -20,6 +20,7 @@ package io.llmstream.record;
  *     chat completion, whose answer is {@code content}
  * @param usageShared whether {@code promptTokens} is this input's share of a batch's usage, split in
  *     proportion to the estimates, rather than what the provider counted for it alone
+ * @param batchId the provider's batch that answered it, for a prompt of the batch lane; null for an online one
  */
 public record Completion(
         String id,
@@ -41,7 +42,18 @@ public record Completion(
         int merged,
         String input,
         String embedding,
-        boolean usageShared) {
+        boolean usageShared,
+        String batchId) {
+
+    /** As the canonical constructor, for an answer of the online lane. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata, boolean cached, int merged,
+            String input, String embedding, boolean usageShared) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged, input,
+                embedding, usageShared, null);
+    }
 
     /** An answer from a call of its own, asked alone, written as a completion record. */
     public Completion(String id, String model, String content, String finishReason, String toolCalls,
@@ -74,7 +86,14 @@ public record Completion(
     public Completion withInput(String inputRecord) {
         return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
                 attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged,
-                inputRecord, embedding, usageShared);
+                inputRecord, embedding, usageShared, batchId);
+    }
+
+    /** The same completion, answered in the provider's batch {@code id}. */
+    public Completion inBatch(String id) {
+        return new Completion(this.id, model, content, finishReason, toolCalls, promptTokens, completionTokens,
+                totalTokens, attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached,
+                merged, input, embedding, usageShared, id);
     }
 
     /** Whether this is an embedding rather than a chat completion. */

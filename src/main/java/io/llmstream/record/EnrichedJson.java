@@ -107,6 +107,9 @@ public final class EnrichedJson {
         if (completion.fallbackFrom() != null) {
             facts.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
         }
+        if (completion.batchId() != null) {
+            facts.put("lane", "batch").put("batch_id", completion.batchId());
+        }
         return facts;
     }
 
@@ -126,6 +129,10 @@ public final class EnrichedJson {
         if (completion.fallbackFrom() != null) {
             headers.put(HEADER_PREFIX + "fallback.from", completion.fallbackFrom());
             headers.put(HEADER_PREFIX + "fallback.reason", completion.fallbackReason());
+        }
+        if (completion.batchId() != null) {
+            headers.put(HEADER_PREFIX + "lane", "batch");
+            headers.put(HEADER_PREFIX + "batch.id", completion.batchId());
         }
         return headers;
     }

@@ -14,6 +14,7 @@ package io.llmstream.record;
  * @param inputBytes the size of the original input value in bytes
  * @param receivedAtMillis when the parse stage saw it
  * @param source where the input was read
+ * @param lane how it reaches the provider: online, or through the Batch API
  */
 public record LlmRequest(
         String id,
@@ -26,7 +27,21 @@ public record LlmRequest(
         String input,
         int inputBytes,
         long receivedAtMillis,
-        SourcePosition source) {
+        SourcePosition source,
+        Lane lane) {
+
+    /** An online request. */
+    public LlmRequest(String id, String model, int priority, String body, String metadata, int promptTokens,
+            int maxTokens, String input, int inputBytes, long receivedAtMillis, SourcePosition source) {
+        this(id, model, priority, body, metadata, promptTokens, maxTokens, input, inputBytes, receivedAtMillis, source,
+                Lane.ONLINE);
+    }
+
+    /** This request in another lane. */
+    public LlmRequest inLane(Lane other) {
+        return other == lane ? this : new LlmRequest(id, model, priority, body, metadata, promptTokens, maxTokens,
+                input, inputBytes, receivedAtMillis, source, other);
+    }
 
     /** The tokens charged against a TPM limit: prompt estimate plus the completion budget. */
     public long tokenCost(int defaultMaxTokens) {

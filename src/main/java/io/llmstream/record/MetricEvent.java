@@ -17,6 +17,7 @@ package io.llmstream.record;
  *     nothing was charged ({@code chargedTokens} 0, no key)
  * @param concurrencyLimit how many requests its model's budget shard let be at the server at once when it
  *     ended; -1 when no call was made
+ * @param batchLane whether the prompt went through the provider's Batch API: its tokens cost the batch price
  */
 public record MetricEvent(
         String model,
@@ -33,7 +34,16 @@ public record MetricEvent(
         long providerLatencyMs,
         long firstTokenMs,
         boolean cached,
-        int concurrencyLimit) {
+        int concurrencyLimit,
+        boolean batchLane) {
+
+    /** As the canonical constructor, for a call of the online lane. */
+    public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
+            int promptTokens, int completionTokens, long chargedTokens, int rateLimitedResponses, boolean fallback,
+            long providerLatencyMs, long firstTokenMs, boolean cached, int concurrencyLimit) {
+        this(model, keyId, errorKind, attempts, latencyMs, waitMs, promptTokens, completionTokens, chargedTokens,
+                rateLimitedResponses, fallback, providerLatencyMs, firstTokenMs, cached, concurrencyLimit, false);
+    }
 
     /** As the canonical constructor, without a concurrency limit. */
     public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
@@ -58,6 +68,6 @@ public record MetricEvent(
     /** The same call counted as a failure of {@code kind}, its tokens still spent (or, for a cache hit, saved). */
     public MetricEvent failedAs(ErrorKind kind) {
         return new MetricEvent(model, keyId, kind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
-                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached, concurrencyLimit);
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached, concurrencyLimit, batchLane);
     }
 }

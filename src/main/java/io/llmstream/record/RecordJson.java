@@ -66,6 +66,10 @@ public final class RecordJson {
             if (completion.cached()) {
                 json.writeBooleanField("cached", true);
             }
+            if (completion.batchId() != null) {
+                json.writeStringField("lane", "batch");
+                json.writeStringField("batch_id", completion.batchId());
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new IllegalStateException("cannot write JSON", e);
@@ -99,6 +103,9 @@ public final class RecordJson {
             json.put("fallback_from", completion.fallbackFrom()).put("fallback_reason", completion.fallbackReason());
         }
         putRaw(json, "metadata", completion.metadata());
+        if (completion.batchId() != null) {
+            json.put("lane", "batch").put("batch_id", completion.batchId());
+        }
         return bytes(json);
     }
 
@@ -186,6 +193,12 @@ public final class RecordJson {
             json.putNull("cost_saved_usd");
         }
         json.put("concurrency_limit", metrics.concurrencyLimit());
+        json.put("batch_lane_requests", metrics.batchLaneRequests());
+        if (metrics.batchLaneSavedUsd() >= 0) {
+            json.put("batch_lane_saved_usd", Math.round(metrics.batchLaneSavedUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("batch_lane_saved_usd");
+        }
         ObjectNode keys = json.putObject("keys");
         for (WindowMetrics.KeyWindow key : metrics.keys()) {
             ObjectNode keyJson = keys.putObject(key.keyId())

@@ -16,6 +16,10 @@ package io.llmstream.record;
  * @param costSavedUsd what the reused answers' tokens cost at the model's price; -1 when no price is configured
  * @param concurrencyLimit the highest number of requests one budget shard of the model let be at its server
  *     at once when a call of the window ended (the adaptive limit, or the fixed one); -1 without calls
+ * @param batchLaneRequests prompts of the window that ended through the provider's Batch API (answered or dead
+ *     letters; counted in {@code requests} too, in no attempts, latencies or charged tokens of the online lane)
+ * @param batchLaneSavedUsd what the batch lane's tokens would have cost more online (the batch discount); -1
+ *     when no price is configured
  */
 public record WindowMetrics(
         long windowStart,
@@ -46,7 +50,9 @@ public record WindowMetrics(
         long cacheHits,
         long callsSaved,
         double costSavedUsd,
-        int concurrencyLimit) {
+        int concurrencyLimit,
+        long batchLaneRequests,
+        double batchLaneSavedUsd) {
 
     /**
      * One API key's share of a model's window; utilizations are against the key's own limits (the

@@ -46,6 +46,7 @@ class ConfigurationReferenceTest {
             new Section("models.<name>.cache", CacheSettings.class),
             new Section("models.<name>.merge", MergeSettings.class),
             new Section("models.<name>." + ModelSettings.BATCH, BatchSettings.class),
+            new Section("models.<name>." + ModelSettings.BATCH_LANE, BatchLaneSettings.class),
             new Section("call", CallSettings.class),
             new Section("call.retry", RetrySettings.class),
             new Section("call.breaker", BreakerSettings.class),

@@ -49,7 +49,7 @@ public final class EmbeddingVectors {
     }
 
     /** The vector of the input at {@code index} as raw JSON; null if the answer had none, or several. */
-    String vector(int index) {
+    public String vector(int index) {
         return byIndex.get(index);
     }
 

@@ -54,6 +54,14 @@ public final class ResponseClassifier {
         return ProviderError.behindStatus(status, readError(body), excerpt(body), retryAfter);
     }
 
+    /**
+     * A successful answer's body that came another way than an online response (a line of a Batch API output
+     * file): the answer, or why it is malformed or an error.
+     */
+    public static AttemptOutcome classifyBody(byte[] body, ExchangeKind kind) {
+        return kind == ExchangeKind.EMBEDDINGS ? parseEmbeddings(body) : parseAnswer(body);
+    }
+
     public static AttemptOutcome classify(Throwable failure) {
         Throwable cause = failure;
         while (cause instanceof CompletionException && cause.getCause() != null) {

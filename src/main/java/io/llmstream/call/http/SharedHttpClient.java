@@ -8,12 +8,14 @@ import org.asynchttpclient.DefaultAsyncHttpClientConfig;
 import org.asynchttpclient.Dsl;
 import org.asynchttpclient.ListenableFuture;
 import org.asynchttpclient.Request;
+import org.asynchttpclient.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -85,6 +87,30 @@ public final class SharedHttpClient {
                     exchange.onThrowable(e);
                 }
             });
+        }
+
+        /**
+         * Sends a request that is not an attempt of a prompt (the Batch API's files and batches), once a
+         * connection is free, and completes with its whole response.
+         */
+        public CompletableFuture<Response> execute(Request request) {
+            CompletableFuture<Response> response = new CompletableFuture<>();
+            shared.gate.submit(() -> {
+                try {
+                    shared.client.executeRequest(request).toCompletableFuture().whenComplete((done, failure) -> {
+                        shared.gate.release();
+                        if (failure != null) {
+                            response.completeExceptionally(failure);
+                        } else {
+                            response.complete(done);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    shared.gate.release();
+                    response.completeExceptionally(e);
+                }
+            });
+            return response;
         }
 
         /**

@@ -13,7 +13,7 @@ public final class Benchmarks {
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
             + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME + "|"
-            + LlamaServerBench.NAME;
+            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -51,8 +51,9 @@ public final class Benchmarks {
         boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
         boolean speed = which.equals("all") || which.equals(SpeedBench.NAME);
         boolean llama = which.equals("all") || which.equals(LlamaServerBench.NAME);
+        boolean batchLane = which.equals("all") || which.equals(BatchLaneBench.NAME);
         if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
-                && !speed && !llama) {
+                && !speed && !llama && !batchLane) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -72,6 +73,7 @@ public final class Benchmarks {
         EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
         SpeedBench.Result speedResult = speed ? new SpeedBench(out).run() : null;
         LlamaServerBench.Result llamaResult = llama ? new LlamaServerBench(out).run() : null;
+        BatchLaneBench.Result batchLaneResult = batchLane ? new BatchLaneBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -111,6 +113,11 @@ public final class Benchmarks {
             out.printf("  %-14s %s%n                 goal: %s%n", LlamaServerBench.NAME, llamaResult.verdict(),
                     LlamaServerBench.GOAL);
             passed &= llamaResult.passed();
+        }
+        if (batchLaneResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", BatchLaneBench.NAME, batchLaneResult.verdict(),
+                    BatchLaneBench.GOAL);
+            passed &= batchLaneResult.passed();
         }
         return passed ? 0 : 1;
     }
