@@ -31,8 +31,8 @@ public final class ModelDispatcher {
     private final String endpoint;
     private final ModelKeys keys;
     private final DispatchTimer timer;
-    private final PriorityQueue<Ticket> ready = new PriorityQueue<>(
-            Comparator.comparingLong((Ticket ticket) -> -ticket.score).thenComparingLong(ticket -> ticket.sequence));
+    /** Tickets that may go as soon as budget allows, in the tenants' fair shares. */
+    private final TenantQueue ready = new TenantQueue();
     private final PriorityQueue<Ticket> delayed =
             new PriorityQueue<>(Comparator.comparingLong((Ticket ticket) -> ticket.notBeforeMicros));
     private final boolean limited;
@@ -135,7 +135,7 @@ public final class ModelDispatcher {
             Ticket head = ready.peek();
             KeyBudget best = keys.soonest(now, head.tokens);
             if (best == null) {
-                ready.poll();
+                ready.remove(head);
                 String reason = "every API key of endpoint " + endpoint + " was refused by the provider";
                 decided.add(() -> head.admission.refused(reason));
                 continue;
@@ -149,7 +149,7 @@ public final class ModelDispatcher {
                 // The end of an attempt in flight dispatches again.
                 break;
             }
-            ready.poll();
+            ready.letOut(head);
             breaker.admitted();
             best.charge(now, head.tokens);
             admittedRequests++;
@@ -229,9 +229,8 @@ public final class ModelDispatcher {
             opened = breaker.record(timer.nowMicros(), true) == CircuitBreaker.State.OPEN && wasClosed;
             window = breaker.windowSummary();
             if (opened && fallBackWhenOpen) {
-                moving = new ArrayList<>(ready);
+                moving = ready.drain();
                 moving.addAll(delayed);
-                ready.clear();
                 delayed.clear();
             }
             decided = dispatch();
