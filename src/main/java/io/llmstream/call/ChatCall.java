@@ -132,7 +132,8 @@ public final class ChatCall implements Ticket.Admission, StageCall {
             fallBack(Routes.Reason.CIRCUIT_OPEN);
         }
         Ticket ticket = new Ticket(queued.request().priority(), CallSettings.PRIORITY_LEVELS,
-                settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this);
+                settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this)
+                .forTenant(Routes.tenantName(queued.request().tenant()), routes.tenantWeight(queued.request().tenant()));
         waitingRoute = route;
         waitingTicket = ticket;
         route.dispatcher().submit(ticket);

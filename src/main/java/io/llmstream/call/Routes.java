@@ -113,4 +113,14 @@ public final class Routes {
     boolean fallBackWhenOpen() {
         return fallBackWhenOpen;
     }
+
+    /** The weight of a request's tenant in its model's fair shares. */
+    double tenantWeight(String tenant) {
+        return config.tenantWeight(tenant);
+    }
+
+    /** The name a request's tenant is charged under. */
+    static String tenantName(String tenant) {
+        return tenant == null ? io.llmstream.config.TenantSettings.DEFAULT : tenant;
+    }
 }

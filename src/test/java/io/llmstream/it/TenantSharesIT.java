@@ -1,0 +1,76 @@
+package io.llmstream.it;
+
+import io.llmstream.local.TopicReader;
+import io.llmstream.local.TopicWriter;
+import io.llmstream.local.kafka.EmbeddedKafkaBroker;
+import io.llmstream.local.mock.MockLlmServer;
+import io.llmstream.local.mock.MockOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * Tenants through Kafka: tenant a's backlog sits ahead of b's and c's records in the same partitions, and while
+ * all three wait, the model's budget goes to them in proportion to their weights (1, 1, 2).
+ */
+class TenantSharesIT {
+    private static final int A = 2_400;
+    private static final int B = 300;
+    private static final int C = 300;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+
+    @Test
+    void whileAllWaitEachTenantGetsItsWeightedShare() throws Exception {
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(20).seed(20)
+                        .rpm(6000).build())) {
+            kafka.createTopic("prompts", 2);
+            for (String topic : List.of("completions", "prompts-dlq", "llmstream-metrics")) {
+                kafka.createTopic(topic, 1);
+            }
+            List<String> values = new ArrayList<>();
+            for (int i = 0; i < A; i++) {
+                values.add("{\"id\": \"a-" + i + "\", \"tenant\": \"team-a\", \"prompt\": \"Backfill " + i + "\"}");
+            }
+            for (int i = 0; i < B; i++) {
+                values.add("{\"id\": \"b-" + i + "\", \"tenant\": \"team-b\", \"prompt\": \"Ticket " + i + "\"}");
+                values.add("{\"id\": \"c-" + i + "\", \"tenant\": \"team-c\", \"prompt\": \"Order " + i + "\"}");
+            }
+            TopicWriter.write(kafka.bootstrapServers(), "prompts", values);
+
+            KafkaJobRuns.runBoundedFailingOnError(kafka.bootstrapServers(), mock.baseUrl(),
+                    "models: {m1: {endpoint: mock, rpm: 6000}}",
+                    "tenants: {team-a: {weight: 1}, team-b: {weight: 1}, team-c: {weight: 2}}");
+
+            List<String> order = new ArrayList<>();
+            try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), List.of("completions"), false)) {
+                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(10))) {
+                    order.add(record.key());
+                }
+            }
+            assertThat(order).hasSize(A + B + C);
+            // While all three wait: c has 300 and takes half, so the first 400 are well inside that time.
+            Map<Character, Integer> first = new HashMap<>();
+            for (String id : order.subList(0, 400)) {
+                first.merge(id.charAt(0), 1, Integer::sum);
+            }
+            assertThat(first.getOrDefault('a', 0) / 400.0).as("a, weight 1 of 4").isCloseTo(0.25, within(0.05));
+            assertThat(first.getOrDefault('b', 0) / 400.0).as("b, weight 1 of 4").isCloseTo(0.25, within(0.05));
+            assertThat(first.getOrDefault('c', 0) / 400.0).as("c, weight 2 of 4").isCloseTo(0.50, within(0.05));
+        }
+    }
+}
