@@ -133,7 +133,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         }
         Ticket ticket = new Ticket(queued.request().priority(), CallSettings.PRIORITY_LEVELS,
                 settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this)
-                .forTenant(Routes.tenantName(queued.request().tenant()), routes.tenantWeight(queued.request().tenant()));
+                .forTenant(Routes.tenantName(queued.request().tenant()), routes.tenantWeight(queued.request().tenant()),
+                        routes.tenantCap(queued.request().tenant(), route.name()).rpm(),
+                        routes.tenantCap(queued.request().tenant(), route.name()).tpm());
         waitingRoute = route;
         waitingTicket = ticket;
         route.dispatcher().submit(ticket);

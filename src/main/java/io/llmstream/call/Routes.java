@@ -119,6 +119,11 @@ public final class Routes {
         return config.tenantWeight(tenant);
     }
 
+    /** A request's tenant's caps on a model; zeros when it has none. */
+    io.llmstream.config.TenantSettings.Cap tenantCap(String tenant, String model) {
+        return config.tenantCap(tenant, model);
+    }
+
     /** The name a request's tenant is charged under. */
     static String tenantName(String tenant) {
         return tenant == null ? io.llmstream.config.TenantSettings.DEFAULT : tenant;

@@ -166,6 +166,17 @@ public record LlmStreamConfig(
                 : tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT).weight();
     }
 
+    /** A record's tenant's caps on a model; zeros when none (or no tenants). */
+    public TenantSettings.Cap tenantCap(String name, String model) {
+        if (tenants.isEmpty()) {
+            return TenantSettings.NO_CAP;
+        }
+        TenantSettings listed = name == null ? null : tenants.get(name);
+        TenantSettings tenant = listed != null ? listed
+                : tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT);
+        return tenant.caps().getOrDefault(model, TenantSettings.NO_CAP);
+    }
+
     /** The model's settings; the model must be configured. */
     public ModelSettings model(String name) {
         ModelSettings model = models.get(name);

@@ -48,6 +48,9 @@ public record TenantSettings(String name, double weight, Map<String, Cap> caps, 
     /** A tenant's caps on one model; 0 = not capped. */
     public record Cap(int rpm, long tpm) implements Serializable {}
 
+    /** No caps. */
+    public static final Cap NO_CAP = new Cap(0, 0);
+
     /** The tenant everything belongs to when {@code tenants} is absent or does not list a record's tenant. */
     public static final TenantSettings DEFAULT_TENANT = new TenantSettings(DEFAULT, 1.0, Map.of(), 0,
             WhenSpent.DEAD_LETTER);

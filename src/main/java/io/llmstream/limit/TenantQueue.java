@@ -45,15 +45,26 @@ final class TenantQueue {
         return size;
     }
 
-    /** The request to go next among the tenants that may send now; null when none waits there. */
-    Ticket peek(Predicate<String> mayGo) {
+    /** The request to go next among those at the head of their tenant that may go now; null when none. */
+    Ticket peek(Predicate<Ticket> mayGo) {
         Tenant next = next(mayGo);
         return next == null ? null : next.waiting.peek();
     }
 
     /** The request to go next of any tenant; null when none waits. */
     Ticket peek() {
-        return peek(tenant -> true);
+        return peek(ticket -> true);
+    }
+
+    /** The requests at the head of their tenant, one per waiting tenant. */
+    List<Ticket> heads() {
+        List<Ticket> heads = new ArrayList<>(tenants.size());
+        for (Tenant tenant : tenants.values()) {
+            if (!tenant.waiting.isEmpty()) {
+                heads.add(tenant.waiting.peek());
+            }
+        }
+        return heads;
     }
 
     /** Lets {@code ticket} out: it was the one {@link #peek} returned. */
@@ -91,14 +102,14 @@ final class TenantQueue {
     }
 
     /** The waiting tenant, among those that may go, whose next request starts first. */
-    private Tenant next(Predicate<String> mayGo) {
+    private Tenant next(Predicate<Ticket> mayGo) {
         Tenant best = null;
         double bestStart = Double.MAX_VALUE;
         long bestSequence = Long.MAX_VALUE;
         for (Map.Entry<String, Tenant> entry : tenants.entrySet()) {
             Tenant tenant = entry.getValue();
             Ticket head = tenant.waiting.peek();
-            if (head == null || !mayGo.test(entry.getKey())) {
+            if (head == null || !mayGo.test(head)) {
                 continue;
             }
             double start = Math.max(virtualTime, tenant.lastFinish);

@@ -116,11 +116,11 @@ class TenantQueueTest {
             queue.add(ticket("other", 1, 0, 100, i));
         }
         for (int i = 0; i < 10; i++) {
-            Ticket next = queue.peek(tenant -> !tenant.equals("capped"));
+            Ticket next = queue.peek(ticket -> !ticket.tenant.equals("capped"));
             assertThat(next.tenant).isEqualTo("other");
             queue.letOut(next);
         }
-        assertThat(queue.peek(tenant -> !tenant.equals("capped"))).isNull();
+        assertThat(queue.peek(ticket -> !ticket.tenant.equals("capped"))).isNull();
         assertThat(queue.size()).isEqualTo(10);
     }
 }
