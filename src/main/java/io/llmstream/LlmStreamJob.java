@@ -142,7 +142,7 @@ public final class LlmStreamJob {
         }
 
         SingleOutputStreamOperator<Completion> completions = results
-                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records()))
+                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records(), config.hasTenants()))
                 .name("route results").uid("route-results");
 
         completions.sinkTo(sinks.completions())

@@ -70,6 +70,9 @@ public final class RecordJson {
                 json.writeStringField("lane", "batch");
                 json.writeStringField("batch_id", completion.batchId());
             }
+            if (completion.tenant() != null) {
+                json.writeStringField("tenant", completion.tenant());
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new IllegalStateException("cannot write JSON", e);
@@ -106,6 +109,9 @@ public final class RecordJson {
         if (completion.batchId() != null) {
             json.put("lane", "batch").put("batch_id", completion.batchId());
         }
+        if (completion.tenant() != null) {
+            json.put("tenant", completion.tenant());
+        }
         return bytes(json);
     }
 
@@ -137,6 +143,9 @@ public final class RecordJson {
         if (source != null) {
             json.putObject("source").put("topic", source.topic()).put("partition", source.partition())
                     .put("offset", source.offset());
+        }
+        if (deadLetter.tenant() != null) {
+            json.put("tenant", deadLetter.tenant());
         }
         return bytes(json);
     }

@@ -62,6 +62,8 @@ class TenantSharesIT {
                 while (order.size() < A + B + C && System.nanoTime() < deadline) {
                     for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(1))) {
                         order.add(record.key());
+                        assertThat(record.value()).as("a completion names its tenant")
+                                .contains("\"tenant\":\"team-" + record.key().charAt(0) + "\"");
                     }
                 }
             }
