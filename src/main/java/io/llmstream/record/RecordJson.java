@@ -150,6 +150,27 @@ public final class RecordJson {
         return bytes(json);
     }
 
+    /** A line of the usage ledger. */
+    public static byte[] usage(UsageRecord usage) {
+        ObjectNode json = JSON.createObjectNode()
+                .put("tenant", usage.tenant())
+                .put("model", usage.model())
+                .put("window_start", Instant.ofEpochMilli(usage.windowStart()).toString())
+                .put("window_end", Instant.ofEpochMilli(usage.windowEnd()).toString())
+                .put("requests", usage.requests())
+                .put("prompts", usage.prompts())
+                .put("prompt_tokens", usage.promptTokens())
+                .put("completion_tokens", usage.completionTokens());
+        if (usage.costUsd() >= 0) {
+            json.put("cost_usd", Math.round(usage.costUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("cost_usd");
+        }
+        json.put("cached", usage.cached()).put("dead_letters", usage.deadLetters())
+                .put("spend_limited", usage.spendLimited()).put("lane", usage.lane());
+        return bytes(json);
+    }
+
     public static byte[] windowMetrics(WindowMetrics metrics) {
         ObjectNode json = JSON.createObjectNode()
                 .put("window_start", Instant.ofEpochMilli(metrics.windowStart()).toString())

@@ -87,6 +87,7 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
             String tenant = result.request().tenant() == null ? TenantSettings.DEFAULT : result.request().tenant();
             completion = completion == null ? null : completion.ofTenant(tenant);
             deadLetter = deadLetter == null ? null : deadLetter.ofTenant(tenant);
+            metric = metric.ofTenant(tenant);
         }
         if (completion != null && records.enriches()) {
             completion = completion.withInput(result.request().input());
