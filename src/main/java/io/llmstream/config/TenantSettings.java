@@ -34,19 +34,20 @@ public record TenantSettings(String name, double weight, Map<String, Cap> caps, 
             .defaultValue(WhenSpent.DEAD_LETTER)
             .withDescription("dead-letter: once the day's spend is reached, prompts become dead letters of kind "
                     + "spend_limit; wait: they wait for the next UTC day.");
-    public static final Option<Integer> CAP_RPM = Option.key("rpm").intType().noDefaultValue()
-            .mustBe(v -> v > 0, "> 0")
-            .withDescription("The most requests per minute the tenant may send to the model, inside its limit.");
-    public static final Option<Long> CAP_TPM = Option.key("tpm").longType().noDefaultValue()
-            .mustBe(v -> v > 0, "> 0")
-            .withDescription("The most tokens per minute (prompt estimate + max_tokens) the tenant may use of the "
-                    + "model, inside its limit.");
 
     /** What a tenant's prompts do once its day's spend is reached. */
     public enum WhenSpent { DEAD_LETTER, WAIT }
 
-    /** A tenant's caps on one model; 0 = not capped. */
-    public record Cap(int rpm, long tpm) implements Serializable {}
+    /** A tenant's caps on one model ({@code tenants.<t>.models.<m>}); 0 = not capped. */
+    public record Cap(int rpm, long tpm) implements Serializable {
+        public static final Option<Integer> RPM = Option.key("rpm").intType().noDefaultValue()
+                .mustBe(v -> v > 0, "> 0")
+                .withDescription("The most requests per minute the tenant may send to the model, inside its limit.");
+        public static final Option<Long> TPM = Option.key("tpm").longType().noDefaultValue()
+                .mustBe(v -> v > 0, "> 0")
+                .withDescription("The most tokens per minute (prompt estimate + max_tokens) the tenant may use of "
+                        + "the model, inside its limit.");
+    }
 
     /** No caps. */
     public static final Cap NO_CAP = new Cap(0, 0);
@@ -67,8 +68,8 @@ public record TenantSettings(String name, double weight, Map<String, Cap> caps, 
                 throw new ConfigException(section.pathOf("models." + model) + " names a model that is not "
                         + "configured; models are " + models.keySet());
             }
-            Integer rpm = cap.get(CAP_RPM);
-            Long tpm = cap.get(CAP_TPM);
+            Integer rpm = cap.get(Cap.RPM);
+            Long tpm = cap.get(Cap.TPM);
             caps.put(model, new Cap(rpm == null ? 0 : rpm, tpm == null ? 0 : tpm));
         });
         Double spend = section.get(SPEND_PER_DAY);
