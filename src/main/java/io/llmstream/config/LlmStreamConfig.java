@@ -152,8 +152,7 @@ public record LlmStreamConfig(
         }
         TenantSettings fallback = tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT);
         return name == null || name.equals(fallback.name()) ? fallback
-                : new TenantSettings(name, fallback.weight(), fallback.caps(), fallback.spendPerDay(),
-                        fallback.whenSpent());
+                : new TenantSettings(name, fallback.weight(), fallback.caps());
     }
 
     /** The weight of a record's tenant in the models' fair shares (the "default" tenant's when not listed). */
