@@ -114,6 +114,11 @@ public final class Routes {
         return fallBackWhenOpen;
     }
 
+    /** Whether tenants share the job. */
+    boolean hasTenants() {
+        return config.hasTenants();
+    }
+
     /** The weight of a request's tenant in its model's fair shares. */
     double tenantWeight(String tenant) {
         return config.tenantWeight(tenant);

@@ -103,6 +103,12 @@ final class TenantQueue {
 
     /** The waiting tenant, among those that may go, whose next request starts first. */
     private Tenant next(Predicate<Ticket> mayGo) {
+        if (tenants.size() == 1) {
+            // No tenants configured, or one alone: no shares to weigh.
+            Tenant only = tenants.values().iterator().next();
+            Ticket head = only.waiting.peek();
+            return head != null && mayGo.test(head) ? only : null;
+        }
         Tenant best = null;
         double bestStart = Double.MAX_VALUE;
         long bestSequence = Long.MAX_VALUE;
