@@ -9,6 +9,7 @@ import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.config.RestartSettings;
 import io.llmstream.limit.ShardKeys;
+import io.llmstream.metrics.UsageFunction;
 import io.llmstream.metrics.WallClockWatermarks;
 import io.llmstream.metrics.WindowAggregate;
 import io.llmstream.metrics.WindowMetricsFunction;
@@ -19,6 +20,7 @@ import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.MetricEvent;
 import io.llmstream.record.ParsedInput;
+import io.llmstream.record.UsageRecord;
 import io.llmstream.record.WindowMetrics;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -53,8 +55,15 @@ public final class LlmStreamJob {
         this.config = config;
     }
 
-    /** The three sinks of the job. */
-    public record Sinks(Sink<Completion> completions, Sink<DeadLetter> deadLetters, Sink<WindowMetrics> metrics) {}
+    /** The sinks of the job: three, and the usage ledger's (null when none). */
+    public record Sinks(Sink<Completion> completions, Sink<DeadLetter> deadLetters, Sink<WindowMetrics> metrics,
+                        Sink<UsageRecord> usage) {
+
+        /** The three sinks, without a usage ledger. */
+        public Sinks(Sink<Completion> completions, Sink<DeadLetter> deadLetters, Sink<WindowMetrics> metrics) {
+            this(completions, deadLetters, metrics, null);
+        }
+    }
 
     /** Applies the job's settings to an environment: parallelism, checkpoints, serialization. */
     public void configure(StreamExecutionEnvironment env) {
@@ -142,7 +151,7 @@ public final class LlmStreamJob {
         }
 
         SingleOutputStreamOperator<Completion> completions = results
-                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records()))
+                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records(), config.hasTenants()))
                 .name("route results").uid("route-results");
 
         completions.sinkTo(sinks.completions())
@@ -152,9 +161,18 @@ public final class LlmStreamJob {
                 .sinkTo(sinks.deadLetters())
                 .name("dead-letter sink").uid("dead-letter-sink");
 
-        completions.getSideOutput(ResultRouter.METRIC_EVENTS)
+        SingleOutputStreamOperator<MetricEvent> metricEvents = completions.getSideOutput(ResultRouter.METRIC_EVENTS)
                 .assignTimestampsAndWatermarks(WallClockWatermarks.<MetricEvent>withLag(METRICS_WATERMARK_LAG))
-                .name("metric event times").uid("metric-event-times")
+                .name("metric event times").uid("metric-event-times");
+        if (config.hasTenants() && sinks.usage() != null) {
+            metricEvents.keyBy(MetricEvent::usageKey)
+                    .window(TumblingEventTimeWindows.of(config.metrics().window()))
+                    .aggregate(new WindowAggregate(), new UsageFunction(config))
+                    .name("usage per tenant").uid("usage-per-tenant")
+                    .sinkTo(sinks.usage())
+                    .name("usage sink").uid("usage-sink");
+        }
+        metricEvents
                 .keyBy(MetricEvent::model)
                 .window(TumblingEventTimeWindows.of(config.metrics().window()))
                 .aggregate(new WindowAggregate(), new WindowMetricsFunction(config))

@@ -113,4 +113,24 @@ public final class Routes {
     boolean fallBackWhenOpen() {
         return fallBackWhenOpen;
     }
+
+    /** Whether tenants share the job. */
+    boolean hasTenants() {
+        return config.hasTenants();
+    }
+
+    /** The weight of a request's tenant in its model's fair shares. */
+    double tenantWeight(String tenant) {
+        return config.tenantWeight(tenant);
+    }
+
+    /** A request's tenant's caps on a model; zeros when it has none. */
+    io.llmstream.config.TenantSettings.Cap tenantCap(String tenant, String model) {
+        return config.tenantCap(tenant, model);
+    }
+
+    /** The name a request's tenant is charged under. */
+    static String tenantName(String tenant) {
+        return tenant == null ? io.llmstream.config.TenantSettings.DEFAULT : tenant;
+    }
 }

@@ -63,8 +63,15 @@ public record KafkaSettings(
     /** The Kafka sinks' delivery guarantee. */
     public enum DeliveryGuarantee { AT_LEAST_ONCE, EXACTLY_ONCE }
 
-    /** The four topics. */
-    public record Topics(String input, String output, String deadLetter, String metrics) implements Serializable {
+    /** The topics: four, and the usage ledger's when tenants share the job. */
+    public record Topics(String input, String output, String deadLetter, String metrics, String usage)
+            implements Serializable {
+
+        /** The four topics, without a usage ledger. */
+        public Topics(String input, String output, String deadLetter, String metrics) {
+            this(input, output, deadLetter, metrics, null);
+        }
+
         public static final Option<String> INPUT = Option.key("input").stringType().defaultValue("prompts")
                 .withDescription("Prompts to complete.");
         public static final Option<String> OUTPUT = Option.key("output").stringType().defaultValue("completions")
@@ -75,9 +82,13 @@ public record KafkaSettings(
         public static final Option<String> METRICS = Option.key("metrics").stringType()
                 .defaultValue("llmstream-metrics")
                 .withDescription("One metrics record per model per window.");
+        public static final Option<String> USAGE = Option.key("usage").stringType().noDefaultValue()
+                .withDescription("The usage ledger: one record per tenant, model, lane and metrics window, written "
+                        + "exactly once with exactly-once delivery. Absent means no ledger.");
 
         static Topics read(ConfigSection section) {
-            return new Topics(section.get(INPUT), section.get(OUTPUT), section.get(DEAD_LETTER), section.get(METRICS));
+            return new Topics(section.get(INPUT), section.get(OUTPUT), section.get(DEAD_LETTER), section.get(METRICS),
+                    section.get(USAGE));
         }
     }
 

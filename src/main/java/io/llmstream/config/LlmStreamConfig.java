@@ -18,7 +18,8 @@ public record LlmStreamConfig(
         HttpSettings http,
         MetricsSettings metrics,
         JobSettings job,
-        RecordsSettings records) implements Serializable {
+        RecordsSettings records,
+        Map<String, TenantSettings> tenants) implements Serializable {
 
     public static final Option<String> DEFAULT_MODEL = Option.key("default-model").stringType().noDefaultValue()
             .withDescription("Model for prompts that name none; defaults to the first model listed.");
@@ -30,6 +31,9 @@ public record LlmStreamConfig(
         root.entries("endpoints").forEach((name, section) -> endpoints.put(name, EndpointSettings.read(name, section)));
         Map<String, ModelSettings> models = new LinkedHashMap<>();
         root.entries("models").forEach((name, section) -> models.put(name, ModelSettings.read(name, section)));
+        Map<String, TenantSettings> tenants = new LinkedHashMap<>();
+        root.entries("tenants").forEach((name, section) -> tenants.put(name, TenantSettings.read(name, section,
+                models)));
         String defaultModel = root.get(DEFAULT_MODEL);
         CallSettings call = CallSettings.read(root.section("call"));
         HttpSettings http = HttpSettings.read(root.section("http"));
@@ -69,7 +73,7 @@ public record LlmStreamConfig(
         checkTemplateModel(records, models);
         checkMergedJsonAnswers(records, models);
         return new LlmStreamConfig(kafka, Collections.unmodifiableMap(endpoints), Collections.unmodifiableMap(models),
-                defaultModel, call, http, metrics, job, records);
+                defaultModel, call, http, metrics, job, records, Collections.unmodifiableMap(tenants));
     }
 
     /** A literal template model must be configured; one taken from a field is checked per record. */
@@ -132,7 +136,44 @@ public record LlmStreamConfig(
 
     /** A copy with other Kafka settings, e.g. those the start-up check adjusted to the brokers. */
     public LlmStreamConfig withKafka(KafkaSettings kafka) {
-        return new LlmStreamConfig(kafka, endpoints, models, defaultModel, call, http, metrics, job, records);
+        return new LlmStreamConfig(kafka, endpoints, models, defaultModel, call, http, metrics, job, records, tenants);
+    }
+
+    /** Whether the configuration lists tenants ({@code tenants}); without, everything is tenant "default". */
+    public boolean hasTenants() {
+        return !tenants.isEmpty();
+    }
+
+    /** A record's tenant: as listed, else the "default" tenant's settings under the record's name. */
+    public TenantSettings tenant(String name) {
+        TenantSettings listed = tenants.get(name);
+        if (listed != null) {
+            return listed;
+        }
+        TenantSettings fallback = tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT);
+        return name == null || name.equals(fallback.name()) ? fallback
+                : new TenantSettings(name, fallback.weight(), fallback.caps());
+    }
+
+    /** The weight of a record's tenant in the models' fair shares (the "default" tenant's when not listed). */
+    public double tenantWeight(String name) {
+        if (tenants.isEmpty()) {
+            return 1.0;
+        }
+        TenantSettings listed = name == null ? null : tenants.get(name);
+        return listed != null ? listed.weight()
+                : tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT).weight();
+    }
+
+    /** A record's tenant's caps on a model; zeros when none (or no tenants). */
+    public TenantSettings.Cap tenantCap(String name, String model) {
+        if (tenants.isEmpty()) {
+            return TenantSettings.NO_CAP;
+        }
+        TenantSettings listed = name == null ? null : tenants.get(name);
+        TenantSettings tenant = listed != null ? listed
+                : tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT);
+        return tenant.caps().getOrDefault(model, TenantSettings.NO_CAP);
     }
 
     /** The model's settings; the model must be configured. */

@@ -6,6 +6,7 @@ import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
 import io.llmstream.record.ParsedInput;
 import io.llmstream.record.RecordJson;
+import io.llmstream.record.UsageRecord;
 import io.llmstream.record.WindowMetrics;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -56,6 +57,13 @@ public final class KafkaConnectors {
     public static KafkaSink<WindowMetrics> metricsSink(LlmStreamConfig config) {
         return sink(config, "metrics", new JsonRecordSerializer<>(config.kafka().topics().metrics(),
                 WindowMetrics::model, RecordJson::windowMetrics));
+    }
+
+    /** The usage ledger's sink; null when {@code kafka.topics.usage} is not set. */
+    public static KafkaSink<UsageRecord> usageSink(LlmStreamConfig config) {
+        String topic = config.kafka().topics().usage();
+        return topic == null ? null : sink(config, "usage", new JsonRecordSerializer<>(topic,
+                usage -> usage.tenant() + "/" + usage.model(), RecordJson::usage));
     }
 
     /**

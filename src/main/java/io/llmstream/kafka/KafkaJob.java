@@ -25,7 +25,8 @@ public final class KafkaJob {
         LlmStreamJob job = new LlmStreamJob(config);
         job.configure(env);
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
-                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
+                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config),
+                KafkaConnectors.usageSink(config)));
         return env;
     }
 }

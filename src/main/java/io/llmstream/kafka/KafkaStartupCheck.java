@@ -83,6 +83,9 @@ public final class KafkaStartupCheck {
                     new DescribeClusterOptions().timeoutMs(remainingMillis())).nodes());
             Set<String> topics = new LinkedHashSet<>(List.of(kafka.topics().input(), kafka.topics().output(),
                     kafka.topics().deadLetter(), kafka.topics().metrics()));
+            if (kafka.topics().usage() != null) {
+                topics.add(kafka.topics().usage());
+            }
             Set<String> missing = missingTopics(admin, topics);
             return describeConfigs(admin, nodes, topics, missing);
         } finally {

@@ -122,6 +122,9 @@ final class KafkaStartupRules {
         outputs.putIfAbsent(topics.output(), "kafka.topics.output");
         outputs.putIfAbsent(topics.deadLetter(), "kafka.topics.dead-letter");
         outputs.putIfAbsent(topics.metrics(), "kafka.topics.metrics");
+        if (topics.usage() != null) {
+            outputs.putIfAbsent(topics.usage(), "kafka.topics.usage");
+        }
         return outputs;
     }
 }

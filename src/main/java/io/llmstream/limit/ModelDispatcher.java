@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -31,8 +32,11 @@ public final class ModelDispatcher {
     private final String endpoint;
     private final ModelKeys keys;
     private final DispatchTimer timer;
-    private final PriorityQueue<Ticket> ready = new PriorityQueue<>(
-            Comparator.comparingLong((Ticket ticket) -> -ticket.score).thenComparingLong(ticket -> ticket.sequence));
+    /** Tickets that may go as soon as budget allows, in the tenants' fair shares. */
+    private final TenantQueue ready = new TenantQueue();
+    /** The caps of the tenants that have them on this model, in this shard. */
+    private final Map<String, TenantCap> tenantCaps = new HashMap<>();
+    private final long burstMicros;
     private final PriorityQueue<Ticket> delayed =
             new PriorityQueue<>(Comparator.comparingLong((Ticket ticket) -> ticket.notBeforeMicros));
     private final boolean limited;
@@ -75,6 +79,7 @@ public final class ModelDispatcher {
         this.rpm = model.rpm();
         this.tpm = model.tpm();
         this.shards = Math.max(1, shards);
+        this.burstMicros = model.burst().toNanos() / 1000;
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
@@ -90,6 +95,9 @@ public final class ModelDispatcher {
     public void submit(Ticket ticket) {
         dispatchAfter(() -> {
             ticket.sequence = nextSequence++;
+            if ((ticket.capRpm > 0 || ticket.capTpm > 0) && !tenantCaps.containsKey(ticket.tenant)) {
+                tenantCaps.put(ticket.tenant, new TenantCap(ticket.capRpm, ticket.capTpm, shards, burstMicros));
+            }
             if (ticket.notBeforeMicros > timer.nowMicros()) {
                 delayed.add(ticket);
             } else {
@@ -119,6 +127,20 @@ public final class ModelDispatcher {
         decided.forEach(Runnable::run);
     }
 
+    private boolean capAllows(Ticket ticket, long now) {
+        TenantCap cap = tenantCaps.get(ticket.tenant);
+        return cap == null || cap.earliest(now, ticket.tokens) <= now;
+    }
+
+    private long earliestCapped(long now) {
+        long earliest = Long.MAX_VALUE;
+        for (Ticket head : ready.heads()) {
+            TenantCap cap = tenantCaps.get(head.tenant);
+            earliest = Math.min(earliest, cap == null ? now : cap.earliest(now, head.tokens));
+        }
+        return earliest;
+    }
+
     /** Lets out every ticket whose turn has come and arms the timer for the next one. */
     private List<Runnable> dispatch() {
         long now = timer.nowMicros();
@@ -132,10 +154,15 @@ public final class ModelDispatcher {
                 next = Math.min(next, breaker.nextPermitMicros());
                 break;
             }
-            Ticket head = ready.peek();
+            Ticket head = tenantCaps.isEmpty() ? ready.peek() : ready.peek(ticket -> capAllows(ticket, now));
+            if (head == null) {
+                // Every waiting tenant is at its own cap: the first cap to allow one wakes the dispatch.
+                next = Math.min(next, earliestCapped(now));
+                break;
+            }
             KeyBudget best = keys.soonest(now, head.tokens);
             if (best == null) {
-                ready.poll();
+                ready.remove(head);
                 String reason = "every API key of endpoint " + endpoint + " was refused by the provider";
                 decided.add(() -> head.admission.refused(reason));
                 continue;
@@ -149,7 +176,11 @@ public final class ModelDispatcher {
                 // The end of an attempt in flight dispatches again.
                 break;
             }
-            ready.poll();
+            ready.letOut(head);
+            TenantCap cap = tenantCaps.get(head.tenant);
+            if (cap != null) {
+                cap.charge(now, head.tokens);
+            }
             breaker.admitted();
             best.charge(now, head.tokens);
             admittedRequests++;
@@ -229,9 +260,8 @@ public final class ModelDispatcher {
             opened = breaker.record(timer.nowMicros(), true) == CircuitBreaker.State.OPEN && wasClosed;
             window = breaker.windowSummary();
             if (opened && fallBackWhenOpen) {
-                moving = new ArrayList<>(ready);
+                moving = ready.drain();
                 moving.addAll(delayed);
-                ready.clear();
                 delayed.clear();
             }
             decided = dispatch();

@@ -31,6 +31,15 @@ public final class Ticket {
     /** Its place among tickets of equal score, set by the dispatcher it waits in. */
     long sequence;
     final Admission admission;
+    /** The tenant it is charged to, and the tenant's weight in the model's fair shares. */
+    String tenant = DEFAULT_TENANT;
+    double weight = 1;
+    /** The tenant's caps on the model (requests and tokens per minute, whole model); 0 = not capped. */
+    int capRpm;
+    long capTpm;
+
+    /** The tenant of records that name none. */
+    public static final String DEFAULT_TENANT = "default";
 
     /**
      * @param priority the request's priority; higher goes first
@@ -46,5 +55,22 @@ public final class Ticket {
         this.notBeforeMicros = notBeforeMicros;
         this.score = Math.max(-levels, Math.min(levels, priority)) * agingMicros - enqueuedMicros;
         this.admission = admission;
+    }
+
+    /** This ticket, charged to {@code tenant} of {@code weight} (> 0) and capped at {@code rpm} and {@code tpm}. */
+    public Ticket forTenant(String tenant, double weight, int rpm, long tpm) {
+        this.capRpm = rpm;
+        this.capTpm = tpm;
+        return forTenant(tenant, weight);
+    }
+
+    /** This ticket, charged to {@code tenant} of {@code weight} (> 0). */
+    public Ticket forTenant(String tenant, double weight) {
+        if (!(weight > 0)) {
+            throw new IllegalArgumentException("a tenant's weight must be > 0, was " + weight);
+        }
+        this.tenant = tenant;
+        this.weight = weight;
+        return this;
     }
 }

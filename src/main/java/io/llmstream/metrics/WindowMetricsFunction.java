@@ -78,7 +78,7 @@ public final class WindowMetricsFunction
     }
 
     /** The online lane's tokens at the model's price, the batch lane's at the batch price; -1 without a price. */
-    private static double cost(PriceSettings price, WindowAccumulator totals) {
+    static double cost(PriceSettings price, WindowAccumulator totals) {
         if (price == null) {
             return -1;
         }

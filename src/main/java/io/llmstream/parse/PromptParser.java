@@ -124,8 +124,10 @@ public final class PromptParser {
         String model = readModel(id, json.remove("model"));
         ModelSettings settings = config.model(model);
         Lane lane = readLane(id, json.remove("lane"), settings);
+        String tenant = readTenant(id, json.remove("tenant"));
         if (settings.isEmbedding()) {
-            return toEmbeddingRequest(json, id, settings, text, inputBytes, nowMillis, source).inLane(lane);
+            return toEmbeddingRequest(json, id, settings, text, inputBytes, nowMillis, source).inLane(lane)
+                    .ofTenant(tenant);
         }
         String inputOnChat = EmbeddingInput.inputOnChatModel(json, model);
         if (inputOnChat != null) {
@@ -165,7 +167,7 @@ public final class PromptParser {
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
-                inputBytes, nowMillis, source, lane);
+                inputBytes, nowMillis, source, lane, tenant);
     }
 
     /**
@@ -235,6 +237,21 @@ public final class PromptParser {
      * when its {@code batch-lane.default} says so. A record that asks for the batch lane of a model without one
      * is refused rather than sent online at the full price.
      */
+    /** The most characters of a tenant's name. */
+    static final int MAX_TENANT_CHARS = 64;
+
+    /** The tenant a record names ({@code "tenant": "team-a"}); null for the default one. */
+    private static String readTenant(String id, JsonNode tenant) {
+        if (tenant == null || tenant.isNull()) {
+            return null;
+        }
+        if (!tenant.isTextual() || tenant.asText().isBlank() || tenant.asText().length() > MAX_TENANT_CHARS) {
+            throw new InvalidPrompt(id, "tenant must be a non-empty string of at most " + MAX_TENANT_CHARS
+                    + " characters, was " + describe(tenant));
+        }
+        return tenant.asText();
+    }
+
     private static Lane readLane(String id, JsonNode lane, ModelSettings settings) {
         if (lane == null || lane.isNull()) {
             return settings.hasBatchLane() && settings.batchLane().isDefault() ? Lane.BATCH : Lane.ONLINE;

@@ -21,6 +21,7 @@ package io.llmstream.record;
  * @param usageShared whether {@code promptTokens} is this input's share of a batch's usage, split in
  *     proportion to the estimates, rather than what the provider counted for it alone
  * @param batchId the provider's batch that answered it, for a prompt of the batch lane; null for an online one
+ * @param tenant the tenant it was charged to, when tenants share the job; null otherwise
  */
 public record Completion(
         String id,
@@ -43,7 +44,18 @@ public record Completion(
         String input,
         String embedding,
         boolean usageShared,
-        String batchId) {
+        String batchId,
+        String tenant) {
+
+    /** As the canonical constructor, for a job without tenants. */
+    public Completion(String id, String model, String content, String finishReason, String toolCalls,
+            int promptTokens, int completionTokens, int totalTokens, int attempts, long latencyMs, long waitMs,
+            long firstTokenMs, String fallbackFrom, String fallbackReason, String metadata, boolean cached, int merged,
+            String input, String embedding, boolean usageShared, String batchId) {
+        this(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens, attempts,
+                latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged, input,
+                embedding, usageShared, batchId, null);
+    }
 
     /** As the canonical constructor, for an answer of the online lane. */
     public Completion(String id, String model, String content, String finishReason, String toolCalls,
@@ -86,14 +98,21 @@ public record Completion(
     public Completion withInput(String inputRecord) {
         return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
                 attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged,
-                inputRecord, embedding, usageShared, batchId);
+                inputRecord, embedding, usageShared, batchId, tenant);
+    }
+
+    /** The same completion charged to {@code name}. */
+    public Completion ofTenant(String name) {
+        return new Completion(id, model, content, finishReason, toolCalls, promptTokens, completionTokens, totalTokens,
+                attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached, merged,
+                input, embedding, usageShared, batchId, name);
     }
 
     /** The same completion, answered in the provider's batch {@code id}. */
     public Completion inBatch(String id) {
         return new Completion(this.id, model, content, finishReason, toolCalls, promptTokens, completionTokens,
                 totalTokens, attempts, latencyMs, waitMs, firstTokenMs, fallbackFrom, fallbackReason, metadata, cached,
-                merged, input, embedding, usageShared, id);
+                merged, input, embedding, usageShared, id, tenant);
     }
 
     /** Whether this is an embedding rather than a chat completion. */

@@ -15,6 +15,7 @@ package io.llmstream.record;
  * @param source where the input was read
  * @param answer for {@link ErrorKind#INVALID_ANSWER}, the last answer, which was not the JSON asked for; null
  *     otherwise
+ * @param tenant the tenant it was charged to, when tenants share the job; null otherwise
  */
 public record DeadLetter(
         String id,
@@ -31,7 +32,16 @@ public record DeadLetter(
         int inputBytes,
         boolean inputTruncated,
         SourcePosition source,
-        String answer) {
+        String answer,
+        String tenant) {
+
+    /** As the canonical constructor, for a job without tenants. */
+    public DeadLetter(String id, ErrorKind kind, int status, String code, String message, int attempts, String model,
+            String keyId, long elapsedMs, long outputBytes, String input, int inputBytes, boolean inputTruncated,
+            SourcePosition source, String answer) {
+        this(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input, inputBytes,
+                inputTruncated, source, answer, null);
+    }
 
     /** A dead letter without an answer: every kind but {@link ErrorKind#INVALID_ANSWER}. */
     public DeadLetter(String id, ErrorKind kind, int status, String code, String message, int attempts, String model,
@@ -44,7 +54,7 @@ public record DeadLetter(
     /** The same dead letter keeping the answer that was not valid. */
     public DeadLetter withAnswer(String invalidAnswer) {
         return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
-                inputBytes, inputTruncated, source, invalidAnswer);
+                inputBytes, inputTruncated, source, invalidAnswer, tenant);
     }
 
     /** The same dead letter keeping only the first {@code end} characters of its answer. */
@@ -83,12 +93,18 @@ public record DeadLetter(
             return this;
         }
         return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes,
-                input.substring(0, end), inputBytes, true, source, answer);
+                input.substring(0, end), inputBytes, true, source, answer, tenant);
     }
 
     /** The same dead letter with another error code and message, such as shortened ones. */
     public DeadLetter withError(String code, String message) {
         return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
-                inputBytes, inputTruncated, source, answer);
+                inputBytes, inputTruncated, source, answer, tenant);
+    }
+
+    /** The same dead letter charged to {@code name}. */
+    public DeadLetter ofTenant(String name) {
+        return new DeadLetter(id, kind, status, code, message, attempts, model, keyId, elapsedMs, outputBytes, input,
+                inputBytes, inputTruncated, source, answer, name);
     }
 }

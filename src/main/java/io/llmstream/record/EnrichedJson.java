@@ -110,6 +110,9 @@ public final class EnrichedJson {
         if (completion.batchId() != null) {
             facts.put("lane", "batch").put("batch_id", completion.batchId());
         }
+        if (completion.tenant() != null) {
+            facts.put("tenant", completion.tenant());
+        }
         return facts;
     }
 
@@ -133,6 +136,9 @@ public final class EnrichedJson {
         if (completion.batchId() != null) {
             headers.put(HEADER_PREFIX + "lane", "batch");
             headers.put(HEADER_PREFIX + "batch.id", completion.batchId());
+        }
+        if (completion.tenant() != null) {
+            headers.put(HEADER_PREFIX + "tenant", completion.tenant());
         }
         return headers;
     }

@@ -15,6 +15,7 @@ package io.llmstream.record;
  * @param receivedAtMillis when the parse stage saw it
  * @param source where the input was read
  * @param lane how it reaches the provider: online, or through the Batch API
+ * @param tenant the team it is charged to, as the record named it; null for the default tenant
  */
 public record LlmRequest(
         String id,
@@ -28,7 +29,15 @@ public record LlmRequest(
         int inputBytes,
         long receivedAtMillis,
         SourcePosition source,
-        Lane lane) {
+        Lane lane,
+        String tenant) {
+
+    /** A request of the default tenant. */
+    public LlmRequest(String id, String model, int priority, String body, String metadata, int promptTokens,
+            int maxTokens, String input, int inputBytes, long receivedAtMillis, SourcePosition source, Lane lane) {
+        this(id, model, priority, body, metadata, promptTokens, maxTokens, input, inputBytes, receivedAtMillis, source,
+                lane, null);
+    }
 
     /** An online request. */
     public LlmRequest(String id, String model, int priority, String body, String metadata, int promptTokens,
@@ -40,7 +49,13 @@ public record LlmRequest(
     /** This request in another lane. */
     public LlmRequest inLane(Lane other) {
         return other == lane ? this : new LlmRequest(id, model, priority, body, metadata, promptTokens, maxTokens,
-                input, inputBytes, receivedAtMillis, source, other);
+                input, inputBytes, receivedAtMillis, source, other, tenant);
+    }
+
+    /** This request charged to another tenant (null: the default one). */
+    public LlmRequest ofTenant(String other) {
+        return java.util.Objects.equals(other, tenant) ? this : new LlmRequest(id, model, priority, body, metadata,
+                promptTokens, maxTokens, input, inputBytes, receivedAtMillis, source, lane, other);
     }
 
     /** The tokens charged against a TPM limit: prompt estimate plus the completion budget. */

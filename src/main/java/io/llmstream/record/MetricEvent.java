@@ -18,6 +18,7 @@ package io.llmstream.record;
  * @param concurrencyLimit how many requests its model's budget shard let be at the server at once when it
  *     ended; -1 when no call was made
  * @param batchLane whether the prompt went through the provider's Batch API: its tokens cost the batch price
+ * @param tenant the tenant it was charged to, when tenants share the job; null otherwise
  */
 public record MetricEvent(
         String model,
@@ -35,7 +36,17 @@ public record MetricEvent(
         long firstTokenMs,
         boolean cached,
         int concurrencyLimit,
-        boolean batchLane) {
+        boolean batchLane,
+        String tenant) {
+
+    /** As the canonical constructor, for a job without tenants. */
+    public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
+            int promptTokens, int completionTokens, long chargedTokens, int rateLimitedResponses, boolean fallback,
+            long providerLatencyMs, long firstTokenMs, boolean cached, int concurrencyLimit, boolean batchLane) {
+        this(model, keyId, errorKind, attempts, latencyMs, waitMs, promptTokens, completionTokens, chargedTokens,
+                rateLimitedResponses, fallback, providerLatencyMs, firstTokenMs, cached, concurrencyLimit, batchLane,
+                null);
+    }
 
     /** As the canonical constructor, for a call of the online lane. */
     public MetricEvent(String model, String keyId, ErrorKind errorKind, int attempts, long latencyMs, long waitMs,
@@ -68,6 +79,19 @@ public record MetricEvent(
     /** The same call counted as a failure of {@code kind}, its tokens still spent (or, for a cache hit, saved). */
     public MetricEvent failedAs(ErrorKind kind) {
         return new MetricEvent(model, keyId, kind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
-                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached, concurrencyLimit, batchLane);
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, -1, cached, concurrencyLimit, batchLane,
+                tenant);
+    }
+
+    /** The same event charged to {@code name}. */
+    public MetricEvent ofTenant(String name) {
+        return new MetricEvent(model, keyId, errorKind, attempts, latencyMs, waitMs, promptTokens, completionTokens,
+                chargedTokens, rateLimitedResponses, fallback, providerLatencyMs, firstTokenMs, cached, concurrencyLimit,
+                batchLane, name);
+    }
+
+    /** The usage ledger's key: tenant, model and lane. */
+    public String usageKey() {
+        return tenant + '\u0000' + model + '\u0000' + (batchLane ? "batch" : "online");
     }
 }

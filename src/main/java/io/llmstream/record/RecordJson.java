@@ -70,6 +70,9 @@ public final class RecordJson {
                 json.writeStringField("lane", "batch");
                 json.writeStringField("batch_id", completion.batchId());
             }
+            if (completion.tenant() != null) {
+                json.writeStringField("tenant", completion.tenant());
+            }
             json.writeEndObject();
         } catch (IOException e) {
             throw new IllegalStateException("cannot write JSON", e);
@@ -106,6 +109,9 @@ public final class RecordJson {
         if (completion.batchId() != null) {
             json.put("lane", "batch").put("batch_id", completion.batchId());
         }
+        if (completion.tenant() != null) {
+            json.put("tenant", completion.tenant());
+        }
         return bytes(json);
     }
 
@@ -138,6 +144,30 @@ public final class RecordJson {
             json.putObject("source").put("topic", source.topic()).put("partition", source.partition())
                     .put("offset", source.offset());
         }
+        if (deadLetter.tenant() != null) {
+            json.put("tenant", deadLetter.tenant());
+        }
+        return bytes(json);
+    }
+
+    /** A line of the usage ledger. */
+    public static byte[] usage(UsageRecord usage) {
+        ObjectNode json = JSON.createObjectNode()
+                .put("tenant", usage.tenant())
+                .put("model", usage.model())
+                .put("window_start", Instant.ofEpochMilli(usage.windowStart()).toString())
+                .put("window_end", Instant.ofEpochMilli(usage.windowEnd()).toString())
+                .put("requests", usage.requests())
+                .put("prompts", usage.prompts())
+                .put("prompt_tokens", usage.promptTokens())
+                .put("completion_tokens", usage.completionTokens());
+        if (usage.costUsd() >= 0) {
+            json.put("cost_usd", Math.round(usage.costUsd() * 1e6) / 1e6);
+        } else {
+            json.putNull("cost_usd");
+        }
+        json.put("cached", usage.cached()).put("dead_letters", usage.deadLetters())
+                .put("spend_limited", usage.spendLimited()).put("lane", usage.lane());
         return bytes(json);
     }
 

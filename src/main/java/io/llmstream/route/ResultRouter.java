@@ -1,6 +1,7 @@
 package io.llmstream.route;
 
 import io.llmstream.config.RecordsSettings;
+import io.llmstream.config.TenantSettings;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -38,6 +39,7 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     private final int maxRecordBytes;
     /** With records.output: enrich, completions carry their input record to the sink. */
     private final RecordsSettings records;
+    private final boolean tenants;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
     private transient LongCounter invalidInputs;
@@ -53,8 +55,14 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
      *     record and is measured as the enriched record it becomes
      */
     public ResultRouter(int maxRecordBytes, RecordsSettings records) {
+        this(maxRecordBytes, records, false);
+    }
+
+    /** @param tenants whether tenants share the job: completions and dead letters then name theirs */
+    public ResultRouter(int maxRecordBytes, RecordsSettings records, boolean tenants) {
         this.maxRecordBytes = maxRecordBytes;
         this.records = records;
+        this.tenants = tenants;
     }
 
     @Override
@@ -74,6 +82,13 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
         }
         MetricEvent metric = result.metric();
         Completion completion = result.completion();
+        DeadLetter deadLetter = result.deadLetter();
+        if (tenants) {
+            String tenant = result.request().tenant() == null ? TenantSettings.DEFAULT : result.request().tenant();
+            completion = completion == null ? null : completion.ofTenant(tenant);
+            deadLetter = deadLetter == null ? null : deadLetter.ofTenant(tenant);
+            metric = metric.ofTenant(tenant);
+        }
         if (completion != null && records.enriches()) {
             completion = completion.withInput(result.request().input());
         }
@@ -83,11 +98,11 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
             completionsWritten.add(1);
         } else if (completion != null) {
             ctx.output(DEAD_LETTERS, DeadLetter.outputTooLarge(result.request(), completion, metric.keyId(),
-                    outputBytes, tooLargeMessage(outputBytes)));
+                    outputBytes, tooLargeMessage(outputBytes)).ofTenant(completion.tenant()));
             deadLettersWritten.add(1);
             metric = metric.failedAs(ErrorKind.OUTPUT_TOO_LARGE);
         } else {
-            ctx.output(DEAD_LETTERS, result.deadLetter());
+            ctx.output(DEAD_LETTERS, deadLetter);
             deadLettersWritten.add(1);
         }
         ctx.output(METRIC_EVENTS, metric);

@@ -55,7 +55,9 @@ class ConfigurationReferenceTest {
             new Section("job", JobSettings.class),
             new Section("job.restart", RestartSettings.class),
             new Section("records", RecordsSettings.class),
-            new Section("records.template", TemplateSettings.class));
+            new Section("records.template", TemplateSettings.class),
+            new Section("tenants.<name>", TenantSettings.class),
+            new Section("tenants.<name>.models.<model>", TenantSettings.Cap.class));
 
     private record Section(String path, Class<?> settings) {
         String keyOf(Option<?> option) {

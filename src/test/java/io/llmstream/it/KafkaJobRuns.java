@@ -99,7 +99,8 @@ public final class KafkaJobRuns {
             env.configure(noRestarts);
         }
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
-                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config)));
+                KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config),
+                KafkaConnectors.usageSink(config)));
         return env;
     }
 

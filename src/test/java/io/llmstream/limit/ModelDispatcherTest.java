@@ -338,4 +338,20 @@ class ModelDispatcherTest {
         assertThat(again.keyIds()).containsExactly("second", "first");
         assertThat(again.fullAtMicros()).isEqualTo(state.fullAtMicros());
     }
+
+    @Test
+    void aCappedTenantStaysAtItsCapWhileOthersUseTheRestOfTheModel() {
+        ModelDispatcher dispatcher = dispatcher("[a]", "rpm: 600, burst: 0s");   // one every 100 ms
+        for (int i = 0; i < 200; i++) {
+            dispatcher.submit(ticket("c" + i, 0, 1).forTenant("capped", 4, 60, 0));   // one a second
+            dispatcher.submit(ticket("o" + i, 0, 1).forTenant("other", 1));
+        }
+        timer.advanceBy(10_000_000);
+
+        long capped = admitted.stream().filter(entry -> entry.startsWith("c")).count();
+        long other = admitted.stream().filter(entry -> entry.startsWith("o")).count();
+        assertThat(capped).as("60 RPM for 10 s, though its weight is four times the other's").isBetween(10L, 11L);
+        assertThat(other).as("the rest of the model's 600 RPM").isGreaterThanOrEqualTo(88L);
+        assertThat(capped + other).isBetween(99L, 101L);
+    }
 }

@@ -48,13 +48,21 @@ public final class EmbeddingBatcher implements AutoCloseable {
         this.timer = timer;
     }
 
+    /** The records the call stage holds when tenants share the models, waiting for budget or in flight. */
+    public static final int TENANT_READ_AHEAD = 5_000;
+
     /**
      * The room the call stage needs so that batches can fill: one batch in flight while the next gathers,
      * so at least twice the largest {@code batch.max-inputs} of an embedding model, and never less than
-     * {@code call.capacity}.
+     * {@code call.capacity} (nor {@value #TENANT_READ_AHEAD} when tenants share the models).
      */
     public static int stageCapacity(LlmStreamConfig config) {
         int capacity = config.call().capacity();
+        if (config.hasTenants()) {
+            // Tenants share models fairly only among the records the stage holds: it reads ahead, so that a
+            // tenant's records behind another's backlog are seen.
+            capacity = Math.max(capacity, TENANT_READ_AHEAD);
+        }
         for (ModelSettings model : config.models().values()) {
             if (model.isEmbedding()) {
                 capacity = Math.max(capacity, 2 * model.batch().maxInputs());
