@@ -5,6 +5,7 @@ import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.BudgetShards;
+import io.llmstream.limit.KeyStatus;
 import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.measure.LlmMetrics;
 import io.llmstream.measure.RecentUtilization;
@@ -79,7 +80,7 @@ public final class CallStageGauges {
         return total;
     }
 
-    private static int keyState(ModelDispatcher.KeyStatus status) {
+    private static int keyState(KeyStatus status) {
         if (status == null || status.removed()) {
             return status == null ? 0 : 2;
         }

@@ -7,7 +7,6 @@ import io.llmstream.call.http.SharedHttpClient;
 import io.llmstream.call.http.StreamSwitch;
 import io.llmstream.config.ApiKey;
 import io.llmstream.config.CallSettings;
-import io.llmstream.config.TenantSettings;
 import io.llmstream.limit.ModelDispatcher;
 import io.llmstream.limit.Ticket;
 import io.llmstream.record.CallResult;
@@ -134,11 +133,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         }
         Ticket ticket = new Ticket(queued.request().priority(), CallSettings.PRIORITY_LEVELS,
                 settings.priorityAging().toNanos() / 1000, tokenCost(), enqueuedMicros, notBeforeMicros, this);
-        if (routes.hasTenants()) {
-            String tenant = queued.request().tenant();
-            TenantSettings.Cap cap = routes.tenantCap(tenant, route.name());
-            ticket.forTenant(Routes.tenantName(tenant), routes.tenantWeight(tenant), cap.rpm(), cap.tpm());
-        }
+        routes.chargeToTenant(ticket, queued.request().tenant(), route.name());
         waitingRoute = route;
         waitingTicket = ticket;
         route.dispatcher().submit(ticket);

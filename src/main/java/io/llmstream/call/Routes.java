@@ -8,7 +8,9 @@ import io.llmstream.config.BreakerSettings;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.config.TenantSettings;
 import io.llmstream.limit.BudgetShards;
+import io.llmstream.limit.Ticket;
 import io.llmstream.measure.TokenEstimator;
 
 import java.util.HashMap;
@@ -114,23 +116,12 @@ public final class Routes {
         return fallBackWhenOpen;
     }
 
-    /** Whether tenants share the job. */
-    boolean hasTenants() {
-        return config.hasTenants();
-    }
-
-    /** The weight of a request's tenant in its model's fair shares. */
-    double tenantWeight(String tenant) {
-        return config.tenantWeight(tenant);
-    }
-
-    /** A request's tenant's caps on a model; zeros when it has none. */
-    io.llmstream.config.TenantSettings.Cap tenantCap(String tenant, String model) {
-        return config.tenantCap(tenant, model);
-    }
-
-    /** The name a request's tenant is charged under. */
-    static String tenantName(String tenant) {
-        return tenant == null ? io.llmstream.config.TenantSettings.DEFAULT : tenant;
+    /** Charges a ticket to the request's tenant, with its weight and caps on the model; nothing without tenants. */
+    void chargeToTenant(Ticket ticket, String tenant, String model) {
+        if (config.hasTenants()) {
+            TenantSettings.Cap cap = config.tenantCap(tenant, model);
+            ticket.forTenant(tenant == null ? TenantSettings.DEFAULT : tenant, config.tenantWeight(tenant), cap.rpm(),
+                    cap.tpm());
+        }
     }
 }

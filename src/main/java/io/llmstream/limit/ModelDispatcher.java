@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -33,10 +32,7 @@ public final class ModelDispatcher {
     private final ModelKeys keys;
     private final DispatchTimer timer;
     /** Tickets that may go as soon as budget allows, in the tenants' fair shares. */
-    private final TenantQueue ready = new TenantQueue();
-    /** The caps of the tenants that have them on this model, in this shard. */
-    private final Map<String, TenantCap> tenantCaps = new HashMap<>();
-    private final long burstMicros;
+    private final TenantQueue ready;
     private final PriorityQueue<Ticket> delayed =
             new PriorityQueue<>(Comparator.comparingLong((Ticket ticket) -> ticket.notBeforeMicros));
     private final boolean limited;
@@ -79,7 +75,7 @@ public final class ModelDispatcher {
         this.rpm = model.rpm();
         this.tpm = model.tpm();
         this.shards = Math.max(1, shards);
-        this.burstMicros = model.burst().toNanos() / 1000;
+        this.ready = new TenantQueue(this.shards, model.burst().toNanos() / 1000);
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
@@ -95,9 +91,6 @@ public final class ModelDispatcher {
     public void submit(Ticket ticket) {
         dispatchAfter(() -> {
             ticket.sequence = nextSequence++;
-            if ((ticket.capRpm > 0 || ticket.capTpm > 0) && !tenantCaps.containsKey(ticket.tenant)) {
-                tenantCaps.put(ticket.tenant, new TenantCap(ticket.capRpm, ticket.capTpm, shards, burstMicros));
-            }
             if (ticket.notBeforeMicros > timer.nowMicros()) {
                 delayed.add(ticket);
             } else {
@@ -127,20 +120,6 @@ public final class ModelDispatcher {
         decided.forEach(Runnable::run);
     }
 
-    private boolean capAllows(Ticket ticket, long now) {
-        TenantCap cap = tenantCaps.get(ticket.tenant);
-        return cap == null || cap.earliest(now, ticket.tokens) <= now;
-    }
-
-    private long earliestCapped(long now) {
-        long earliest = Long.MAX_VALUE;
-        for (Ticket head : ready.heads()) {
-            TenantCap cap = tenantCaps.get(head.tenant);
-            earliest = Math.min(earliest, cap == null ? now : cap.earliest(now, head.tokens));
-        }
-        return earliest;
-    }
-
     /** Lets out every ticket whose turn has come and arms the timer for the next one. */
     private List<Runnable> dispatch() {
         long now = timer.nowMicros();
@@ -154,10 +133,9 @@ public final class ModelDispatcher {
                 next = Math.min(next, breaker.nextPermitMicros());
                 break;
             }
-            Ticket head = tenantCaps.isEmpty() ? ready.peek() : ready.peek(ticket -> capAllows(ticket, now));
-            if (head == null) {
-                // Every waiting tenant is at its own cap: the first cap to allow one wakes the dispatch.
-                next = Math.min(next, earliestCapped(now));
+            Ticket head = ready.peek(now);
+            if (head == null) { // every waiting tenant at its own cap: wake when the first may go
+                next = Math.min(next, ready.earliestCapped(now));
                 break;
             }
             KeyBudget best = keys.soonest(now, head.tokens);
@@ -176,11 +154,7 @@ public final class ModelDispatcher {
                 // The end of an attempt in flight dispatches again.
                 break;
             }
-            ready.letOut(head);
-            TenantCap cap = tenantCaps.get(head.tenant);
-            if (cap != null) {
-                cap.charge(now, head.tokens);
-            }
+            ready.letOut(head, now);
             breaker.admitted();
             best.charge(now, head.tokens);
             admittedRequests++;
@@ -393,9 +367,6 @@ public final class ModelDispatcher {
     public synchronized Map<String, KeyStatus> keyStatus() {
         return keys.status(timer.nowMicros());
     }
-
-    /** A key's health: degraded, refused, and the share of its configured rate it is queued at. */
-    public record KeyStatus(boolean degraded, boolean removed, double scale) {}
 
     /**
      * How long from now until some key's budget could take a request of {@code tokens}, leaving aside the

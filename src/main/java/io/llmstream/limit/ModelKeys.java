@@ -98,10 +98,10 @@ final class ModelKeys {
     }
 
     /** A snapshot of the keys' health and pace, by key id. */
-    Map<String, ModelDispatcher.KeyStatus> status(long nowMicros) {
-        Map<String, ModelDispatcher.KeyStatus> status = new HashMap<>();
+    Map<String, KeyStatus> status(long nowMicros) {
+        Map<String, KeyStatus> status = new HashMap<>();
         for (KeyBudget key : keys) {
-            status.put(key.id, new ModelDispatcher.KeyStatus(key.isDegraded(), key.isRemoved(),
+            status.put(key.id, new KeyStatus(key.isDegraded(), key.isRemoved(),
                     key.currentScale(nowMicros)));
         }
         return status;

@@ -15,7 +15,8 @@ import java.util.function.Predicate;
  * earliest start goes first. While several tenants wait, each gets the model's budget in proportion to its
  * weight, whatever its prompts' length; a tenant alone gets all of it; a tenant that waited not at all gets no
  * credit for the time it did not use. Within a tenant, the highest effective priority goes first
- * ({@link Ticket}), then arrival. Not thread-safe: its {@link ModelDispatcher} guards it.
+ * ({@link Ticket}), then arrival. A tenant with caps on the model ({@link TenantCap}) goes only when they allow,
+ * and the others go meanwhile. Not thread-safe: its {@link ModelDispatcher} guards it.
  */
 final class TenantQueue {
     private static final Comparator<Ticket> BY_PRIORITY =
@@ -25,16 +26,72 @@ final class TenantQueue {
     /** The start of the request let out last. */
     private double virtualTime;
     private int size;
+    private final int shards;
+    private final long burstMicros;
+    private boolean capped;
 
     private static final class Tenant {
         final PriorityQueue<Ticket> waiting = new PriorityQueue<>(BY_PRIORITY);
         /** The virtual time at which the tenant's last request let out ends. */
         double lastFinish;
+        /** Its caps on the model in this shard; null when it has none. */
+        TenantCap cap;
+    }
+
+    /** A queue whose tenants have no caps. */
+    TenantQueue() {
+        this(1, 0);
+    }
+
+    /**
+     * @param shards how many shards share the model's (and so the tenants') limits
+     * @param burstMicros the model's burst, which the tenants' caps allow too
+     */
+    TenantQueue(int shards, long burstMicros) {
+        this.shards = shards;
+        this.burstMicros = burstMicros;
     }
 
     void add(Ticket ticket) {
-        tenants.computeIfAbsent(ticket.tenant, name -> new Tenant()).waiting.add(ticket);
+        Tenant tenant = tenants.computeIfAbsent(ticket.tenant, name -> new Tenant());
+        if (tenant.cap == null && (ticket.capRpm > 0 || ticket.capTpm > 0)) {
+            tenant.cap = new TenantCap(ticket.capRpm, ticket.capTpm, shards, burstMicros);
+            capped = true;
+        }
+        tenant.waiting.add(ticket);
         size++;
+    }
+
+    /** The request to go next at {@code nowMicros}, of a tenant its caps allow; null when none may go. */
+    Ticket peek(long nowMicros) {
+        return capped ? peek(ticket -> capAllows(ticket, nowMicros)) : peek();
+    }
+
+    /** When the first tenant held back by its caps may go again; {@code Long.MAX_VALUE} when none waits. */
+    long earliestCapped(long nowMicros) {
+        long earliest = Long.MAX_VALUE;
+        for (Tenant tenant : tenants.values()) {
+            Ticket head = tenant.waiting.peek();
+            if (head != null) {
+                earliest = Math.min(earliest, tenant.cap == null ? nowMicros : tenant.cap.earliest(nowMicros,
+                        head.tokens));
+            }
+        }
+        return earliest;
+    }
+
+    /** Lets {@code ticket} out at {@code nowMicros}, charging its tenant's caps: it was the one {@link #peek} returned. */
+    void letOut(Ticket ticket, long nowMicros) {
+        letOut(ticket);
+        TenantCap cap = tenants.get(ticket.tenant).cap;
+        if (cap != null) {
+            cap.charge(nowMicros, ticket.tokens);
+        }
+    }
+
+    private boolean capAllows(Ticket ticket, long nowMicros) {
+        TenantCap cap = tenants.get(ticket.tenant).cap;
+        return cap == null || cap.earliest(nowMicros, ticket.tokens) <= nowMicros;
     }
 
     boolean isEmpty() {
@@ -54,17 +111,6 @@ final class TenantQueue {
     /** The request to go next of any tenant; null when none waits. */
     Ticket peek() {
         return peek(ticket -> true);
-    }
-
-    /** The requests at the head of their tenant, one per waiting tenant. */
-    List<Ticket> heads() {
-        List<Ticket> heads = new ArrayList<>(tenants.size());
-        for (Tenant tenant : tenants.values()) {
-            if (!tenant.waiting.isEmpty()) {
-                heads.add(tenant.waiting.peek());
-            }
-        }
-        return heads;
     }
 
     /** Lets {@code ticket} out: it was the one {@link #peek} returned. */
