@@ -42,7 +42,11 @@ class MultiJvmRecoveryIT {
     private static final int PARALLELISM = 2;
     private static final int CAPACITY = 100;
     private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
-    private static final long CHECKPOINT_BOUND_MS = 5000;
+    /**
+     * Issue 16's promise: every checkpoint within 10 s at a 2 s interval while the backlog waits. (5 s, stricter
+     * than the promise, failed twice in five runs on two cores with three TaskManager JVMs: 5.8 and 6.3 s.)
+     */
+    private static final long CHECKPOINT_BOUND_MS = 10_000;
     /** From the restore to the first completed checkpoint: the tasks' start and one interval, with room. */
     private static final long FIRST_CHECKPOINT_AFTER_RESTORE_MS = 30_000;
     private static final String KILLED = "tm-1";
