@@ -4,6 +4,7 @@ import io.llmstream.batch.BatchLaneOperator;
 import io.llmstream.batch.LaneSplit;
 import io.llmstream.call.CallStageOperatorFactory;
 import io.llmstream.call.ChatCompletionFunction;
+import io.llmstream.call.CoordinatedCallStageOperatorFactory;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
@@ -22,6 +23,7 @@ import io.llmstream.record.MetricEvent;
 import io.llmstream.record.ParsedInput;
 import io.llmstream.record.UsageRecord;
 import io.llmstream.record.WindowMetrics;
+import io.llmstream.spend.Nanos;
 import io.llmstream.route.ResultRouter;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -37,6 +39,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Builds the pipeline: source (parsing as it reads) → keyBy(budget shard) → async call (each shard's requests
@@ -151,7 +155,7 @@ public final class LlmStreamJob {
         }
 
         SingleOutputStreamOperator<Completion> completions = results
-                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records(), config.hasTenants()))
+                .process(new ResultRouter(config.kafka().maxRequestSize(), config.records(), config.tenants().keySet()))
                 .name("route results").uid("route-results");
 
         completions.sinkTo(sinks.completions())
@@ -183,9 +187,22 @@ public final class LlmStreamJob {
 
     private SingleOutputStreamOperator<CallResult> callApi(KeyedStream<ParsedInput, String> byShard) {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
-        CallStageOperatorFactory<ParsedInput, CallResult> operator = new CallStageOperatorFactory<>(function,
-                ChatCompletionFunction.stageCapacity(config), ChatCompletionFunction.operatorTimeout(config).toMillis(),
-                ChatCompletionFunction.longestIntervalMillis(config), config.call().order() == CallSettings.Order.INPUT, ParsedInput::madeAtMillis);
+        int capacity = ChatCompletionFunction.stageCapacity(config);
+        long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
+        long extraMillis = ChatCompletionFunction.longestIntervalMillis(config);
+        boolean ordered = config.call().order() == CallSettings.Order.INPUT;
+        Map<String, Double> spendCaps = config.spendCaps();
+        CallStageOperatorFactory<ParsedInput, CallResult> operator;
+        if (spendCaps.isEmpty()) {
+            operator = new CallStageOperatorFactory<>(function, capacity, timeoutMillis, extraMillis, ordered,
+                    ParsedInput::madeAtMillis);
+        } else {
+            // Spend caps hold for the whole job: a coordinator on the JobManager shares them out.
+            Map<String, Long> capNanos = new HashMap<>();
+            spendCaps.forEach((tenant, dollars) -> capNanos.put(tenant, Nanos.floor(dollars)));
+            operator = new CoordinatedCallStageOperatorFactory<>(function, capacity, timeoutMillis, extraMillis,
+                    ordered, ParsedInput::madeAtMillis, capNanos);
+        }
         return byShard.transform("call LLM API", TypeInformation.of(CallResult.class), operator);
     }
 }

@@ -4,6 +4,9 @@ import io.llmstream.config.ApiKey;
 import io.llmstream.config.EndpointSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.config.TenantSettings;
+import io.llmstream.spend.Nanos;
+import io.llmstream.spend.TenantWallet;
 import io.llmstream.limit.BudgetShards;
 import io.llmstream.limit.KeyStatus;
 import io.llmstream.limit.ModelDispatcher;
@@ -32,6 +35,31 @@ public final class CallStageGauges {
 
     /** Registers the gauges of every configured model in the operator's group. */
     public CallStageGauges(MetricGroup operatorGroup, LlmStreamConfig config, BudgetShards budgets) {
+        this(operatorGroup, config, budgets, null);
+    }
+
+    /**
+     * Registers the gauges of every configured model and listed tenant in the operator's group.
+     *
+     * @param wallet this instance's share of the spend caps; null when no tenant has one
+     */
+    public CallStageGauges(MetricGroup operatorGroup, LlmStreamConfig config, BudgetShards budgets,
+            TenantWallet wallet) {
+        registerModels(operatorGroup, config, budgets);
+        for (TenantSettings tenant : config.tenants().values()) {
+            List<ModelDispatcher> dispatchers = config.models().keySet().stream()
+                    .flatMap(model -> budgets.dispatchersOf(model).stream()).toList();
+            MetricGroup group = operatorGroup.addGroup(LlmMetrics.TENANT_GROUP, tenant.name());
+            group.gauge(LlmMetrics.WAITING_FOR_BUDGET, (Gauge<Integer>) () -> dispatchers.stream()
+                    .mapToInt(dispatcher -> dispatcher.waitingOf(tenant.name())).sum());
+            if (wallet != null && tenant.hasSpendCap()) {
+                group.gauge(LlmMetrics.SPENT_TODAY_USD,
+                        (Gauge<Double>) () -> Nanos.dollars(wallet.spentToday(tenant.name())));
+            }
+        }
+    }
+
+    private void registerModels(MetricGroup operatorGroup, LlmStreamConfig config, BudgetShards budgets) {
         for (ModelSettings model : config.models().values()) {
             AtomicInteger count = inFlight.computeIfAbsent(model.name(), name -> new AtomicInteger());
             Collection<ModelDispatcher> shards = budgets.dispatchersOf(model.name());

@@ -7,6 +7,9 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
+import org.apache.flink.runtime.operators.coordination.OperatorEventGateway;
+import org.apache.flink.runtime.operators.coordination.OperatorEventHandler;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -67,7 +70,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * within the timeout is handed to {@link AsyncFunction#timeout}; checks run once a second, oldest first.
  */
 public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<OUT, AsyncFunction<IN, OUT>>
-        implements OneInputStreamOperator<IN, OUT>, BoundedOneInput {
+        implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, OperatorEventHandler {
     private static final long serialVersionUID = 1L;
     static final String STATE_NAME = "call-stage-inputs";
     static final String SNAPSHOT_TIMES_STATE_NAME = "call-stage-snapshot-times";
@@ -286,14 +289,24 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         }
     }
 
-    /** Hands every input held past its deadline to the function's timeout, oldest first. */
+    /**
+     * Hands every input held past its deadline to the function's timeout, oldest first; one the function says
+     * rightly waits longer gets that long again.
+     */
+    @SuppressWarnings("unchecked")
     private void checkTimeouts(long firedFor) throws Exception {
         timeoutCheckScheduled = false;
         long now = timeService.getCurrentProcessingTime();
         List<Slot> expired = new ArrayList<>();
         for (Slot slot : pending) {
             if (slot.deadlineMillis <= now && slot.results == null && !slot.timedOut) {
-                expired.add(slot);
+                long waitsUntil = userFunction instanceof PatientFunction<?> patient
+                        ? ((PatientFunction<IN>) patient).waitsUntilMillis(slot.record.getValue()) : Long.MIN_VALUE;
+                if (waitsUntil > now) {
+                    slot.deadlineMillis = waitsUntil + timeoutMillis;
+                } else {
+                    expired.add(slot);
+                }
             }
         }
         for (Slot slot : expired) {
@@ -305,6 +318,25 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         }
     }
 
+    /**
+     * Connects a {@link CoordinatedFunction} to the operator's coordinator: its events leave from the task's
+     * thread, as Flink's gateway requires, whichever thread sends them.
+     */
+    void connectCoordinator(OperatorEventGateway gateway) {
+        ((CoordinatedFunction) userFunction).connect(event -> {
+            try {
+                mailbox.execute(() -> gateway.sendEventToCoordinator(event), "event to the coordinator");
+            } catch (RejectedExecutionException closing) {
+                // The task is shutting down: what the event said is settled by the restore.
+            }
+        });
+    }
+
+    @Override
+    public void handleOperatorEvent(OperatorEvent event) {
+        ((CoordinatedFunction) userFunction).handle(event);
+    }
+
     /** A held watermark and its place among the inputs. */
     private record HeldWatermark(Watermark mark, long sequence) {}
 
@@ -312,7 +344,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     private final class Slot implements ResultFuture<OUT> {
         final StreamRecord<IN> record;
         final long sequence;
-        final long deadlineMillis;
+        long deadlineMillis;
         private final AtomicBoolean completed = new AtomicBoolean();
         /** Set on the task's thread once the result is in. */
         Collection<OUT> results;

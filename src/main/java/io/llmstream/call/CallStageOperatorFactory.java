@@ -8,7 +8,7 @@ import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 
 /** Builds a {@link CallStageOperator} in its task, with the task's mailbox and processing-time service. */
-public final class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOperatorFactory<OUT>
+public class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOperatorFactory<OUT>
         implements OneInputStreamOperatorFactory<IN, OUT> {
     private static final long serialVersionUID = 1L;
 

@@ -68,6 +68,8 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private volatile ChatAnswer answer;
     /** The dispatcher whose concurrency limit the current attempt holds a place under; null between attempts. */
     private final AtomicReference<ModelDispatcher> heldPlace = new AtomicReference<>();
+    /** Its part of its tenant's spend cap; null when the tenant has none. */
+    private final CallSpend spend;
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
     public ChatCall(QueuedRequest queued, CallSettings settings, Routes routes, RetryPolicy retryPolicy,
@@ -82,6 +84,8 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         this.http = http;
         this.route = routes.of(queued.request().model(), queued.shard());
         this.enqueuedMicros = System.currentTimeMillis() * 1000;
+        this.spend = CallSpend.of(routes, queued.request(), () -> askForTurn(0), message -> fail(
+                AttemptOutcome.failure(ErrorKind.SPEND_LIMIT, 0, null, message, false, null)), http::timer);
     }
 
     /**
@@ -97,7 +101,11 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         if (window > 0 && neededTokens() > window) {
             fallBack(Routes.Reason.CONTEXT_LENGTH_EXCEEDED);
         }
-        askForTurn(0);
+        if (spend == null) {
+            askForTurn(0);
+        } else {
+            spend.reserve();
+        }
         return result;
     }
 
@@ -108,6 +116,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     @Override
     public void cancel() {
         cancelled = true;
+        if (spend != null) {
+            spend.release();
+        }
         Ticket ticket = waitingTicket;
         Route waitingOn = waitingRoute;
         if (ticket != null && waitingOn != null) {
@@ -373,6 +384,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
                 answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
                 firstTokenMillis, fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null,
                 request.metadata());
+        if (spend != null) {
+            spend.settle(route.model(), promptTokens, completionTokens);
+        }
         result.complete(CallResult.success(request, completion,
                 metric(null, latency, promptTokens, completionTokens)));
     }
@@ -384,6 +398,9 @@ public final class ChatCall implements Ticket.Admission, StageCall {
                 route.scrubber().scrub(outcome.message()), attempts, route.name(), lastKeyId, elapsed);
         if (outcome.kind() == ErrorKind.INVALID_ANSWER) {
             deadLetter = deadLetter.withAnswer(lastInvalidAnswer);
+        }
+        if (spend != null) {
+            spend.release();
         }
         result.complete(CallResult.failure(request, deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
     }

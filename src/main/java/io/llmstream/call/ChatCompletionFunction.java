@@ -20,7 +20,10 @@ import io.llmstream.record.MetricEvent;
 import io.llmstream.record.ParsedInput;
 import io.llmstream.record.QueuedRequest;
 import org.apache.flink.api.common.functions.OpenContext;
+import io.llmstream.spend.SpendEvent;
+import io.llmstream.spend.TenantWallet;
 import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
@@ -38,6 +41,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The call stage: sends each request to its model's endpoint when its budget shard's dispatcher gives it
@@ -55,7 +59,7 @@ import java.util.function.BiConsumer;
  * new call, and the answers still leave through the same transactional sinks.
  */
 public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput, CallResult>
-        implements CheckpointedFunction {
+        implements CheckpointedFunction, CoordinatedFunction, PatientFunction<ParsedInput> {
     private static final long serialVersionUID = 1L;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChatCompletionFunction.class);
     /** Slack on top of the longest legitimate stay, so the operator's timeout only catches bugs. */
@@ -65,6 +69,9 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
     private final ShardKeys shardKeys;
 
     private transient ListState<ShardBudget> budgetState;
+    /** This instance's share of the tenants' spend caps; null when no tenant has one (and no coordinator runs). */
+    private transient TenantWallet wallet;
+    private transient ListState<TenantWallet.Holding> walletState;
     private transient List<ShardBudget> restoredBudgets;
     private transient SharedHttpClient.Lease http;
     private transient BudgetShards budgets;
@@ -136,12 +143,44 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
         if (context.isRestored()) {
             budgetState.get().forEach(restoredBudgets::add);
         }
+        if (wallet != null) {
+            // Spread, not union: after a rescale each holding is taken over by one instance, so the sums stay.
+            walletState = context.getOperatorStateStore().getListState(
+                    new ListStateDescriptor<>("tenant-spend", TypeInformation.of(TenantWallet.Holding.class)));
+            if (context.isRestored()) {
+                wallet.restore(walletState.get());
+            }
+        }
+    }
+
+    @Override
+    public void connect(Consumer<OperatorEvent> toCoordinator) {
+        wallet = new TenantWallet(toCoordinator::accept, System::currentTimeMillis);
+    }
+
+    @Override
+    public void handle(OperatorEvent event) {
+        if (event instanceof SpendEvent.Grant grant) {
+            wallet.granted(grant);
+        } else if (event instanceof SpendEvent.Reclaim reclaim) {
+            wallet.reclaimed(reclaim);
+        }
+    }
+
+    /** A capped tenant's requests wait past the operator's timeout while it waits for a new day's spend. */
+    @Override
+    public long waitsUntilMillis(ParsedInput input) {
+        return input.request() == null || routes == null || routes.spend() == null ? Long.MIN_VALUE
+                : routes.spend().waitsUntilMillis(input.request());
     }
 
     /** Keeps the budgets of this instance's shards as they are at the barrier. */
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         budgetState.update(budgets.snapshot());
+        if (wallet != null) {
+            walletState.update(wallet.snapshot());
+        }
     }
 
     @Override
@@ -154,10 +193,14 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
             restoredBudgets = null;
         }
         http = SharedHttpClient.acquire(config.http(), config.call().capacity());
-        routes = new Routes(config, budgets);
+        if (wallet == null && !config.spendCaps().isEmpty()) {
+            throw new IllegalStateException("tenants have spend caps, but the call stage has no spend coordinator: "
+                    + "build it with CoordinatedCallStageOperatorFactory");
+        }
+        routes = new Routes(config, budgets, wallet);
         retryPolicy = new RetryPolicy(config.call().retry());
         answerCheck = JsonAnswerCheck.of(config.records());
-        gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets);
+        gauges = new CallStageGauges(getRuntimeContext().getMetricGroup(), config, budgets, wallet);
         embeddings = new EmbeddingBatcher(config, routes, retryPolicy, http, http.timer());
         calls = Collections.synchronizedMap(new IdentityHashMap<>());
         lastById = new HashMap<>();

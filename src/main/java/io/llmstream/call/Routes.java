@@ -45,10 +45,17 @@ public final class Routes {
     private final Map<String, ServerProgress> servers = new HashMap<>();
     private final Map<String, TokenEstimator> estimators = new HashMap<>();
     private final Map<String, Route> byModelAndShard = new ConcurrentHashMap<>();
+    private final TenantSpend spend;
 
     Routes(LlmStreamConfig config, BudgetShards budgets) {
+        this(config, budgets, null);
+    }
+
+    /** @param wallet this instance's share of the tenants' spend caps; null when no tenant has one */
+    Routes(LlmStreamConfig config, BudgetShards budgets, io.llmstream.spend.TenantWallet wallet) {
         this.config = config;
         this.budgets = budgets;
+        this.spend = wallet == null ? null : new TenantSpend(config, wallet);
         this.fallBackWhenOpen = config.call().breaker().whenOpen() == BreakerSettings.WhenOpen.FALLBACK;
         for (EndpointSettings endpoint : config.endpoints().values()) {
             factories.put(endpoint.name(), new ChatRequestFactory(endpoint));
@@ -114,6 +121,11 @@ public final class Routes {
     /** Whether requests leave a model with an open circuit for its fallbacks. */
     boolean fallBackWhenOpen() {
         return fallBackWhenOpen;
+    }
+
+    /** The tenants' spend caps; null when no tenant has one. */
+    TenantSpend spend() {
+        return spend;
     }
 
     /** Charges a ticket to the request's tenant, with its weight and caps on the model; nothing without tenants. */

@@ -72,8 +72,51 @@ public record LlmStreamConfig(
         }
         checkTemplateModel(records, models);
         checkMergedJsonAnswers(records, models);
+        checkSpendCaps(tenants, models);
         return new LlmStreamConfig(kafka, Collections.unmodifiableMap(endpoints), Collections.unmodifiableMap(models),
                 defaultModel, call, http, metrics, job, records, Collections.unmodifiableMap(tenants));
+    }
+
+    /**
+     * A tenant's spend can only be capped where every model it may use has a price, and where the cost is known
+     * before the request goes: the batch lane's cost is known only when its batch ends.
+     */
+    private static void checkSpendCaps(Map<String, TenantSettings> tenants, Map<String, ModelSettings> models) {
+        for (TenantSettings tenant : tenants.values()) {
+            if (!tenant.hasSpendCap()) {
+                continue;
+            }
+            for (ModelSettings model : models.values()) {
+                if (model.price() == null) {
+                    throw new ConfigException("tenants." + tenant.name() + ".spend-per-day needs a price for every "
+                            + "model the tenant may use, but model " + model.name() + " has none: set models."
+                            + model.name() + ".price.input and .output");
+                }
+                if (model.hasBatchLane()) {
+                    throw new ConfigException("tenants." + tenant.name() + ".spend-per-day cannot be held on model "
+                            + model.name() + "'s batch lane (a batch's cost is known only when it ends): remove "
+                            + "models." + model.name() + ".batch-lane or the spend cap");
+                }
+            }
+        }
+    }
+
+    /** The spend caps per tenant name ("default" covers the tenants not listed); empty when none is capped. */
+    public Map<String, Double> spendCaps() {
+        Map<String, Double> caps = new LinkedHashMap<>();
+        tenants.values().stream().filter(TenantSettings::hasSpendCap)
+                .forEach(tenant -> caps.put(tenant.name(), tenant.spendPerDay()));
+        return caps;
+    }
+
+    /**
+     * The tenant whose spend cap a record's tenant spends from: itself when listed, else "default" (the tenants
+     * not listed share the default tenant's cap); null when that one has no cap.
+     */
+    public TenantSettings spendingTenant(String name) {
+        TenantSettings listed = name == null ? null : tenants.get(name);
+        TenantSettings tenant = listed != null ? listed : tenants.get(TenantSettings.DEFAULT);
+        return tenant != null && tenant.hasSpendCap() ? tenant : null;
     }
 
     /** A literal template model must be configured; one taken from a field is checked per record. */
@@ -152,7 +195,7 @@ public record LlmStreamConfig(
         }
         TenantSettings fallback = tenants.getOrDefault(TenantSettings.DEFAULT, TenantSettings.DEFAULT_TENANT);
         return name == null || name.equals(fallback.name()) ? fallback
-                : new TenantSettings(name, fallback.weight(), fallback.caps());
+                : fallback.named(name);
     }
 
     /** The weight of a record's tenant in the models' fair shares (the "default" tenant's when not listed). */

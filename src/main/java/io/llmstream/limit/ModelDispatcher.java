@@ -384,6 +384,11 @@ public final class ModelDispatcher {
         return ready.size() + delayed.size();
     }
 
+    /** Requests of a tenant waiting for their turn now (not those backing off after a failure). */
+    public synchronized int waitingOf(String tenant) {
+        return ready.size(tenant);
+    }
+
     /** The state to checkpoint. */
     public synchronized BudgetState snapshot() {
         return keys.snapshot();

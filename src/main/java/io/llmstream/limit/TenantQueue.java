@@ -102,6 +102,12 @@ final class TenantQueue {
         return size;
     }
 
+    /** The requests of one tenant waiting here. */
+    int size(String tenant) {
+        Tenant waiting = tenants.get(tenant);
+        return waiting == null ? 0 : waiting.waiting.size();
+    }
+
     /** The request to go next among those at the head of their tenant that may go now; null when none. */
     Ticket peek(Predicate<Ticket> mayGo) {
         Tenant next = next(mayGo);

@@ -17,6 +17,12 @@ public final class LlmMetrics {
     public static final String MODEL_GROUP = "model";
     /** The group of one API key below its model; its value is the key's id. */
     public static final String KEY_GROUP = "key";
+    /**
+     * The group of one tenant, when tenants share the job; its value is the tenant's name as listed under
+     * {@code tenants}, and "default" for every tenant not listed, so that their number stays that of the
+     * configuration whatever names the records carry.
+     */
+    public static final String TENANT_GROUP = "tenant";
     /** The group of one error kind below its model; its value is the kind, e.g. {@code server_error}. */
     public static final String ERROR_KIND_GROUP = "errorKind";
 
@@ -77,6 +83,10 @@ public final class LlmMetrics {
     public static final String CONCURRENCY_LIMIT = "concurrencyLimit";
     /** Gauge: requests waiting for budget in the model's dispatcher. */
     public static final String WAITING_FOR_BUDGET = "waitingForBudget";
+    /** Counter (tenant group): the tenant's prompts dead-lettered because its day's spend was used up. */
+    public static final String SPEND_LIMITED = "spendLimited";
+    /** Gauge (tenant group): what this instance spent of the capped tenant's UTC day, in US dollars; sum over subtasks. */
+    public static final String SPENT_TODAY_USD = "spentTodayUsd";
     /** Gauge (key group): the key's health: 0 healthy, 1 degraded, 2 removed (refused by the provider). */
     public static final String KEY_STATE = "keyState";
 
@@ -92,6 +102,11 @@ public final class LlmMetrics {
     /** Every metric name registered in the model group by the call stage. */
     public static final List<String> CALL_MODEL_METRICS = List.of(IN_FLIGHT, REQUEST_UTILIZATION, TOKEN_UTILIZATION,
             CIRCUIT_STATE, OPEN_CIRCUITS, WAITING_FOR_BUDGET, CONCURRENCY_LIMIT);
+    /** Every metric name registered in the tenant group by the route stage. */
+    public static final List<String> ROUTE_TENANT_METRICS = List.of(REQUESTS, SUCCESSES, FAILURES, PROMPT_TOKENS,
+            COMPLETION_TOKENS, SPEND_LIMITED);
+    /** Every metric name registered in the tenant group by the call stage (the spend only for capped tenants). */
+    public static final List<String> CALL_TENANT_METRICS = List.of(WAITING_FOR_BUDGET, SPENT_TODAY_USD);
     /** Every metric name registered in the key group by the call stage. */
     public static final List<String> CALL_KEY_METRICS = List.of(KEY_STATE);
 

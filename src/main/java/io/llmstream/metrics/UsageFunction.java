@@ -2,6 +2,7 @@ package io.llmstream.metrics;
 
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
+import io.llmstream.record.ErrorKind;
 import io.llmstream.record.UsageRecord;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
 import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
@@ -25,6 +26,11 @@ public final class UsageFunction extends ProcessWindowFunction<WindowAccumulator
         double cost = WindowMetricsFunction.cost(model == null ? null : model.price(), totals);
         out.collect(new UsageRecord(parts[0], parts[1], context.window().getStart(), context.window().getEnd(),
                 totals.attempts, totals.requests, totals.promptTokens, totals.completionTokens, cost,
-                totals.cacheHits, totals.failed(), 0, parts[2]));
+                totals.cacheHits, totals.failed(), spendLimited(totals), parts[2]));
+    }
+
+    private static long spendLimited(WindowAccumulator totals) {
+        int kind = ErrorKind.SPEND_LIMIT.ordinal();
+        return kind < totals.errorsByKind.length ? totals.errorsByKind[kind] : 0;
     }
 }

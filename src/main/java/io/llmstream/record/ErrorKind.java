@@ -38,7 +38,9 @@ public enum ErrorKind {
      * With {@code records.answer: json}: the model's answer was not JSON, or not JSON the response format's
      * schema allows, on every attempt. The dead letter keeps the last answer.
      */
-    INVALID_ANSWER;
+    INVALID_ANSWER,
+    /** The prompt's tenant has spent its {@code spend-per-day} for the UTC day ({@code when-spent: dead-letter}). */
+    SPEND_LIMIT;
 
     /** The JSON spelling, e.g. {@code rate_limited}. */
     public String jsonName() {

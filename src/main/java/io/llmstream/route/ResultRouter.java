@@ -40,6 +40,7 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     /** With records.output: enrich, completions carry their input record to the sink. */
     private final RecordsSettings records;
     private final boolean tenants;
+    private final java.util.Set<String> listedTenants;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
     private transient LongCounter invalidInputs;
@@ -55,14 +56,18 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
      *     record and is measured as the enriched record it becomes
      */
     public ResultRouter(int maxRecordBytes, RecordsSettings records) {
-        this(maxRecordBytes, records, false);
+        this(maxRecordBytes, records, java.util.Set.of());
     }
 
-    /** @param tenants whether tenants share the job: completions and dead letters then name theirs */
-    public ResultRouter(int maxRecordBytes, RecordsSettings records, boolean tenants) {
+    /**
+     * @param listedTenants the tenants listed under {@code tenants}; when there are any, completions, dead letters
+     *     and metric events name theirs, and each listed tenant has its metrics (the others count as "default")
+     */
+    public ResultRouter(int maxRecordBytes, RecordsSettings records, java.util.Set<String> listedTenants) {
         this.maxRecordBytes = maxRecordBytes;
         this.records = records;
-        this.tenants = tenants;
+        this.tenants = !listedTenants.isEmpty();
+        this.listedTenants = java.util.Set.copyOf(listedTenants);
     }
 
     @Override
@@ -70,7 +75,7 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
         completionsWritten = getRuntimeContext().getLongCounter(COMPLETIONS_COUNTER);
         deadLettersWritten = getRuntimeContext().getLongCounter(DEAD_LETTERS_COUNTER);
         invalidInputs = getRuntimeContext().getLongCounter(INVALID_COUNTER);
-        metrics = new RouteMetrics(getRuntimeContext().getMetricGroup());
+        metrics = new RouteMetrics(getRuntimeContext().getMetricGroup(), listedTenants);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.llmstream.route;
 
+import io.llmstream.config.TenantSettings;
 import io.llmstream.measure.LlmMetrics;
 import io.llmstream.measure.RollingHistogram;
 import io.llmstream.record.ErrorKind;
@@ -12,6 +13,7 @@ import org.apache.flink.metrics.SimpleCounter;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The route stage's Flink metrics: what every finished call counted, per model, per API key and per
@@ -21,15 +23,63 @@ import java.util.Map;
 public final class RouteMetrics {
     private final MetricGroup operatorGroup;
     private final Map<String, ModelMetrics> byModel = new HashMap<>();
+    private final Set<String> listedTenants;
+    private final Map<String, TenantMetrics> byTenant = new HashMap<>();
 
     public RouteMetrics(MetricGroup operatorGroup) {
+        this(operatorGroup, Set.of());
+    }
+
+    /** @param listedTenants the tenants that have metrics of their own; the others count as "default" */
+    public RouteMetrics(MetricGroup operatorGroup, Set<String> listedTenants) {
         this.operatorGroup = operatorGroup;
+        this.listedTenants = listedTenants;
     }
 
     /** Counts one finished call. */
     public void record(MetricEvent event) {
         byModel.computeIfAbsent(event.model(), model -> new ModelMetrics(operatorGroup.addGroup(
                 LlmMetrics.MODEL_GROUP, model))).record(event);
+        if (event.tenant() != null && !listedTenants.isEmpty()) {
+            String tenant = listedTenants.contains(event.tenant()) ? event.tenant() : TenantSettings.DEFAULT;
+            byTenant.computeIfAbsent(tenant, name -> new TenantMetrics(operatorGroup.addGroup(
+                    LlmMetrics.TENANT_GROUP, name))).record(event);
+        }
+    }
+
+    /** One tenant's counters (a bounded number: the listed tenants and "default"). */
+    private static final class TenantMetrics {
+        private final Counter requests;
+        private final Counter successes;
+        private final Counter failures;
+        private final Counter promptTokens;
+        private final Counter completionTokens;
+        private final Counter spendLimited;
+
+        TenantMetrics(MetricGroup group) {
+            requests = group.counter(LlmMetrics.REQUESTS);
+            successes = group.counter(LlmMetrics.SUCCESSES);
+            failures = group.counter(LlmMetrics.FAILURES);
+            promptTokens = group.counter(LlmMetrics.PROMPT_TOKENS);
+            completionTokens = group.counter(LlmMetrics.COMPLETION_TOKENS);
+            spendLimited = group.counter(LlmMetrics.SPEND_LIMITED);
+        }
+
+        void record(MetricEvent event) {
+            requests.inc();
+            if (event.succeeded()) {
+                successes.inc();
+                if (!event.cached()) {
+                    promptTokens.inc(event.promptTokens());
+                    completionTokens.inc(event.completionTokens());
+                }
+            } else {
+                failures.inc();
+                if (event.errorKind() == ErrorKind.SPEND_LIMIT) {
+                    spendLimited.inc();
+                }
+            }
+        }
     }
 
     /** One model's metrics. */

@@ -31,4 +31,31 @@ class TenantSettingsTest {
         assertThatThrownBy(() -> TestConfigs.offline("tenants: {team-d: {spend-per-day: 25.0}}"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("tenants.team-d.spend-per-day");
     }
+
+    @Test
+    void spendCapsPerDayAndTheTenantsNotListedShareTheDefaultOne() {
+        LlmStreamConfig config = TestConfigs.offline("models: {m1: {price: {input: 2.5, output: 10}}}",
+                "tenants: {default: {spend-per-day: 5}, team-a: {weight: 1}, "
+                        + "team-d: {spend-per-day: 25.00, when-spent: wait}}");
+
+        assertThat(config.spendCaps()).containsExactly(java.util.Map.entry("default", 5.0),
+                java.util.Map.entry("team-d", 25.0));
+        assertThat(config.spendingTenant("team-d").whenSpent()).isEqualTo(TenantSettings.WhenSpent.WAIT);
+        assertThat(config.spendingTenant("team-z").name()).as("not listed: spends the default's").isEqualTo("default");
+        assertThat(config.spendingTenant(null).whenSpent()).isEqualTo(TenantSettings.WhenSpent.DEAD_LETTER);
+        assertThat(config.spendingTenant("team-a")).as("listed without a cap").isNull();
+    }
+
+    @Test
+    void aSpendCapNeedsPricesAndNoBatchLaneAndWhenSpentNeedsACap() {
+        assertThatThrownBy(() -> TestConfigs.offline("tenants: {team-d: {spend-per-day: 25.0}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("model m1 has none: set models.m1.price.input and .output");
+        assertThatThrownBy(() -> TestConfigs.offline("tenants: {team-d: {when-spent: wait}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("tenants.team-d.when-spent needs tenants.team-d.spend-per-day, which was not set");
+        assertThatThrownBy(() -> TestConfigs.offline("models: {m1: {price: {input: 2.5, output: 10}}}",
+                "tenants: {team-d: {spend-per-day: -1}}"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("tenants.team-d.spend-per-day");
+    }
 }

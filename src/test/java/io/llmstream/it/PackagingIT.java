@@ -32,7 +32,7 @@ class PackagingIT {
             "io/llmstream/call/cache", "io/llmstream/call/embed", "io/llmstream/call/http", "io/llmstream/call/merge",
             "io/llmstream/config", "io/llmstream/job", "io/llmstream/kafka", "io/llmstream/limit",
             "io/llmstream/measure", "io/llmstream/metrics", "io/llmstream/parse", "io/llmstream/record",
-            "io/llmstream/route");
+            "io/llmstream/route", "io/llmstream/spend");
 
     /** The tools (src/tools/java and its resources): in llmstream.jar only. */
     private static final List<String> TOOLS = List.of("io/llmstream/cli/", "io/llmstream/local/",

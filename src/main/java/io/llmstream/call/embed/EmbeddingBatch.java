@@ -81,7 +81,7 @@ final class EmbeddingBatch {
         String id = members.size() == 1 ? first.request().id()
                 : "batch of " + members.size() + " from " + first.request().id();
         LlmRequest request = new LlmRequest(id, first.request().model(), priority, body.toString(), null, tokens, 0,
-                null, 0, receivedAt, null);
+                null, 0, receivedAt, null).ofTenant(first.request().tenant());
         return new QueuedRequest(request, first.queued().shard(), queuedAt);
     }
 

@@ -81,7 +81,9 @@ public final class EmbeddingBatcher implements AutoCloseable {
         List<List<EmbeddingCall>> ready = new ArrayList<>(2);
         ModelSettings model = config.model(member.request().model());
         BatchSettings settings = model.batch();
-        String key = model.name() + '#' + member.queued().shard() + '#' + member.parameters();
+        // Inputs of different tenants are never batched: each tenant pays for, and is counted in, its own calls.
+        String key = model.name() + '#' + member.queued().shard() + '#' + member.request().tenant() + '#'
+                + member.parameters();
         synchronized (this) {
             if (closed || member.isCancelled()) {
                 return;

@@ -92,7 +92,8 @@ final class MergedPrompts {
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asInt() == 1)) {
             return null;
         }
-        String key = request.model() + "\n" + shard + "\n" + JSON.valueToTree(sorted);
+        // Prompts of different tenants are never merged: each tenant pays for, and is counted in, its own calls.
+        String key = request.model() + "\n" + shard + "\n" + request.tenant() + "\n" + JSON.valueToTree(sorted);
         return new Mergeable(key, message.path("content").asText(), parameters);
     }
 

@@ -223,7 +223,7 @@ public final class PromptMerger implements AutoCloseable {
         ObjectNode body = MergedPrompts.body(live.get(0).mergeable.parameters(), prompts, maxTokens);
         LlmRequest request = new LlmRequest("merged(" + first.id() + " +" + (live.size() - 1) + ")", first.model(),
                 priority, body.toString(), null, estimator(model).estimatePrompt(body), maxTokens, null, 0, receivedAt,
-                null);
+                null).ofTenant(first.tenant());
         return new QueuedRequest(request, live.get(0).queued.shard(), queuedAt);
     }
 

@@ -13,7 +13,7 @@ public final class Benchmarks {
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
             + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME + "|"
-            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME;
+            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME + "|" + TenantBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -52,8 +52,9 @@ public final class Benchmarks {
         boolean speed = which.equals("all") || which.equals(SpeedBench.NAME);
         boolean llama = which.equals("all") || which.equals(LlamaServerBench.NAME);
         boolean batchLane = which.equals("all") || which.equals(BatchLaneBench.NAME);
+        boolean tenants = which.equals("all") || which.equals(TenantBench.NAME);
         if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
-                && !speed && !llama && !batchLane) {
+                && !speed && !llama && !batchLane && !tenants) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -74,6 +75,7 @@ public final class Benchmarks {
         SpeedBench.Result speedResult = speed ? new SpeedBench(out).run() : null;
         LlamaServerBench.Result llamaResult = llama ? new LlamaServerBench(out).run() : null;
         BatchLaneBench.Result batchLaneResult = batchLane ? new BatchLaneBench(out).run() : null;
+        TenantBench.Result tenantResult = tenants ? new TenantBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -118,6 +120,11 @@ public final class Benchmarks {
             out.printf("  %-14s %s%n                 goal: %s%n", BatchLaneBench.NAME, batchLaneResult.verdict(),
                     BatchLaneBench.GOAL);
             passed &= batchLaneResult.passed();
+        }
+        if (tenantResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", TenantBench.NAME, tenantResult.verdict(),
+                    TenantBench.GOAL);
+            passed &= tenantResult.passed();
         }
         return passed ? 0 : 1;
     }
