@@ -42,7 +42,8 @@ final class CallSpend implements TenantWallet.Waiter {
     }
 
     /**
-     * The spend of a call of {@code queued}; null when its tenant has no cap.
+     * The spend of a call of {@code request}; one that lets the call go at once and settles nothing when its
+     * tenant has no cap.
      *
      * @param go the call's next step once the money is reserved
      * @param spent fails the call with the message when the tenant's day is spent
@@ -51,12 +52,15 @@ final class CallSpend implements TenantWallet.Waiter {
             Supplier<Timer> timer) {
         TenantSpend spend = routes.spend();
         TenantSettings spender = spend == null ? null : spend.spenderOf(request);
-        return spender == null ? null
+        return spender == null ? new CallSpend(null, null, 0, go, spent, null)
                 : new CallSpend(spend, spender, spend.reserveNanos(request), go, spent, timer.get());
     }
 
+    /** Reserves what the call may cost, then lets it go; at once when its tenant has no cap. */
     void reserve() {
-        if (!over) {
+        if (spender == null) {
+            go.run();
+        } else if (!over) {
             spend.wallet().reserve(spender.name(), nanos, this);
         }
     }

@@ -68,7 +68,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     private volatile ChatAnswer answer;
     /** The dispatcher whose concurrency limit the current attempt holds a place under; null between attempts. */
     private final AtomicReference<ModelDispatcher> heldPlace = new AtomicReference<>();
-    /** Its part of its tenant's spend cap; null when the tenant has none. */
+    /** Its part of its tenant's spend cap (nothing to do when the tenant has none). */
     private final CallSpend spend;
 
     /** @param answerCheck what every answer must pass ({@code records.answer: json}); null for none */
@@ -101,11 +101,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         if (window > 0 && neededTokens() > window) {
             fallBack(Routes.Reason.CONTEXT_LENGTH_EXCEEDED);
         }
-        if (spend == null) {
-            askForTurn(0);
-        } else {
-            spend.reserve();
-        }
+        spend.reserve();
         return result;
     }
 
@@ -116,9 +112,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
     @Override
     public void cancel() {
         cancelled = true;
-        if (spend != null) {
-            spend.release();
-        }
+        spend.release();
         Ticket ticket = waitingTicket;
         Route waitingOn = waitingRoute;
         if (ticket != null && waitingOn != null) {
@@ -208,24 +202,11 @@ public final class ChatCall implements Ticket.Admission, StageCall {
             long whole = exchange.sinceSentMicros();
             long first = exchange.firstTokenMicros();
             held.answered(first >= 0 ? first : whole, whole);
-        } else if (exchange != null && outcome != null && isOverload(exchange, outcome)) {
+        } else if (exchange != null && outcome != null && OverloadSigns.shown(exchange, outcome)) {
             held.overloaded();
         } else {
             held.attemptEnded();
         }
-    }
-
-    /**
-     * The signs that a server has more than it can take: 429 and 503 (servers and gateways that shed load say
-     * so), a connection refused or reset before any answer, and a server that sent nothing to any request for
-     * a whole first-token wait. A 500, a malformed answer or a refused prompt says nothing about load.
-     */
-    private static boolean isOverload(AttemptExchange exchange, AttemptOutcome outcome) {
-        if (exchange.staleConnection()) {
-            return false;
-        }
-        return outcome.status() == 429 && outcome.kind() == ErrorKind.RATE_LIMITED || outcome.status() == 503
-                || outcome.kind() == ErrorKind.CONNECTION && outcome.status() == 0 || exchange.serverSilent();
     }
 
     @Override
@@ -384,9 +365,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
                 answer.toolCalls(), promptTokens, completionTokens, totalTokens, attempts, latency, waitedMillis,
                 firstTokenMillis, fellBack ? request.model() : null, fellBack ? fallbackReason.jsonName() : null,
                 request.metadata());
-        if (spend != null) {
-            spend.settle(route.model(), promptTokens, completionTokens);
-        }
+        spend.settle(route.model(), promptTokens, completionTokens);
         result.complete(CallResult.success(request, completion,
                 metric(null, latency, promptTokens, completionTokens)));
     }
@@ -399,9 +378,7 @@ public final class ChatCall implements Ticket.Admission, StageCall {
         if (outcome.kind() == ErrorKind.INVALID_ANSWER) {
             deadLetter = deadLetter.withAnswer(lastInvalidAnswer);
         }
-        if (spend != null) {
-            spend.release();
-        }
+        spend.release();
         result.complete(CallResult.failure(request, deadLetter, metric(outcome.kind(), elapsed, 0, 0)));
     }
 

@@ -29,6 +29,7 @@ class ObservabilityFilesTest {
     private static final String REPORTER = "metrics.reporter.prom.";
     private static final String DATASOURCE = "${DS_PROMETHEUS}";
     private static final String MODEL_FILTER = "model=~\"$model\"";
+    private static final String TENANT_FILTER = "tenant=~\"$tenant\"";
 
     private static final Path DASHBOARD = Path.of("deploy/grafana-dashboard.json");
     private static final Path ALERTS = Path.of("deploy/prometheus-alerts.yaml");
@@ -127,13 +128,15 @@ class ObservabilityFilesTest {
     }
 
     @Test
-    void everyPanelQueryFiltersByTheModelVariable() throws IOException {
+    void everyPanelQueryFiltersByTheModelVariableOrTheTenantVariable() throws IOException {
         List<String> unfiltered = new ArrayList<>();
+        String tenantMetrics = PrometheusNames.tenantMetric("");
         for (JsonNode panel : panels(JSON.readTree(DASHBOARD.toFile()))) {
             for (JsonNode target : panel.path("targets")) {
                 Matcher metric = SELECTED_METRIC.matcher(target.path("expr").asText());
                 while (metric.find()) {
-                    if (metric.group(2) == null || !metric.group(2).contains(MODEL_FILTER)) {
+                    String filter = metric.group(1).startsWith(tenantMetrics) ? TENANT_FILTER : MODEL_FILTER;
+                    if (metric.group(2) == null || !metric.group(2).contains(filter)) {
                         unfiltered.add(panel.path("title").asText() + ": " + metric.group(1));
                     }
                 }

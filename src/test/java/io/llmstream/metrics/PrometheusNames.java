@@ -62,6 +62,11 @@ public final class PrometheusNames {
         return name(LlmMetrics.MODEL_GROUP + "_" + LlmMetrics.ERROR_KIND_GROUP, metric);
     }
 
+    /** The name of a metric registered in the tenant group. */
+    public static String tenantMetric(String metric) {
+        return name(LlmMetrics.TENANT_GROUP, metric);
+    }
+
     /** Every metric name llmstream exports, one per registered metric, sorted. */
     public static Set<String> all() {
         Set<String> names = new TreeSet<>();
@@ -70,6 +75,8 @@ public final class PrometheusNames {
         LlmMetrics.ROUTE_KEY_METRICS.forEach(metric -> names.add(keyMetric(metric)));
         LlmMetrics.CALL_KEY_METRICS.forEach(metric -> names.add(keyMetric(metric)));
         LlmMetrics.ROUTE_ERROR_KIND_METRICS.forEach(metric -> names.add(errorKindMetric(metric)));
+        LlmMetrics.ROUTE_TENANT_METRICS.forEach(metric -> names.add(tenantMetric(metric)));
+        LlmMetrics.CALL_TENANT_METRICS.forEach(metric -> names.add(tenantMetric(metric)));
         return Collections.unmodifiableSet(names);
     }
 
@@ -86,6 +93,7 @@ public final class PrometheusNames {
         labels.add(LlmMetrics.MODEL_GROUP);
         labels.add(LlmMetrics.KEY_GROUP);
         labels.add(LlmMetrics.ERROR_KIND_GROUP);
+        labels.add(LlmMetrics.TENANT_GROUP);
         labels.add(QUANTILE_LABEL);
         return Collections.unmodifiableSet(labels);
     }

@@ -64,6 +64,7 @@ class PrometheusNamesTest {
     void labelsAreFlinksOperatorVariablesPlusTheGroupKeys() {
         Set<String> flink = new TreeSet<>(reportedLabels(model.addGroup(LlmMetrics.KEY_GROUP, "k")));
         flink.addAll(reportedLabels(model.addGroup(LlmMetrics.ERROR_KIND_GROUP, "timeout")));
+        flink.addAll(reportedLabels(operator.addGroup(LlmMetrics.TENANT_GROUP, "team-a")));
         flink.add(PrometheusNames.QUANTILE_LABEL);
 
         assertThat(PrometheusNames.labels()).isEqualTo(flink);
@@ -74,11 +75,13 @@ class PrometheusNamesTest {
     void allNamesEveryRegisteredMetricOnceAndSeriesAddsHistogramCounts() {
         int registered = LlmMetrics.ROUTE_MODEL_METRICS.size() + LlmMetrics.CALL_MODEL_METRICS.size()
                 + LlmMetrics.ROUTE_KEY_METRICS.size() + LlmMetrics.CALL_KEY_METRICS.size()
-                + LlmMetrics.ROUTE_ERROR_KIND_METRICS.size();
+                + LlmMetrics.ROUTE_ERROR_KIND_METRICS.size() + LlmMetrics.ROUTE_TENANT_METRICS.size()
+                + LlmMetrics.CALL_TENANT_METRICS.size();
 
         assertThat(PrometheusNames.all()).hasSize(registered)
                 .contains("flink_taskmanager_job_task_operator_model_circuitState",
-                        "flink_taskmanager_job_task_operator_model_key_keyState")
+                        "flink_taskmanager_job_task_operator_model_key_keyState",
+                        "flink_taskmanager_job_task_operator_tenant_spentTodayUsd")
                 .allMatch(name -> name.matches("flink_[A-Za-z0-9_:]+"));
         assertThat(LlmMetrics.ROUTE_MODEL_METRICS).containsAll(PrometheusNames.HISTOGRAMS);
         assertThat(PrometheusNames.series()).hasSize(registered + PrometheusNames.HISTOGRAMS.size())

@@ -25,10 +25,11 @@ class MonitoringQueriesTest {
 
         assertThat(queries.dashboard()).hasSizeGreaterThan(15)
                 .allSatisfy(query -> assertThat(query.expr()).as(query.where()).doesNotContain("$").isNotBlank());
-        assertThat(queries.variables()).singleElement().satisfies(variable -> {
-            assertThat(variable.selector()).isEqualTo("flink_taskmanager_job_task_operator_model_requests");
-            assertThat(variable.label()).isEqualTo("model");
-        });
+        assertThat(queries.variables()).hasSize(2);
+        assertThat(queries.variables().get(0).selector()).isEqualTo("flink_taskmanager_job_task_operator_model_requests");
+        assertThat(queries.variables().get(0).label()).isEqualTo("model");
+        assertThat(queries.variables().get(1).selector()).isEqualTo("flink_taskmanager_job_task_operator_tenant_requests");
+        assertThat(queries.variables().get(1).label()).isEqualTo("tenant");
         assertThat(queries.alerts()).hasSize(6).allSatisfy(alert -> assertThat(alert.expr()).contains("by (model"));
     }
 }

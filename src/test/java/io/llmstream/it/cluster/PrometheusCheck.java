@@ -134,7 +134,8 @@ public final class PrometheusCheck {
                     + "\", \"max_tokens\": 20}";
         }
         if (i % 3 != 0) {
-            return "{\"id\": \"m-" + i + "\", \"prompt\": \"Mini " + i + "\", \"max_tokens\": 20}";
+            return "{\"id\": \"m-" + i + "\", \"tenant\": \"mini-team\", \"prompt\": \"Mini " + i
+                    + "\", \"max_tokens\": 20}";
         }
         String directive = switch (i / 3 % 40) {
             case 0, 1, 2, 3, 4, 5, 6, 7 -> "[[mock:400]] ";                       // a fifth refused: dead letters
@@ -144,7 +145,7 @@ public final class PrometheusCheck {
             case 15 -> "[[mock:insufficient_quota]] ";                             // fallback to gpt-4o-mini
             default -> "";
         };
-        return "{\"id\": \"o-" + i + "\", \"model\": \"gpt-4o\", \"prompt\": \"" + directive + "Four " + i
+        return "{\"id\": \"o-" + i + "\", \"tenant\": \"big-team\", \"model\": \"gpt-4o\", \"prompt\": \"" + directive + "Four " + i
                 + "\", \"max_tokens\": 20}";
     }
 
@@ -157,9 +158,11 @@ public final class PrometheusCheck {
                 "    base-url: '" + mockUrl + "'",
                 "    api-keys: [{key: key-good, id: good}, {key: key-refused, id: refused}]",
                 "models:",
-                "  gpt-4o-mini: {rpm: " + MINI_RPM + ", tpm: 1000000}",
-                "  gpt-4o: {rpm: " + GPT4O_RPM + ", tpm: 1000000}",
-                "  gpt-4.1-mini: {endpoint: openai, rpm: 60, tpm: 100000}",
+                "  gpt-4o-mini: {rpm: " + MINI_RPM + ", tpm: 1000000, price: {input: 0.15, output: 0.60}}",
+                "  gpt-4o: {rpm: " + GPT4O_RPM + ", tpm: 1000000, price: {input: 2.50, output: 10.00}}",
+                "  gpt-4.1-mini: {endpoint: openai, rpm: 60, tpm: 100000, price: {input: 0.40, output: 1.60}}",
+                // Two teams, one with a spend cap, for the dashboard's tenant row.
+                "tenants: {mini-team: {weight: 1}, big-team: {weight: 2, spend-per-day: 1000}}",
                 "job: {bounded: false, parallelism: 2, checkpoint-interval: 10s}",
                 ""));
         return file;

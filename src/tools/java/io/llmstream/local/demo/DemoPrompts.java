@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The demo's input: prompts of a few everyday kinds for two models, and a handful of records that are
+ * The demo's input: prompts of a few everyday kinds for two models and two teams, and a handful of records that are
  * deliberately wrong, to show that bad input becomes dead letters and never stops the job. One prompt in
  * {@value #REPEAT_EVERY} is a frequently asked one, sent again and again under new ids: the small model's
  * cache answers the repeats.
@@ -46,6 +46,10 @@ final class DemoPrompts {
         "{\"id\": \"refused-request\", \"prompt\": \"[[mock:400]] a request the provider rejects\"}",
     };
 
+    /** The two teams that share the models: one prompt in three is support's. */
+    static final String ANALYTICS = "analytics";
+    static final String SUPPORT = "support";
+
     /** Every so many prompts is one of the few frequently asked ones. */
     static final int REPEAT_EVERY = 4;
 
@@ -73,7 +77,8 @@ final class DemoPrompts {
                     .put("model", i % 6 == 0 ? bigModel : smallModel)
                     .put("prompt", prompt)
                     .put("max_tokens", 64)
-                    .put("priority", random.nextInt(3));
+                    .put("priority", random.nextInt(3))
+                    .put("tenant", i % 3 == 0 ? SUPPORT : ANALYTICS);
             json.putObject("metadata").put("source", "demo").put("n", i);
             values.add(json.toString());
         }

@@ -23,7 +23,9 @@ final class DemoReport {
 
     void print() {
         long answeredByCalls = tally.completions() - tally.cached();
-        long calls = answeredByCalls + tally.deadLetters() - tally.errorsByKind().getOrDefault("invalid_input", 0L);
+        // Invalid records and prompts refused for their tenant's spend cap never made a call.
+        long calls = answeredByCalls + tally.deadLetters() - tally.errorsByKind().getOrDefault("invalid_input", 0L)
+                - tally.errorsByKind().getOrDefault("spend_limit", 0L);
         out.println();
         out.println("Summary");
         row("prompts produced", String.format("%,d", produced));
@@ -52,6 +54,16 @@ final class DemoReport {
                     percent(tally.steadyUtilization(model, "tokens")), tally.windowSum(model, "rate_limited_responses"));
         }
         out.println("  (used: the median 5 s window while the model was busy, as a share of its limit)");
+        out.println();
+        out.printf("  %-12s %11s %12s %12s %12s%n", "tenant", "completions", "dead letters", "spend_limit",
+                "ledger cost");
+        for (Map.Entry<String, long[]> tenant : tally.byTenant().entrySet()) {
+            long[] counts = tenant.getValue();
+            out.printf("  %-12s %,11d %,12d %,12d %12s%n", tenant.getKey(), counts[0], counts[1], counts[2],
+                    String.format("$%.4f", counts[3] / 1e6));
+        }
+        out.printf("  (%s is capped at $%.2f a day: once spent, its prompts become spend_limit dead letters)%n",
+                DemoPrompts.SUPPORT, DemoRunner.SUPPORT_SPEND_PER_DAY);
     }
 
     private String errors() {

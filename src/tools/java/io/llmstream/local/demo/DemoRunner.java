@@ -34,6 +34,8 @@ public final class DemoRunner {
     static final int BIG_RPM = 600;
     static final int SMALL_TPM = 600_000;
     static final int BIG_TPM = 90_000;
+    /** Support's spend cap: less than its prompts would cost, so that its last ones show the cap. */
+    static final double SUPPORT_SPEND_PER_DAY = 0.06;
     private static final String API_KEY = "demo-key";
     private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(150);
 
@@ -62,6 +64,7 @@ public final class DemoRunner {
             kafka.createTopic(config.kafka().topics().output(), 2);
             kafka.createTopic(config.kafka().topics().deadLetter(), 1);
             kafka.createTopic(config.kafka().topics().metrics(), 1);
+            kafka.createTopic(config.kafka().topics().usage(), 1);
             config = KafkaStartupCheck.run(config, note -> out.println("  " + note));
             List<String> prompts = DemoPrompts.generate(PROMPTS, BIG_MODEL, SMALL_MODEL);
             TopicWriter.write(kafka.bootstrapServers(), config.kafka().topics().input(), prompts);
@@ -73,6 +76,9 @@ public final class DemoRunner {
                     BIG_TPM);
             out.printf("  cache: %s answers repeated requests from memory for 10 min (1 prompt in %d is a "
                     + "frequently asked one)%n", SMALL_MODEL, DemoPrompts.REPEAT_EVERY);
+            out.printf("  tenants: %s (weight 1) and %s (weight 2, spend capped at $%.2f a day) share the models; "
+                    + "the ledger in topic '%s'%n", DemoPrompts.ANALYTICS, DemoPrompts.SUPPORT, SUPPORT_SPEND_PER_DAY,
+                    config.kafka().topics().usage());
 
             long jobStarted = System.nanoTime();
             Configuration flinkSettings = new Configuration();
@@ -121,13 +127,17 @@ public final class DemoRunner {
 
     private static LlmStreamConfig config(String bootstrapServers, String mockUrl) {
         String yaml = String.join("\n",
-                "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest}",
+                "kafka: {bootstrap-servers: '" + bootstrapServers + "', starting-offsets: earliest, topics: {usage: "
+                        + "llmstream-usage}}",
                 "endpoints: {mock: {base-url: '" + mockUrl + "', api-keys: [" + API_KEY + "]}}",
                 "models:",
                 "  " + SMALL_MODEL + ": {endpoint: mock, rpm: " + SMALL_RPM + ", tpm: " + SMALL_TPM
-                        + ", cache: {ttl: 10m}}",
-                "  " + BIG_MODEL + ": {endpoint: mock, rpm: " + BIG_RPM + ", tpm: " + BIG_TPM + "}",
+                        + ", cache: {ttl: 10m}, price: {input: 0.15, output: 0.60}}",
+                "  " + BIG_MODEL + ": {endpoint: mock, rpm: " + BIG_RPM + ", tpm: " + BIG_TPM
+                        + ", price: {input: 2.50, output: 10.00}}",
                 "default-model: " + SMALL_MODEL,
+                "tenants: {" + DemoPrompts.ANALYTICS + ": {weight: 1}, " + DemoPrompts.SUPPORT + ": {weight: 2, "
+                        + "spend-per-day: " + SUPPORT_SPEND_PER_DAY + "}}",
                 // The default order and timeouts: a hung request costs a few first-token times, not minutes.
                 "call: {capacity: 200, retry: {max-attempts: 5, initial-backoff: 200ms}}",
                 "metrics: {window: 5s}",
@@ -139,11 +149,11 @@ public final class DemoRunner {
     private DemoTally follow(LlmStreamConfig config, String bootstrapServers, JobClient job, MockLlmServer mock,
             long startedNanos) throws Exception {
         var topics = config.kafka().topics();
-        DemoTally tally = new DemoTally(topics.output(), topics.deadLetter());
+        DemoTally tally = new DemoTally(topics.output(), topics.deadLetter(), topics.usage());
         long lastPrint = 0;
         long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         try (TopicReader reader = new TopicReader(bootstrapServers,
-                List.of(topics.output(), topics.deadLetter(), topics.metrics()), false)) {
+                List.of(topics.output(), topics.deadLetter(), topics.metrics(), topics.usage()), false)) {
             while (System.nanoTime() < deadline) {
                 reader.poll(Duration.ofMillis(250)).forEach(tally::add);
                 boolean jobDone = job.getJobExecutionResult().isDone();

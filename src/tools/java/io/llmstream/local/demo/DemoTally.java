@@ -20,6 +20,9 @@ final class DemoTally {
 
     private final String outputTopic;
     private final String deadLetterTopic;
+    private final String usageTopic;
+    /** Per tenant: completions, dead letters, spend_limit dead letters, and the ledger's cost in micro-dollars. */
+    private final Map<String, long[]> byTenant = new TreeMap<>();
     private final Set<String> completedIds = new HashSet<>();
     private final Set<String> deadLetterIds = new HashSet<>();
     private final List<Long> latencies = new ArrayList<>();
@@ -31,18 +34,24 @@ final class DemoTally {
     private long retriedAttempts;
     private long cached;
 
-    DemoTally(String outputTopic, String deadLetterTopic) {
+    DemoTally(String outputTopic, String deadLetterTopic, String usageTopic) {
         this.outputTopic = outputTopic;
         this.deadLetterTopic = deadLetterTopic;
+        this.usageTopic = usageTopic;
     }
 
     void add(ConsumerRecord<String, String> record) {
         JsonNode value = parse(record.value());
+        if (record.topic().equals(usageTopic)) {
+            tenant(value)[3] += Math.round(value.path("cost_usd").asDouble() * 1e6);
+            return;
+        }
         if (record.topic().equals(outputTopic)) {
             if (!completedIds.add(record.key())) {
                 duplicates++;
                 return;
             }
+            tenant(value)[0]++;
             if (value.path("cached").asBoolean(false)) {
                 // Answered from the cache: no call, nothing spent.
                 cached++;
@@ -57,10 +66,24 @@ final class DemoTally {
                 duplicates++;
                 return;
             }
-            errorsByKind.merge(value.path("error").path("kind").asText("unknown"), 1L, Long::sum);
+            String kind = value.path("error").path("kind").asText("unknown");
+            errorsByKind.merge(kind, 1L, Long::sum);
+            if (value.has("tenant")) {
+                tenant(value)[1]++;
+                tenant(value)[2] += kind.equals("spend_limit") ? 1 : 0;
+            }
         } else {
             windowsByModel.computeIfAbsent(value.path("model").asText(), model -> new ArrayList<>()).add(value);
         }
+    }
+
+    private long[] tenant(JsonNode value) {
+        return byTenant.computeIfAbsent(value.path("tenant").asText("default"), name -> new long[4]);
+    }
+
+    /** Per tenant: completions, dead letters, spend_limit dead letters, the ledger's cost in micro-dollars. */
+    Map<String, long[]> byTenant() {
+        return byTenant;
     }
 
     long accounted() {
