@@ -31,7 +31,7 @@ final class CallSpend implements TenantWallet.Waiter {
     private final AtomicReference<TenantWallet.Reservation> held = new AtomicReference<>();
     private volatile boolean over;
 
-    private CallSpend(TenantSpend spend, TenantSettings spender, long nanos, Runnable go, Consumer<String> spent,
+    CallSpend(TenantSpend spend, TenantSettings spender, long nanos, Runnable go, Consumer<String> spent,
             Timer timer) {
         this.spend = spend;
         this.spender = spender;

@@ -59,6 +59,28 @@ class CallStageOperatorTest {
         }
     }
 
+    /** As {@link HeldFunction}, and inputs "name~millis" rightly wait until that time. */
+    static final class PatientHeldFunction implements AsyncFunction<String, String>, PatientFunction<String> {
+        private static final long serialVersionUID = 1L;
+        private final HeldFunction held = new HeldFunction();
+
+        @Override
+        public void asyncInvoke(String input, ResultFuture<String> result) {
+            held.asyncInvoke(input, result);
+        }
+
+        @Override
+        public void timeout(String input, ResultFuture<String> result) {
+            held.timeout(input, result);
+        }
+
+        @Override
+        public long waitsUntilMillis(String input) {
+            int at = input.indexOf('~');
+            return at < 0 ? Long.MIN_VALUE : Long.parseLong(input.substring(at + 1));
+        }
+    }
+
     private static OneInputStreamOperatorTestHarness<String, String> harness(int capacity, boolean ordered)
             throws Exception {
         return new OneInputStreamOperatorTestHarness<>(new CallStageOperatorFactory<>(new HeldFunction(), capacity,
@@ -229,6 +251,31 @@ class CallStageOperatorTest {
 
             room.get(10, TimeUnit.SECONDS);
             assertThat(HeldFunction.INVOKED).containsExactly("a@100", "b@4000", "c@4999", "d@9000");
+        }
+    }
+
+    @Test
+    void anInputThatRightlyWaitsLongerIsTimedOutOnlyATimeoutAfterItsWait() throws Exception {
+        HeldFunction.reset();
+        long waitsUntil = 100_000;
+        try (var harness = new OneInputStreamOperatorTestHarness<>(new CallStageOperatorFactory<>(
+                new PatientHeldFunction(), 10, TIMEOUT_MS, 1_000, false, CallStageOperatorTest::madeAt),
+                Types.STRING.createSerializer(new SerializerConfigImpl()))) {
+            harness.setProcessingTime(0);
+            harness.open();
+            harness.processElement(new StreamRecord<>("spent~" + waitsUntil));
+            harness.processElement(new StreamRecord<>("plain"));
+
+            harness.setProcessingTime(TIMEOUT_MS + 1_000);
+            drain(harness);
+            assertThat(output(harness)).containsExactly("plain timed out");
+
+            harness.setProcessingTime(waitsUntil + TIMEOUT_MS - 1_000);
+            drain(harness);
+            assertThat(output(harness)).as("waited its day, not yet a timeout more").hasSize(1);
+            harness.setProcessingTime(waitsUntil + TIMEOUT_MS + 1_000);
+            drain(harness);
+            assertThat(output(harness)).containsExactly("plain timed out", "spent~" + waitsUntil + " timed out");
         }
     }
 
