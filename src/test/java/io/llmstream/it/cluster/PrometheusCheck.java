@@ -254,7 +254,7 @@ public final class PrometheusCheck {
         out.println();
         out.println("Names: exported by the reporter against io.llmstream.metrics.PrometheusNames");
         Set<String> exported = new TreeSet<>(server.labelValues("{__name__=~\"" + PrometheusNames.OPERATOR_SCOPE
-                + "_model_.*\"}", "__name__"));
+                + "_(model|tenant)_.*\"}", "__name__"));
         Set<String> unknown = new TreeSet<>(exported);
         unknown.removeAll(PrometheusNames.series());
         Set<String> absent = new TreeSet<>(PrometheusNames.series());
