@@ -2,6 +2,7 @@ package io.llmstream.call;
 
 import io.llmstream.config.ModelSettings;
 import io.llmstream.config.TenantSettings;
+import io.llmstream.record.LlmRequest;
 import io.llmstream.spend.TenantWallet;
 import io.llmstream.spend.UtcDay;
 import io.netty.util.Timer;
@@ -48,7 +49,7 @@ final class CallSpend implements TenantWallet.Waiter {
      * @param go the call's next step once the money is reserved
      * @param spent fails the call with the message when the tenant's day is spent
      */
-    static CallSpend of(Routes routes, io.llmstream.record.LlmRequest request, Runnable go, Consumer<String> spent,
+    static CallSpend of(Routes routes, LlmRequest request, Runnable go, Consumer<String> spent,
             Supplier<Timer> timer) {
         TenantSpend spend = routes.spend();
         TenantSettings spender = spend == null ? null : spend.spenderOf(request);

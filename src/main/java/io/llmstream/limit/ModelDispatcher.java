@@ -39,14 +39,10 @@ public final class ModelDispatcher {
     private final CircuitBreaker breaker;
     private final boolean fallBackWhenOpen;
     private final ConcurrencyLimit concurrency;
-    private final int rpm;
-    private final long tpm;
-    private final int shards;
+    private final AdmittedCounts admitted;
     private final DispatchAlarm alarm;
-    private long admittedRequests;
     /** Orders tickets of equal score by arrival. */
     private long nextSequence;
-    private long admittedTokens;
 
     ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
             DispatchTimer timer) {
@@ -72,10 +68,8 @@ public final class ModelDispatcher {
     private ModelDispatcher(ModelSettings model, EndpointSettings endpoint, BreakerSettings breakerSettings,
             DispatchTimer timer, int shards, ConcurrencyLimit concurrency) {
         this.concurrency = concurrency;
-        this.rpm = model.rpm();
-        this.tpm = model.tpm();
-        this.shards = Math.max(1, shards);
-        this.ready = new TenantQueue(this.shards, model.burst().toNanos() / 1000);
+        this.admitted = new AdmittedCounts(model.rpm(), model.tpm(), Math.max(1, shards));
+        this.ready = new TenantQueue(Math.max(1, shards), model.burst().toNanos() / 1000);
         this.model = model.name();
         this.endpoint = endpoint.name();
         this.timer = timer;
@@ -157,8 +151,7 @@ public final class ModelDispatcher {
             ready.letOut(head, now);
             breaker.admitted();
             best.charge(now, head.tokens);
-            admittedRequests++;
-            admittedTokens += head.tokens;
+            admitted.admitted(head.tokens);
             int keyIndex = best.index;
             keys.chosen(best);
             long waited = now - head.enqueuedMicros;
@@ -264,13 +257,13 @@ public final class ModelDispatcher {
      * @param durationMicros from sending to the end of the answer
      */
     public void answered(long firstTokenMicros, long durationMicros) {
-        dispatchAfter(() -> concurrency.answered(firstTokenMicros, durationMicros, requestsPerSecond(),
-                timer.nowMicros()));
+        dispatchAfter(() -> concurrency.answered(firstTokenMicros, durationMicros,
+                admitted.requestsPerSecond(), timer.nowMicros()));
     }
 
     /** An attempt let out here met a sign of overload (429, 503, a refused or reset connection, a silent server). */
     public void overloaded() {
-        dispatchAfter(() -> concurrency.overloaded(requestsPerSecond(), timer.nowMicros()));
+        dispatchAfter(() -> concurrency.overloaded(admitted.requestsPerSecond(), timer.nowMicros()));
     }
 
     /** An attempt let out here ended, or was never sent, without a word about the server's load. */
@@ -286,17 +279,6 @@ public final class ModelDispatcher {
     /** Requests let out and not yet ended. */
     public synchronized int inFlight() {
         return concurrency.inFlight();
-    }
-
-    /** The model's request rate limit in this shard, requests per second; 0 when it has none. */
-    private double requestsPerSecond() {
-        if (rpm > 0) {
-            return rpm / 60.0 / shards;
-        }
-        if (tpm > 0 && admittedRequests > 0) {
-            return tpm / 60.0 / shards / Math.max(1.0, admittedTokens / (double) admittedRequests);
-        }
-        return 0;
     }
 
     /** Whether the model's circuit is open (or half-open): requests should go to a fallback if they can. */
@@ -316,12 +298,12 @@ public final class ModelDispatcher {
 
     /** Requests let out since the dispatcher was made, retries included. */
     public synchronized long admittedRequests() {
-        return admittedRequests;
+        return admitted.requests();
     }
 
     /** Tokens charged for the requests let out since the dispatcher was made. */
     public synchronized long admittedTokens() {
-        return admittedTokens;
+        return admitted.tokens();
     }
 
     /** How often the circuit opened. */

@@ -14,6 +14,7 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The route stage: completions go on, dead letters and metric events to side outputs (invalid inputs, which
@@ -40,7 +41,7 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
     /** With records.output: enrich, completions carry their input record to the sink. */
     private final RecordsSettings records;
     private final boolean tenants;
-    private final java.util.Set<String> listedTenants;
+    private final Set<String> listedTenants;
     private transient LongCounter completionsWritten;
     private transient LongCounter deadLettersWritten;
     private transient LongCounter invalidInputs;
@@ -56,18 +57,18 @@ public final class ResultRouter extends ProcessFunction<CallResult, Completion> 
      *     record and is measured as the enriched record it becomes
      */
     public ResultRouter(int maxRecordBytes, RecordsSettings records) {
-        this(maxRecordBytes, records, java.util.Set.of());
+        this(maxRecordBytes, records, Set.of());
     }
 
     /**
      * @param listedTenants the tenants listed under {@code tenants}; when there are any, completions, dead letters
      *     and metric events name theirs, and each listed tenant has its metrics (the others count as "default")
      */
-    public ResultRouter(int maxRecordBytes, RecordsSettings records, java.util.Set<String> listedTenants) {
+    public ResultRouter(int maxRecordBytes, RecordsSettings records, Set<String> listedTenants) {
         this.maxRecordBytes = maxRecordBytes;
         this.records = records;
         this.tenants = !listedTenants.isEmpty();
-        this.listedTenants = java.util.Set.copyOf(listedTenants);
+        this.listedTenants = Set.copyOf(listedTenants);
     }
 
     @Override

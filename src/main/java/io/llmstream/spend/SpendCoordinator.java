@@ -4,7 +4,9 @@ import org.apache.flink.runtime.jobgraph.OperatorID;
 import org.apache.flink.runtime.operators.coordination.OperatorCoordinator;
 import org.apache.flink.runtime.operators.coordination.OperatorEvent;
 
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,7 +32,7 @@ public final class SpendCoordinator implements OperatorCoordinator {
     private final int[] failedAttempts;
     private final Allowances allowances;
     /** The account at each checkpoint not yet superseded by a completed one, for instances restarted alone. */
-    private final java.util.TreeMap<Long, byte[]> snapshots = new java.util.TreeMap<>();
+    private final TreeMap<Long, byte[]> snapshots = new TreeMap<>();
     private ScheduledExecutorService thread;
 
     SpendCoordinator(Context context, Map<String, Long> capNanos) {
@@ -38,7 +40,7 @@ public final class SpendCoordinator implements OperatorCoordinator {
         this.capNanos = capNanos;
         this.gateways = new SubtaskGateway[context.currentParallelism()];
         this.failedAttempts = new int[context.currentParallelism()];
-        java.util.Arrays.fill(failedAttempts, -1);
+        Arrays.fill(failedAttempts, -1);
         this.allowances = new Allowances(capNanos, context.currentParallelism(), this::send);
     }
 
@@ -55,7 +57,7 @@ public final class SpendCoordinator implements OperatorCoordinator {
     }
 
     private Map<String, Double> capsInDollars() {
-        Map<String, Double> dollars = new java.util.TreeMap<>();
+        Map<String, Double> dollars = new TreeMap<>();
         capNanos.forEach((tenant, nanos) -> dollars.put(tenant, Nanos.dollars(nanos)));
         return dollars;
     }
