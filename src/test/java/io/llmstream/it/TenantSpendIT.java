@@ -83,8 +83,10 @@ class TenantSpendIT {
 
             Outcome outcome = read(kafka, true);
             assertThat(outcome.completionsOfA).isEqualTo(A);
+            // Never past the cap. A restart may leave the day short by what was under way between the coordinator
+            // and the instances at the restored checkpoint (conservative: lost for the day, never spent twice).
             assertThat(outcome.spentByD).as("d's committed completions cost, across the restart")
-                    .isLessThanOrEqualTo(CAP).isGreaterThan(CAP - 0.12);
+                    .isLessThanOrEqualTo(CAP).isGreaterThan(CAP * 0.95);
             assertThat(outcome.spendLimited).isEqualTo(D - outcome.completionsOfD);
         }
     }
