@@ -1,6 +1,7 @@
 package io.llmstream.it;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.llmstream.local.TopicReader;
 import io.llmstream.local.TopicWriter;
 import io.llmstream.local.kafka.EmbeddedKafkaBroker;
@@ -77,6 +78,9 @@ class TenantSpendIT {
                 cluster.terminateTaskManager(0).get(30, TimeUnit.SECONDS);
                 cluster.startTaskManager();
                 waitForCommitted(kafka.bootstrapServers(), D + A);
+                // The ledger's last window closes a window's length after the last prompt ends, and is committed
+                // with the checkpoint after that.
+                waitForLedger(kafka.bootstrapServers(), D + A);
             } finally {
                 job.cancel().get(30, TimeUnit.SECONDS);
             }
@@ -88,6 +92,10 @@ class TenantSpendIT {
             assertThat(outcome.spentByD).as("d's committed completions cost, across the restart")
                     .isLessThanOrEqualTo(CAP).isGreaterThan(CAP * 0.95);
             assertThat(outcome.spendLimited).isEqualTo(D - outcome.completionsOfD);
+            assertThat(outcome.ledgerCostOfD).as("the ledger's cost of d, across the restart")
+                    .isCloseTo(outcome.spentByD, within(0.01));
+            assertThat(outcome.ledgerSpendLimited).as("the ledger's spend_limited, across the restart")
+                    .isEqualTo(outcome.spendLimited);
         }
     }
 
@@ -140,7 +148,7 @@ class TenantSpendIT {
         try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), List.of("llmstream-usage"),
                 readCommitted)) {
             for (ConsumerRecord<String, String> record : reader.poll(Duration.ofSeconds(5))) {
-                JsonNode usage = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.value());
+                JsonNode usage = new ObjectMapper().readTree(record.value());
                 if (usage.path("tenant").asText().equals("team-d")) {
                     ledgerCost += usage.path("cost_usd").asDouble();
                     ledgerSpendLimited += usage.path("spend_limited").asLong();
@@ -163,5 +171,20 @@ class TenantSpendIT {
             }
         }
         assertThat(seen).as("outputs committed").isGreaterThanOrEqualTo(atLeast);
+    }
+
+    /** Waits until the ledger's committed windows account for at least {@code prompts} prompts. */
+    private static void waitForLedger(String bootstrapServers, int prompts) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long seen = 0;
+        ObjectMapper json = new ObjectMapper();
+        try (TopicReader reader = new TopicReader(bootstrapServers, List.of("llmstream-usage"), true)) {
+            while (seen < prompts && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(200))) {
+                    seen += json.readTree(record.value()).path("prompts").asLong();
+                }
+            }
+        }
+        assertThat(seen).as("prompts in the committed ledger").isEqualTo(prompts);
     }
 }
