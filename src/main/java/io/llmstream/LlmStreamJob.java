@@ -5,6 +5,9 @@ import io.llmstream.batch.LaneSplit;
 import io.llmstream.call.CallStageOperatorFactory;
 import io.llmstream.call.ChatCompletionFunction;
 import io.llmstream.call.CoordinatedCallStageOperatorFactory;
+import io.llmstream.call.Overflow;
+import io.llmstream.call.backlog.BacklogReader;
+import io.llmstream.call.backlog.TenantBacklog;
 import io.llmstream.config.CallSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
@@ -120,13 +123,24 @@ public final class LlmStreamJob {
 
     /** Adds the pipeline, reading from a source that parses as it reads, to the environment. */
     public void build(StreamExecutionEnvironment env, Source<ParsedInput, ?, ?> source, Sinks sinks) {
+        build(env, source, sinks, null);
+    }
+
+    /**
+     * Adds the pipeline, reading from a source that parses as it reads, to the environment.
+     *
+     * @param backlog reads the source's topic again, for the records the call stage leaves there when tenants
+     *     share the models ({@link TenantBacklog}); null to leave none
+     */
+    public void build(StreamExecutionEnvironment env, Source<ParsedInput, ?, ?> source, Sinks sinks,
+            BacklogReader.Factory backlog) {
         buildParsed(env.fromSource(source, WatermarkStrategy.noWatermarks(), "prompts source").uid("prompts-source"),
-                sinks);
+                sinks, backlog);
     }
 
     /** Adds the pipeline after a stream of raw input records (tests feed their own), parsing them first. */
     public void build(DataStream<InputRecord> input, Sinks sinks) {
-        buildParsed(input.map(new ParseFunction(config)).name("parse prompts").uid("parse-prompts"), sinks);
+        buildParsed(input.map(new ParseFunction(config)).name("parse prompts").uid("parse-prompts"), sinks, null);
     }
 
     /**
@@ -135,7 +149,7 @@ public final class LlmStreamJob {
      * stage, because records that wait for budget wait in that shuffle, and only there (a hash exchange) can
      * an unaligned checkpoint barrier overtake them whether Flink chains operators or not.
      */
-    private void buildParsed(DataStream<ParsedInput> parsed, Sinks sinks) {
+    private void buildParsed(DataStream<ParsedInput> parsed, Sinks sinks, BacklogReader.Factory backlog) {
         DataStream<ParsedInput> online = parsed;
         DataStream<CallResult> batchLane = null;
         if (config.models().values().stream().anyMatch(ModelSettings::hasBatchLane)) {
@@ -148,7 +162,7 @@ public final class LlmStreamJob {
                     .transform("batch lane", TypeInformation.of(CallResult.class), new BatchLaneOperator(config))
                     .uid("batch-lane");
         }
-        DataStream<CallResult> results = callApi(online.keyBy(ShardKeys.of(config)))
+        DataStream<CallResult> results = callApi(online.keyBy(ShardKeys.of(config)), backlog)
                 .name("call LLM API").uid("call-llm-api");
         if (batchLane != null) {
             results = results.union(batchLane);
@@ -185,23 +199,27 @@ public final class LlmStreamJob {
                 .name("metrics sink").uid("metrics-sink");
     }
 
-    private SingleOutputStreamOperator<CallResult> callApi(KeyedStream<ParsedInput, String> byShard) {
+    private SingleOutputStreamOperator<CallResult> callApi(KeyedStream<ParsedInput, String> byShard,
+            BacklogReader.Factory backlog) {
         ChatCompletionFunction function = new ChatCompletionFunction(config);
         int capacity = ChatCompletionFunction.stageCapacity(config);
         long timeoutMillis = ChatCompletionFunction.operatorTimeout(config).toMillis();
         long extraMillis = ChatCompletionFunction.longestIntervalMillis(config);
         boolean ordered = config.call().order() == CallSettings.Order.INPUT;
         Map<String, Double> spendCaps = config.spendCaps();
+        // With tenants, the stage reads on past a tenant's backlog: what it has no room for waits in Kafka.
+        Overflow<ParsedInput> overflow = config.hasTenants() && backlog != null
+                ? new TenantBacklog(config, ShardKeys.of(config), backlog) : Overflow.none();
         CallStageOperatorFactory<ParsedInput, CallResult> operator;
         if (spendCaps.isEmpty()) {
             operator = new CallStageOperatorFactory<>(function, capacity, timeoutMillis, extraMillis, ordered,
-                    ParsedInput::madeAtMillis);
+                    ParsedInput::madeAtMillis, overflow);
         } else {
             // Spend caps hold for the whole job: a coordinator on the JobManager shares them out.
             Map<String, Long> capNanos = new HashMap<>();
             spendCaps.forEach((tenant, dollars) -> capNanos.put(tenant, Nanos.floor(dollars)));
             operator = new CoordinatedCallStageOperatorFactory<>(function, capacity, timeoutMillis, extraMillis,
-                    ordered, ParsedInput::madeAtMillis, capNanos);
+                    ordered, ParsedInput::madeAtMillis, overflow, capNanos);
         }
         return byShard.transform("call LLM API", TypeInformation.of(CallResult.class), operator);
     }

@@ -27,6 +27,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamElementSerializer;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.ProcessingTimeService;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.util.function.ThrowingRunnable;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -81,6 +82,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     private final long extraMillisPerInput;
     private final boolean ordered;
     private final MadeAtMillis<IN> madeAt;
+    private final Overflow<IN> overflow;
     private final transient MailboxExecutor mailbox;
     private final transient ProcessingTimeService timeService;
 
@@ -112,9 +114,11 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
      *     held for each input ahead of it beyond the capacity
      * @param ordered whether results leave in input order rather than as they come
      * @param madeAt when an input was made, to tell after a restore what was in flight at the checkpoint
+     * @param overflow where inputs the stage has no room for may wait instead of in front of it
      */
     CallStageOperator(StreamOperatorParameters<OUT> parameters, AsyncFunction<IN, OUT> function, int capacity,
-            long timeoutMillis, long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt) {
+            long timeoutMillis, long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt,
+            Overflow<IN> overflow) {
         super(parameters, function);
         // The superclass sets up the operator before it holds the function, so the function's context is set here.
         FunctionUtils.setFunctionRuntimeContext(function, getRuntimeContext());
@@ -126,6 +130,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         this.extraMillisPerInput = extraMillisPerInput;
         this.ordered = ordered;
         this.madeAt = madeAt;
+        this.overflow = overflow;
         this.mailbox = parameters.getMailboxExecutor();
         this.timeService = parameters.getProcessingTimeService();
     }
@@ -139,6 +144,11 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         snapshotTimes = context.getOperatorStateStore().getUnionListState(
                 new ListStateDescriptor<>(SNAPSHOT_TIMES_STATE_NAME, LongSerializer.INSTANCE));
         restoredInputs = new ArrayList<>();
+        var task = getRuntimeContext().getTaskInfo();
+        overflow.initialize(context.getOperatorStateStore(), context.isRestored(),
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(task.getMaxNumberOfParallelSubtasks(),
+                        task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask()),
+                task.getMaxNumberOfParallelSubtasks());
         inFlightBeforeMillis = Long.MIN_VALUE;
         if (context.isRestored()) {
             long earliest = Long.MAX_VALUE;
@@ -178,10 +188,14 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
             accept(input);
         }
         restoredInputs = null;
+        overflow.open(new OverflowStage(), getMetricGroup());
     }
 
     @Override
     public void processElement(StreamRecord<IN> record) throws Exception {
+        if (overflow.defers(record.getValue(), pending.size())) {
+            return;
+        }
         if (pending.size() >= capacity && !inFlightAtRestoredCheckpoint(record.getValue())) {
             waitingForRoom = record;
             while (pending.size() >= capacity) {
@@ -207,6 +221,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         Slot slot = new Slot(record, sequence++, timeService.getCurrentProcessingTime() + timeoutMillis
                 + beyond * extraMillisPerInput);
         pending.add(slot);
+        overflow.taken(record.getValue());
         scheduleTimeoutCheck();
         userFunction.asyncInvoke(record.getValue(), slot);
     }
@@ -219,7 +234,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
     @Override
     public void endInput() throws Exception {
-        while (!pending.isEmpty()) {
+        while (!pending.isEmpty() || !overflow.isEmpty()) {
             checkpointingMailbox.yield();
         }
         emitWatermarks();
@@ -237,6 +252,16 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         }
         held.update(inputs);
         snapshotTimes.update(List.of(timeService.getCurrentProcessingTime()));
+        overflow.snapshot();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            overflow.close();
+        } finally {
+            super.close();
+        }
     }
 
     /** A result, on the task's thread. */
@@ -271,6 +296,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         for (OUT result : slot.results) {
             collector.collect(result);
         }
+        overflow.left(slot.record.getValue());
     }
 
     /** Emits the watermarks that no held input precedes any more. */
@@ -337,6 +363,43 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         ((CoordinatedFunction) userFunction).handle(event);
     }
 
+    /** The stage as its overflow sees it. */
+    private final class OverflowStage implements Overflow.Stage<IN> {
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public int held() {
+            return pending.size();
+        }
+
+        @Override
+        public boolean inputWaits() {
+            return waitingForRoom != null;
+        }
+
+        @Override
+        public void takeBack(IN input) throws Exception {
+            accept(new StreamRecord<>(input));
+        }
+
+        @Override
+        public void onTaskThread(ThrowingRunnable<? extends Exception> action, String description) {
+            try {
+                mailbox.execute(action, description);
+            } catch (RejectedExecutionException closing) {
+                // The task is shutting down: the overflow's state is in the last checkpoint.
+            }
+        }
+
+        @Override
+        public void later(long delayMillis, ThrowingRunnable<? extends Exception> action) {
+            timeService.registerTimer(timeService.getCurrentProcessingTime() + delayMillis, time -> action.run());
+        }
+    }
+
     /** A held watermark and its place among the inputs. */
     private record HeldWatermark(Watermark mark, long sequence) {}
 
@@ -379,7 +442,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
             }
         }
 
-        private void onTaskThread(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action) {
+        private void onTaskThread(ThrowingRunnable<? extends Exception> action) {
             try {
                 mailbox.execute(action, "call stage result");
             } catch (RejectedExecutionException closing) {

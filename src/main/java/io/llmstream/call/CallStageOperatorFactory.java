@@ -18,16 +18,24 @@ public class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOperatorFac
     private final long extraMillisPerInput;
     private final boolean ordered;
     private final MadeAtMillis<IN> madeAt;
+    private final Overflow<IN> overflow;
+
+    /** See {@link CallStageOperator} for the parameters; no overflow. */
+    public CallStageOperatorFactory(AsyncFunction<IN, OUT> function, int capacity, long timeoutMillis,
+            long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt) {
+        this(function, capacity, timeoutMillis, extraMillisPerInput, ordered, madeAt, Overflow.none());
+    }
 
     /** See {@link CallStageOperator} for the parameters. */
     public CallStageOperatorFactory(AsyncFunction<IN, OUT> function, int capacity, long timeoutMillis,
-            long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt) {
+            long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt, Overflow<IN> overflow) {
         this.function = function;
         this.capacity = capacity;
         this.timeoutMillis = timeoutMillis;
         this.extraMillisPerInput = extraMillisPerInput;
         this.ordered = ordered;
         this.madeAt = madeAt;
+        this.overflow = overflow;
         this.chainingStrategy = ChainingStrategy.ALWAYS;
     }
 
@@ -35,7 +43,7 @@ public class CallStageOperatorFactory<IN, OUT> extends AbstractStreamOperatorFac
     @SuppressWarnings("unchecked")
     public <T extends StreamOperator<OUT>> T createStreamOperator(StreamOperatorParameters<OUT> parameters) {
         return (T) new CallStageOperator<>(parameters, function, capacity, timeoutMillis, extraMillisPerInput,
-                ordered, madeAt);
+                ordered, madeAt, overflow);
     }
 
     @Override

@@ -28,8 +28,8 @@ public final class CoordinatedCallStageOperatorFactory<IN, OUT> extends CallStag
      */
     public <F extends AsyncFunction<IN, OUT> & CoordinatedFunction> CoordinatedCallStageOperatorFactory(F function,
             int capacity, long timeoutMillis, long extraMillisPerInput, boolean ordered, MadeAtMillis<IN> madeAt,
-            Map<String, Long> capNanos) {
-        super(function, capacity, timeoutMillis, extraMillisPerInput, ordered, madeAt);
+            Overflow<IN> overflow, Map<String, Long> capNanos) {
+        super(function, capacity, timeoutMillis, extraMillisPerInput, ordered, madeAt, overflow);
         this.capNanos = Map.copyOf(capNanos);
     }
 

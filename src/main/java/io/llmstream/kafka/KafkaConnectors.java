@@ -1,5 +1,6 @@
 package io.llmstream.kafka;
 
+import io.llmstream.call.backlog.BacklogReader;
 import io.llmstream.config.KafkaSettings;
 import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.record.Completion;
@@ -37,6 +38,13 @@ public final class KafkaConnectors {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
+    }
+
+    /** Reads the input topic again for the records the call stage left there (tenants' backlogs). */
+    public static BacklogReader.Factory backlogReaders(LlmStreamConfig config) {
+        Properties properties = clientProperties(config.kafka());
+        properties.put("bootstrap.servers", config.kafka().bootstrapServers());
+        return KafkaBacklogReader.factory(properties);
     }
 
     /** Completions that would not fit a record never get here: the route stage dead-letters them. */

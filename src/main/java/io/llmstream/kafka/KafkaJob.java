@@ -26,7 +26,7 @@ public final class KafkaJob {
         job.configure(env);
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
                 KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config),
-                KafkaConnectors.usageSink(config)));
+                KafkaConnectors.usageSink(config)), KafkaConnectors.backlogReaders(config));
         return env;
     }
 }

@@ -87,6 +87,11 @@ public final class LlmMetrics {
     public static final String SPEND_LIMITED = "spendLimited";
     /** Gauge (tenant group): what this instance spent of the capped tenant's UTC day, in US dollars; sum over subtasks. */
     public static final String SPENT_TODAY_USD = "spentTodayUsd";
+    /**
+     * Gauge (tenant group): the tenant's records the call stage read and left in Kafka, to read again when the
+     * tenant has room (its backlog beyond its part of the stage's read-ahead); sum over subtasks.
+     */
+    public static final String WAITING_IN_KAFKA = "waitingInKafka";
     /** Gauge (key group): the key's health: 0 healthy, 1 degraded, 2 removed (refused by the provider). */
     public static final String KEY_STATE = "keyState";
 
@@ -106,7 +111,8 @@ public final class LlmMetrics {
     public static final List<String> ROUTE_TENANT_METRICS = List.of(REQUESTS, SUCCESSES, FAILURES, PROMPT_TOKENS,
             COMPLETION_TOKENS, SPEND_LIMITED);
     /** Every metric name registered in the tenant group by the call stage (the spend only for capped tenants). */
-    public static final List<String> CALL_TENANT_METRICS = List.of(WAITING_FOR_BUDGET, SPENT_TODAY_USD);
+    public static final List<String> CALL_TENANT_METRICS = List.of(WAITING_FOR_BUDGET, SPENT_TODAY_USD,
+            WAITING_IN_KAFKA);
     /** Every metric name registered in the key group by the call stage. */
     public static final List<String> CALL_KEY_METRICS = List.of(KEY_STATE);
 

@@ -100,7 +100,7 @@ public final class KafkaJobRuns {
         }
         job.build(env, KafkaConnectors.source(config), new LlmStreamJob.Sinks(KafkaConnectors.completionSink(config),
                 KafkaConnectors.deadLetterSink(config), KafkaConnectors.metricsSink(config),
-                KafkaConnectors.usageSink(config)));
+                KafkaConnectors.usageSink(config)), KafkaConnectors.backlogReaders(config));
         return env;
     }
 

@@ -13,7 +13,7 @@ public final class Benchmarks {
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
             + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME + "|"
-            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME + "|" + TenantBench.NAME;
+            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME + "|" + TenantBench.NAME + "|" + BacklogBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -53,8 +53,9 @@ public final class Benchmarks {
         boolean llama = which.equals("all") || which.equals(LlamaServerBench.NAME);
         boolean batchLane = which.equals("all") || which.equals(BatchLaneBench.NAME);
         boolean tenants = which.equals("all") || which.equals(TenantBench.NAME);
+        boolean backlog = which.equals("all") || which.equals(BacklogBench.NAME);
         if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
-                && !speed && !llama && !batchLane && !tenants) {
+                && !speed && !llama && !batchLane && !tenants && !backlog) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -76,6 +77,7 @@ public final class Benchmarks {
         LlamaServerBench.Result llamaResult = llama ? new LlamaServerBench(out).run() : null;
         BatchLaneBench.Result batchLaneResult = batchLane ? new BatchLaneBench(out).run() : null;
         TenantBench.Result tenantResult = tenants ? new TenantBench(out).run() : null;
+        BacklogBench.Result backlogResult = backlog ? new BacklogBench(out).run() : null;
         out.printf("%nSummary (%s, %d cores)%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors());
         for (BenchResult result : results) {
@@ -125,6 +127,11 @@ public final class Benchmarks {
             out.printf("  %-14s %s%n                 goal: %s%n", TenantBench.NAME, tenantResult.verdict(),
                     TenantBench.GOAL);
             passed &= tenantResult.passed();
+        }
+        if (backlogResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", BacklogBench.NAME, backlogResult.verdict(),
+                    BacklogBench.GOAL);
+            passed &= backlogResult.passed();
         }
         return passed ? 0 : 1;
     }

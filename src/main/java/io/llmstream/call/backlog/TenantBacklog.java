@@ -1,0 +1,329 @@
+package io.llmstream.call.backlog;
+
+import io.llmstream.call.Overflow;
+import io.llmstream.config.LlmStreamConfig;
+import io.llmstream.config.TenantSettings;
+import io.llmstream.measure.LlmMetrics;
+import io.llmstream.parse.PromptParser;
+import io.llmstream.record.InputRecord;
+import io.llmstream.record.LlmRequest;
+import io.llmstream.record.ParsedInput;
+import io.llmstream.record.SourcePosition;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.OperatorStateStore;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The call stage's read-ahead when tenants share the models: the stage holds a few thousand records, and once it
+ * is full, a record of a tenant that already holds its part of the stage ({@code capacity / tenants holding
+ * records}) is not held up in front of the stage but left in Kafka, to be read again when the tenant has room.
+ * So the stage reads on past one tenant's backlog, however long, and another tenant's records behind it are
+ * seen at once and get their fair share of the budget. Once a tenant's record of a partition is left, its later
+ * records of that partition are left too, so that each tenant's records are taken in the order they came.
+ *
+ * <p>What is left is a few numbers per tenant and partition ({@link Deferral}), in the checkpoint with the
+ * records the stage holds and the source's offsets: after a restore every record is taken exactly once, from
+ * the source or read again. Records that the topic's retention deletes before they are read again are lost, and
+ * said so in the log. Tenants not listed share the "default" tenant's part.
+ */
+public final class TenantBacklog implements Overflow<ParsedInput> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(TenantBacklog.class);
+    static final String STATE_NAME = "call-stage-backlog";
+    /** How soon to read again after a read brought nothing or failed. */
+    private static final long RETRY_MILLIS = 200;
+
+    private final LlmStreamConfig config;
+    private final KeySelector<ParsedInput, ?> keys;
+    private final BacklogReader.Factory readers;
+
+    private transient ListState<Deferral> state;
+    private transient KeyGroupRange keyGroups;
+    private transient int maxParallelism;
+    /** The deferrals, by tenant and partition, in the order they began. */
+    private transient Map<String, List<Deferral>> deferrals;
+    private transient Map<String, Integer> heldByTenant;
+    private transient Map<String, AtomicLong> leftByTenant;
+    private transient Stage<ParsedInput> stage;
+    private transient BacklogReader reader;
+    private transient PromptParser parser;
+    private transient boolean reading;
+    private transient boolean retryScheduled;
+    private transient int turn;
+    /** The tenants whose records were left in Kafka at least once, said in the log once each. */
+    private transient Set<String> told;
+
+    /**
+     * @param keys the call stage's key, to tell whose key groups a record read again belongs to
+     * @param readers reads the input again
+     */
+    public TenantBacklog(LlmStreamConfig config, KeySelector<ParsedInput, ?> keys, BacklogReader.Factory readers) {
+        this.config = config;
+        this.keys = keys;
+        this.readers = readers;
+    }
+
+    @Override
+    public void initialize(OperatorStateStore store, boolean restored, KeyGroupRange keyGroups, int maxParallelism)
+            throws Exception {
+        this.keyGroups = keyGroups;
+        this.maxParallelism = maxParallelism;
+        deferrals = new LinkedHashMap<>();
+        heldByTenant = new HashMap<>();
+        leftByTenant = new ConcurrentHashMap<>();
+        told = new HashSet<>();
+        state = store.getUnionListState(new ListStateDescriptor<>(STATE_NAME, TypeInformation.of(Deferral.class)));
+        if (restored) {
+            for (Deferral restoredDeferral : state.get()) {
+                Deferral mine = restoredDeferral.within(keyGroups);
+                if (mine != null && !mine.done()) {
+                    deferrals.computeIfAbsent(mine.key(), key -> new ArrayList<>()).add(mine);
+                    left(mine.tenant).addAndGet(mine.count);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void open(Stage<ParsedInput> stage, MetricGroup metrics) {
+        this.stage = stage;
+        parser = new PromptParser(config);
+        for (String tenant : config.tenants().keySet()) {
+            AtomicLong left = left(tenant);
+            metrics.addGroup(LlmMetrics.TENANT_GROUP, tenant).gauge(LlmMetrics.WAITING_IN_KAFKA,
+                    (Gauge<Long>) () -> Math.max(0, left.get()));
+        }
+        if (!deferrals.isEmpty()) {
+            stage.later(0, this::readOn);
+        }
+    }
+
+    @Override
+    public boolean defers(ParsedInput input, int held) throws Exception {
+        SourcePosition at = input.isValid() ? input.request().source() : null;
+        if (at == null || at.offset() < 0) {
+            return false; // a dead letter leaves at once; a record not read from Kafka cannot be read again
+        }
+        String tenant = shareOf(input.request());
+        if (deferrals.isEmpty() && held < stage.capacity()) {
+            return false;
+        }
+        int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(keys.getKey(input), maxParallelism);
+        List<Deferral> ofTenant = deferrals.get(Deferral.key(at.topic(), at.partition(), tenant));
+        Deferral covering = ofTenant == null ? null : covering(ofTenant, keyGroup);
+        if (covering != null) {
+            covering.leave(at.offset());
+            left(tenant).incrementAndGet();
+            return true;
+        }
+        if (held < stage.capacity() || heldBy(tenant) < partOf(tenant)) {
+            return false;
+        }
+        if (told.add(tenant)) {
+            LOG.info("The call stage is full and tenant {} holds its part of it ({} records): its further records "
+                    + "wait in Kafka, to be read again as it has room, so that the stage reads on for other tenants",
+                    tenant, heldBy(tenant));
+        }
+        if (ofTenant == null) {
+            deferrals.computeIfAbsent(Deferral.key(at.topic(), at.partition(), tenant), k -> new ArrayList<>())
+                    .add(Deferral.beginning(at.topic(), at.partition(), tenant, keyGroups.getStartKeyGroup(),
+                            keyGroups.getEndKeyGroup(), at.offset()));
+        } else {
+            // After a rescale: the key group is this instance's now and none of the restored parts covers it.
+            Deferral last = ofTenant.get(ofTenant.size() - 1);
+            int[] gap = last.gapAround(keyGroup, keyGroups);
+            for (Deferral other : ofTenant) {
+                int[] narrower = other.gapAround(keyGroup, keyGroups);
+                gap[0] = Math.max(gap[0], narrower[0]);
+                gap[1] = Math.min(gap[1], narrower[1]);
+            }
+            last.leaveFrom(gap[0], gap[1], at.offset());
+        }
+        left(tenant).incrementAndGet();
+        return true;
+    }
+
+    @Override
+    public void taken(ParsedInput input) {
+        if (input.isValid()) {
+            heldByTenant.merge(shareOf(input.request()), 1, Integer::sum);
+        }
+    }
+
+    @Override
+    public void left(ParsedInput input) {
+        if (input.isValid()) {
+            heldByTenant.computeIfPresent(shareOf(input.request()), (tenant, held) -> held > 1 ? held - 1 : null);
+            if (!deferrals.isEmpty()) {
+                readOn();
+            }
+        }
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return deferrals.isEmpty();
+    }
+
+    @Override
+    public void snapshot() throws Exception {
+        List<Deferral> copies = new ArrayList<>();
+        for (List<Deferral> ofTenant : deferrals.values()) {
+            for (Deferral deferral : ofTenant) {
+                copies.add(deferral.copy());
+            }
+        }
+        state.update(copies);
+    }
+
+    @Override
+    public void close() {
+        if (reader != null) {
+            reader.close();
+            reader = null;
+        }
+    }
+
+    /** Reads the next records of a tenant that has room again, unless a read is under way. */
+    private void readOn() {
+        if (reading || deferrals.isEmpty() || stage.inputWaits() || stage.held() >= stage.capacity()) {
+            return;
+        }
+        Deferral next = nextWithRoom();
+        if (next == null) {
+            return;
+        }
+        if (reader == null) {
+            reader = readers.open(config.kafka().groupId() + "-backlog-" + keyGroups.getStartKeyGroup());
+        }
+        reading = true;
+        reader.read(next.topic, next.partition, next.readFrom()).whenComplete((records, error) ->
+                stage.onTaskThread(() -> readDone(next, records, error), "records read again"));
+    }
+
+    /** The next deferral, in turn, of a tenant that holds less than its part of the stage. */
+    private Deferral nextWithRoom() {
+        List<Deferral> all = new ArrayList<>();
+        deferrals.values().forEach(all::addAll);
+        for (int i = 0; i < all.size(); i++) {
+            Deferral candidate = all.get((turn + i) % all.size());
+            if (heldBy(candidate.tenant) < partOf(candidate.tenant)) {
+                turn = (turn + i + 1) % all.size();
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private void readDone(Deferral deferral, BacklogReader.Records records, Throwable error) throws Exception {
+        reading = false;
+        List<Deferral> ofTenant = deferrals.get(deferral.key());
+        if (ofTenant == null || !ofTenant.contains(deferral)) {
+            return;
+        }
+        if (error != null) {
+            LOG.warn("Reading the records of tenant {} left in {}-{} again failed, trying again: {}", deferral.tenant,
+                    deferral.topic, deferral.partition, error.toString());
+            retryLater();
+            return;
+        }
+        long from = deferral.readFrom();
+        if (records.firstOffset() > from) {
+            LOG.error("Records of tenant {} left in {}-{} at offsets {} to {} were deleted by the topic's retention "
+                    + "before they were read again: they are lost (raise the topic's retention.ms above the longest "
+                    + "backlog)", deferral.tenant, deferral.topic, deferral.partition, from,
+                    Math.min(deferral.until, records.firstOffset() - 1));
+            deferral.passed(records.firstOffset() - 1);
+        }
+        boolean progressed = false;
+        for (InputRecord record : records.records()) {
+            if (record.offset() > deferral.until) {
+                break;
+            }
+            ParsedInput input = parser.parse(record, System.currentTimeMillis());
+            if (input.isValid() && shareOf(input.request()).equals(deferral.tenant)) {
+                int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(keys.getKey(input), maxParallelism);
+                if (deferral.holds(keyGroup, record.offset()) && keyGroups.contains(keyGroup)) {
+                    if (stage.inputWaits() || stage.held() >= stage.capacity()
+                            || heldBy(deferral.tenant) >= partOf(deferral.tenant)) {
+                        break;
+                    }
+                    stage.takeBack(input);
+                    deferral.count--;
+                    left(deferral.tenant).decrementAndGet();
+                }
+            }
+            deferral.passed(record.offset());
+            progressed = true;
+        }
+        if (deferral.done()) {
+            left(deferral.tenant).addAndGet(-deferral.count);
+            ofTenant.remove(deferral);
+            if (ofTenant.isEmpty()) {
+                deferrals.remove(deferral.key());
+            }
+        }
+        if (progressed) {
+            readOn();
+        } else {
+            retryLater();
+        }
+    }
+
+    private void retryLater() {
+        if (!retryScheduled) {
+            retryScheduled = true;
+            stage.later(RETRY_MILLIS, () -> {
+                retryScheduled = false;
+                readOn();
+            });
+        }
+    }
+
+    private static Deferral covering(List<Deferral> ofTenant, int keyGroup) {
+        for (Deferral deferral : ofTenant) {
+            if (deferral.covers(keyGroup)) {
+                return deferral;
+            }
+        }
+        return null;
+    }
+
+    /** The tenant whose part of the stage a request takes: itself when listed, else "default". */
+    private String shareOf(LlmRequest request) {
+        String tenant = request.tenant();
+        return tenant != null && config.tenants().containsKey(tenant) ? tenant : TenantSettings.DEFAULT;
+    }
+
+    private int heldBy(String tenant) {
+        return heldByTenant.getOrDefault(tenant, 0);
+    }
+
+    /** A tenant's part of the stage: an equal part among the tenants that hold records, itself included. */
+    private int partOf(String tenant) {
+        int holding = heldByTenant.size() + (heldByTenant.containsKey(tenant) ? 0 : 1);
+        return Math.max(1, stage.capacity() / holding);
+    }
+
+    private AtomicLong left(String tenant) {
+        return leftByTenant.computeIfAbsent(tenant, name -> new AtomicLong());
+    }
+}
