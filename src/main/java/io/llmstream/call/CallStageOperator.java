@@ -193,10 +193,11 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
     @Override
     public void processElement(StreamRecord<IN> record) throws Exception {
-        if (overflow.defers(record.getValue(), pending.size())) {
+        Overflow.Admission admission = overflow.admit(record.getValue(), pending.size());
+        if (admission == Overflow.Admission.LEAVE) {
             return;
         }
-        if (pending.size() >= capacity && !inFlightAtRestoredCheckpoint(record.getValue())) {
+        if (admission == Overflow.Admission.WHEN_ROOM && pending.size() >= capacity && !inFlightAtRestoredCheckpoint(record.getValue())) {
             waitingForRoom = record;
             while (pending.size() >= capacity) {
                 checkpointingMailbox.yield();

@@ -21,8 +21,18 @@ public interface Overflow<IN> extends Serializable {
     /** Starts, with the way back into the stage. */
     void open(Stage<IN> stage, MetricGroup metrics);
 
-    /** Whether the input is left to the overflow rather than taken by the stage, which holds {@code held} inputs. */
-    boolean defers(IN input, int held) throws Exception;
+    /** What the stage, which holds {@code held} inputs, does with an input of its own input. */
+    Admission admit(IN input, int held) throws Exception;
+
+    /** What the stage does with an input. */
+    enum Admission {
+        /** Takes it when it has room, holding up its input meanwhile. */
+        WHEN_ROOM,
+        /** Takes it now, beyond its capacity if it must. */
+        NOW,
+        /** Leaves it to the overflow, which hands it back later. */
+        LEAVE
+    }
 
     /** The stage took the input. */
     void taken(IN input);
@@ -78,8 +88,8 @@ public interface Overflow<IN> extends Serializable {
         public void open(Stage<Object> stage, MetricGroup metrics) {}
 
         @Override
-        public boolean defers(Object input, int held) {
-            return false;
+        public Admission admit(Object input, int held) {
+            return Admission.WHEN_ROOM;
         }
 
         @Override

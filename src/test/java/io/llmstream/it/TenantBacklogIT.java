@@ -83,6 +83,43 @@ class TenantBacklogIT {
     }
 
     @Test
+    void aTenantWaitingForTheNextDayDoesNotHoldUpTheOthers() throws Exception {
+        int waiting = 6_000;
+        int behind = 200;
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
+                MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(5).seed(34).build())) {
+            kafka.createTopic("prompts", 1);
+            for (String topic : List.of("completions", "prompts-dlq", "llmstream-metrics")) {
+                kafka.createTopic(topic, 1);
+            }
+            TopicWriter.write(kafka.bootstrapServers(), "prompts", waiting + behind, i -> i < waiting
+                    ? "{\"id\": \"w-" + i + "\", \"tenant\": \"team-w\", \"prompt\": \"Backfill " + i + "\", \"max_tokens\": 20}"
+                    : "{\"id\": \"b-" + i + "\", \"tenant\": \"team-b\", \"prompt\": \"Ticket " + i + "\"}");
+            // Up to 5 cents a prompt, more than w's 0.01 USD a day: all of w's 6,000 wait for the next UTC day,
+            // more than the stage's 5,000, and none leaves the stage to make room.
+            JobClient job = KafkaJobRuns.startBounded(kafka.bootstrapServers(), mock.baseUrl(),
+                    "models: {m1: {endpoint: mock, price: {input: 1000, output: 2000}}}",
+                    "tenants: {team-w: {weight: 1, spend-per-day: 0.01, when-spent: wait}, team-b: {weight: 1}}",
+                    "job: {bounded: false}");
+            int ofB = 0;
+            int ofW = 0;
+            try (TopicReader reader = new TopicReader(kafka.bootstrapServers(), List.of("completions"), false)) {
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (ofB < behind && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(200))) {
+                        ofB += record.key().startsWith("b-") ? 1 : 0;
+                        ofW += record.key().startsWith("w-") ? 1 : 0;
+                    }
+                }
+            } finally {
+                job.cancel().get(30, TimeUnit.SECONDS);
+            }
+            assertThat(ofW).as("w's prompts answered: none, its day is spent").isZero();
+            assertThat(ofB).as("b's prompts, behind w's waiting thousands").isEqualTo(behind);
+        }
+    }
+
+    @Test
     void everyPromptIsAnsweredOnceThroughTheBacklog() throws Exception {
         int backlog = 8_000;
         int behind = 500;

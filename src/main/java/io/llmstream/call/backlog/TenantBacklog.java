@@ -37,7 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * records}) is not held up in front of the stage but left in Kafka, to be read again when the tenant has room.
  * So the stage reads on past one tenant's backlog, however long, and another tenant's records behind it are
  * seen at once and get their fair share of the budget. Once a tenant's record of a partition is left, its later
- * records of that partition are left too, so that each tenant's records are taken in the order they came.
+ * records of that partition are left too, so that each tenant's records are taken in the order they came. A
+ * tenant below its part is taken even when the stage is full (up to twice its capacity), so that tenants whose
+ * records wait long in the stage — for a tight cap, or for the next day when their spend is used up — hold up
+ * no one.
  *
  * <p>What is left is a few numbers per tenant and partition ({@link Deferral}), in the checkpoint with the
  * records the stage holds and the source's offsets: after a restore every record is taken exactly once, from
@@ -117,25 +120,34 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     }
 
     @Override
-    public boolean defers(ParsedInput input, int held) throws Exception {
-        SourcePosition at = input.isValid() ? input.request().source() : null;
+    public Admission admit(ParsedInput input, int held) throws Exception {
+        if (!input.isValid()) {
+            return Admission.NOW; // a dead letter leaves at once
+        }
+        SourcePosition at = input.request().source();
         if (at == null || at.offset() < 0) {
-            return false; // a dead letter leaves at once; a record not read from Kafka cannot be read again
+            return Admission.WHEN_ROOM; // not read from Kafka: it cannot be read again
+        }
+        if (deferrals.isEmpty() && held < stage.capacity()) {
+            return Admission.NOW;
         }
         String tenant = shareOf(input.request());
-        if (deferrals.isEmpty() && held < stage.capacity()) {
-            return false;
-        }
         int keyGroup = KeyGroupRangeAssignment.assignToKeyGroup(keys.getKey(input), maxParallelism);
         List<Deferral> ofTenant = deferrals.get(Deferral.key(at.topic(), at.partition(), tenant));
         Deferral covering = ofTenant == null ? null : covering(ofTenant, keyGroup);
         if (covering != null) {
             covering.leave(at.offset());
             left(tenant).incrementAndGet();
-            return true;
+            return Admission.LEAVE;
         }
-        if (held < stage.capacity() || heldBy(tenant) < partOf(tenant)) {
-            return false;
+        if (held < stage.capacity()) {
+            return Admission.NOW;
+        }
+        if (heldBy(tenant) < partOf(tenant)) {
+            // The stage is full with other tenants' records, which may wait long (for budget, or for the next
+            // day when their spend is used up): a tenant below its part is taken at once, so the stage holds at
+            // most twice its capacity and its input is never held up.
+            return held < 2 * stage.capacity() ? Admission.NOW : Admission.WHEN_ROOM;
         }
         if (told.add(tenant)) {
             LOG.info("The call stage is full and tenant {} holds its part of it ({} records): its further records "
@@ -158,7 +170,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
             last.leaveFrom(gap[0], gap[1], at.offset());
         }
         left(tenant).incrementAndGet();
-        return true;
+        return Admission.LEAVE;
     }
 
     @Override
