@@ -14,8 +14,6 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.functions.async.AsyncFunction;
-import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
-import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.operators.AbstractUdfStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -35,8 +33,6 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The operator of the call stage: it hands each input to an {@link AsyncFunction} and emits the results as
@@ -100,7 +96,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     private transient ListState<StreamElement> held;
     private transient List<StreamRecord<IN>> restoredInputs;
     /** Inputs not yet emitted, in input order. */
-    private transient LinkedHashSet<Slot> pending;
+    private transient LinkedHashSet<HeldInput<IN, OUT>> pending;
     /** Watermarks waiting for the inputs before them, in order. */
     private transient ArrayDeque<HeldWatermark> watermarks;
     private transient long sequence;
@@ -219,8 +215,8 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
     private void accept(StreamRecord<IN> record) throws Exception {
         long beyond = Math.max(0, pending.size() + 1 - capacity);
-        Slot slot = new Slot(record, sequence++, timeService.getCurrentProcessingTime() + timeoutMillis
-                + beyond * extraMillisPerInput);
+        HeldInput<IN, OUT> slot = new HeldInput<>(record, sequence++, timeService.getCurrentProcessingTime()
+                + timeoutMillis + beyond * extraMillisPerInput, mailbox, this::finished);
         pending.add(slot);
         overflow.taken(record.getValue());
         scheduleTimeoutCheck();
@@ -245,7 +241,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         List<StreamElement> inputs = new ArrayList<>(pending.size() + 1);
-        for (Slot slot : pending) {
+        for (HeldInput<IN, OUT> slot : pending) {
             inputs.add(slot.record);
         }
         if (waitingForRoom != null) {
@@ -266,15 +262,15 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     }
 
     /** A result, on the task's thread. */
-    private void finished(Slot slot, Collection<OUT> results) {
+    private void finished(HeldInput<IN, OUT> slot, Collection<OUT> results) {
         if (slot.results != null) {
             return;
         }
         slot.results = results;
         if (ordered) {
-            Iterator<Slot> inOrder = pending.iterator();
+            Iterator<HeldInput<IN, OUT>> inOrder = pending.iterator();
             while (inOrder.hasNext()) {
-                Slot first = inOrder.next();
+                HeldInput<IN, OUT> first = inOrder.next();
                 if (first.results == null) {
                     break;
                 }
@@ -288,7 +284,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
         emitWatermarks();
     }
 
-    private void emit(Slot slot) {
+    private void emit(HeldInput<IN, OUT> slot) {
         if (slot.record.hasTimestamp()) {
             collector.setAbsoluteTimestamp(slot.record.getTimestamp());
         } else {
@@ -324,8 +320,8 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
     private void checkTimeouts(long firedFor) throws Exception {
         timeoutCheckScheduled = false;
         long now = timeService.getCurrentProcessingTime();
-        List<Slot> expired = new ArrayList<>();
-        for (Slot slot : pending) {
+        List<HeldInput<IN, OUT>> expired = new ArrayList<>();
+        for (HeldInput<IN, OUT> slot : pending) {
             if (slot.deadlineMillis <= now && slot.results == null && !slot.timedOut) {
                 long waitsUntil = userFunction instanceof PatientFunction<?> patient
                         ? ((PatientFunction<IN>) patient).waitsUntilMillis(slot.record.getValue()) : Long.MIN_VALUE;
@@ -336,7 +332,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
                 }
             }
         }
-        for (Slot slot : expired) {
+        for (HeldInput<IN, OUT> slot : expired) {
             slot.timedOut = true;
             userFunction.timeout(slot.record.getValue(), slot);
         }
@@ -350,13 +346,9 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
      * thread, as Flink's gateway requires, whichever thread sends them.
      */
     void connectCoordinator(OperatorEventGateway gateway) {
-        ((CoordinatedFunction) userFunction).connect(event -> {
-            try {
-                mailbox.execute(() -> gateway.sendEventToCoordinator(event), "event to the coordinator");
-            } catch (RejectedExecutionException closing) {
-                // The task is shutting down: what the event said is settled by the restore.
-            }
-        });
+        // When the task is shutting down, what an event said is settled by the restore.
+        ((CoordinatedFunction) userFunction).connect(event -> HeldInput.onTaskThread(mailbox,
+                () -> gateway.sendEventToCoordinator(event), "event to the coordinator"));
     }
 
     @Override
@@ -388,11 +380,7 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
         @Override
         public void onTaskThread(ThrowingRunnable<? extends Exception> action, String description) {
-            try {
-                mailbox.execute(action, description);
-            } catch (RejectedExecutionException closing) {
-                // The task is shutting down: the overflow's state is in the last checkpoint.
-            }
+            HeldInput.onTaskThread(mailbox, action, description);
         }
 
         @Override
@@ -403,52 +391,4 @@ public final class CallStageOperator<IN, OUT> extends AbstractUdfStreamOperator<
 
     /** A held watermark and its place among the inputs. */
     private record HeldWatermark(Watermark mark, long sequence) {}
-
-    /** One input the operator holds, and the future its result comes through. */
-    private final class Slot implements ResultFuture<OUT> {
-        final StreamRecord<IN> record;
-        final long sequence;
-        long deadlineMillis;
-        private final AtomicBoolean completed = new AtomicBoolean();
-        /** Set on the task's thread once the result is in. */
-        Collection<OUT> results;
-        boolean timedOut;
-
-        Slot(StreamRecord<IN> record, long sequence, long deadlineMillis) {
-            this.record = record;
-            this.sequence = sequence;
-            this.deadlineMillis = deadlineMillis;
-        }
-
-        @Override
-        public void complete(Collection<OUT> result) {
-            if (completed.compareAndSet(false, true)) {
-                onTaskThread(() -> finished(this, result));
-            }
-        }
-
-        @Override
-        public void complete(CollectionSupplier<OUT> supplier) {
-            if (completed.compareAndSet(false, true)) {
-                onTaskThread(() -> finished(this, supplier.get()));
-            }
-        }
-
-        @Override
-        public void completeExceptionally(Throwable error) {
-            if (completed.compareAndSet(false, true)) {
-                onTaskThread(() -> {
-                    throw new Exception("the call stage's function failed for an input", error);
-                });
-            }
-        }
-
-        private void onTaskThread(ThrowingRunnable<? extends Exception> action) {
-            try {
-                mailbox.execute(action, "call stage result");
-            } catch (RejectedExecutionException closing) {
-                // The task is shutting down; the input is in the last checkpoint and asked again after a restore.
-            }
-        }
-    }
 }
