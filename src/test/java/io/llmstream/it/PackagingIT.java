@@ -29,7 +29,7 @@ class PackagingIT {
 
     /** The product (src/main/java): the packages of llmstream that the job jar holds, no more, no fewer. */
     private static final Set<String> PRODUCT_PACKAGES = Set.of("io/llmstream", "io/llmstream/batch", "io/llmstream/call",
-            "io/llmstream/call/cache", "io/llmstream/call/embed", "io/llmstream/call/http", "io/llmstream/call/merge",
+            "io/llmstream/call/backlog", "io/llmstream/call/cache", "io/llmstream/call/embed", "io/llmstream/call/http", "io/llmstream/call/merge",
             "io/llmstream/config", "io/llmstream/job", "io/llmstream/kafka", "io/llmstream/limit",
             "io/llmstream/measure", "io/llmstream/metrics", "io/llmstream/parse", "io/llmstream/record",
             "io/llmstream/route", "io/llmstream/spend");
