@@ -53,6 +53,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     static final String STATE_NAME = "call-stage-backlog";
     /** How soon to read again after a read brought nothing or failed. */
     private static final long RETRY_MILLIS = 200;
+    private static final long WARN_EVERY_MILLIS = 60_000;
 
     private final LlmStreamConfig config;
     private final KeySelector<ParsedInput, ?> keys;
@@ -71,6 +72,8 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     private transient boolean reading;
     private transient boolean retryScheduled;
     private transient int turn;
+    /** When a failed read was last said in the log (0 after deserialization: never). */
+    private transient long warnedAtMillis;
     /** The tenants whose records were left in Kafka at least once, said in the log once each. */
     private transient Set<String> told;
 
@@ -252,8 +255,13 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
             return;
         }
         if (error != null) {
-            LOG.warn("Reading the records of tenant {} left in {}-{} again failed, trying again: {}", deferral.tenant,
-                    deferral.topic, deferral.partition, error.toString());
+            long now = System.currentTimeMillis();
+            if (now - warnedAtMillis >= WARN_EVERY_MILLIS) {
+                warnedAtMillis = now;
+                LOG.warn("Reading the records of tenant {} left in {}-{} again failed, trying again every {} ms "
+                        + "(said once a minute): {}", deferral.tenant, deferral.topic, deferral.partition,
+                        RETRY_MILLIS, error.getCause() != null ? error.getCause().toString() : error.toString());
+            }
             retryLater();
             return;
         }
