@@ -40,7 +40,7 @@ class TenantSharesIT {
     void whileAllWaitEachTenantGetsItsWeightedShare() throws Exception {
         try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(EmbeddedKafkaBroker.Options.defaults());
                 MockLlmServer mock = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(20).seed(20)
-                        .rpm(12000).build())) {
+                        .rpm(6000).build())) {
             kafka.createTopic("prompts", 2);
             for (String topic : List.of("completions", "prompts-dlq", "llmstream-metrics", "llmstream-usage")) {
                 kafka.createTopic(topic, 1);
@@ -56,7 +56,7 @@ class TenantSharesIT {
             TopicWriter.write(kafka.bootstrapServers(), "prompts", values);
 
             KafkaJobRuns.runBoundedFailingOnError(kafka.bootstrapServers(), mock.baseUrl(),
-                    "models: {m1: {endpoint: mock, rpm: 12000}}",
+                    "models: {m1: {endpoint: mock, rpm: 6000}}",
                     "tenants: {team-a: {weight: 1}, team-b: {weight: 1}, team-c: {weight: 2}}",
                     "kafka: {topics: {usage: llmstream-usage}}");
 
