@@ -65,7 +65,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     /** The deferrals, by tenant and partition, in the order they began. */
     private transient Map<String, List<Deferral>> deferrals;
     private transient Map<String, Integer> heldByTenant;
-    private transient Map<String, AtomicLong> leftByTenant;
+    private transient Map<String, AtomicLong> waitingInKafkaByTenant;
     private transient Stage<ParsedInput> stage;
     private transient BacklogReader reader;
     private transient PromptParser parser;
@@ -94,7 +94,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         this.maxParallelism = maxParallelism;
         deferrals = new LinkedHashMap<>();
         heldByTenant = new HashMap<>();
-        leftByTenant = new ConcurrentHashMap<>();
+        waitingInKafkaByTenant = new ConcurrentHashMap<>();
         told = new HashSet<>();
         state = store.getUnionListState(new ListStateDescriptor<>(STATE_NAME, TypeInformation.of(Deferral.class)));
         if (restored) {
@@ -102,7 +102,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
                 Deferral mine = restoredDeferral.within(keyGroups);
                 if (mine != null && !mine.done()) {
                     deferrals.computeIfAbsent(mine.key(), key -> new ArrayList<>()).add(mine);
-                    left(mine.tenant).addAndGet(mine.count);
+                    waitingInKafka(mine.tenant).addAndGet(mine.count);
                 }
             }
         }
@@ -113,9 +113,9 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         this.stage = stage;
         parser = new PromptParser(config);
         for (String tenant : config.tenants().keySet()) {
-            AtomicLong left = left(tenant);
+            AtomicLong waiting = waitingInKafka(tenant);
             metrics.addGroup(LlmMetrics.TENANT_GROUP, tenant).gauge(LlmMetrics.WAITING_IN_KAFKA,
-                    (Gauge<Long>) () -> Math.max(0, left.get()));
+                    (Gauge<Long>) () -> Math.max(0, waiting.get()));
         }
         if (!deferrals.isEmpty()) {
             stage.later(0, this::readOn);
@@ -140,7 +140,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         Deferral covering = ofTenant == null ? null : covering(ofTenant, keyGroup);
         if (covering != null) {
             covering.leave(at.offset());
-            left(tenant).incrementAndGet();
+            waitingInKafka(tenant).incrementAndGet();
             return Admission.LEAVE;
         }
         if (held < stage.capacity()) {
@@ -164,7 +164,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         } else {
             // After a rescale: the key group is this instance's now and none of the restored parts covers it.
             Deferral last = ofTenant.get(ofTenant.size() - 1);
-            int[] gap = last.gapAround(keyGroup, keyGroups);
+            int[] gap = {keyGroups.getStartKeyGroup(), keyGroups.getEndKeyGroup()};
             for (Deferral other : ofTenant) {
                 int[] narrower = other.gapAround(keyGroup, keyGroups);
                 gap[0] = Math.max(gap[0], narrower[0]);
@@ -172,7 +172,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
             }
             last.leaveFrom(gap[0], gap[1], at.offset());
         }
-        left(tenant).incrementAndGet();
+        waitingInKafka(tenant).incrementAndGet();
         return Admission.LEAVE;
     }
 
@@ -288,14 +288,14 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
                     }
                     stage.takeBack(input);
                     deferral.count--;
-                    left(deferral.tenant).decrementAndGet();
+                    waitingInKafka(deferral.tenant).decrementAndGet();
                 }
             }
             deferral.passed(record.offset());
             progressed = true;
         }
         if (deferral.done()) {
-            left(deferral.tenant).addAndGet(-deferral.count);
+            waitingInKafka(deferral.tenant).addAndGet(-deferral.count);
             ofTenant.remove(deferral);
             if (ofTenant.isEmpty()) {
                 deferrals.remove(deferral.key());
@@ -343,7 +343,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         return Math.max(1, stage.capacity() / holding);
     }
 
-    private AtomicLong left(String tenant) {
-        return leftByTenant.computeIfAbsent(tenant, name -> new AtomicLong());
+    private AtomicLong waitingInKafka(String tenant) {
+        return waitingInKafkaByTenant.computeIfAbsent(tenant, name -> new AtomicLong());
     }
 }
