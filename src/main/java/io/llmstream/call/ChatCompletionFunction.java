@@ -11,6 +11,7 @@ import io.llmstream.config.ModelSettings;
 import io.llmstream.limit.BudgetShards;
 import io.llmstream.limit.ShardBudget;
 import io.llmstream.limit.ShardKeys;
+import io.llmstream.parse.PromptParser;
 import io.llmstream.record.CallResult;
 import io.llmstream.record.Completion;
 import io.llmstream.record.DeadLetter;
@@ -88,6 +89,8 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
     private transient Map<String, AnswerCache<InFlight>> caches;
     /** Merges single prompts of the models with {@code merge}; null when none has it. */
     private transient PromptMerger merger;
+    /** Estimates the prompts a source left unestimated ({@link LlmRequest#NOT_ESTIMATED}). */
+    private transient PromptParser estimates;
 
     public ChatCompletionFunction(LlmStreamConfig config) {
         this.config = config;
@@ -193,6 +196,7 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
             restoredBudgets = null;
         }
         http = SharedHttpClient.acquire(config.http(), config.call().capacity());
+        estimates = new PromptParser(config);
         if (wallet == null && !config.spendCaps().isEmpty()) {
             throw new IllegalStateException("tenants have spend caps, but the call stage has no spend coordinator: "
                     + "build it with CoordinatedCallStageOperatorFactory");
@@ -225,6 +229,15 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
     @Override
     public void asyncInvoke(ParsedInput input, ResultFuture<CallResult> resultFuture) {
         LlmRequest request = input.request();
+        if (request != null && !request.isEstimated()) {
+            // Parsed by a source that reads past what it leaves in Kafka: estimated only now that it is taken.
+            ParsedInput estimated = estimates.estimated(input);
+            request = estimated.request();
+            if (request == null) {
+                resultFuture.complete(Collections.singleton(CallResult.invalidInput(estimated.deadLetter())));
+                return;
+            }
+        }
         if (request == null) {
             resultFuture.complete(Collections.singleton(CallResult.invalidInput(input.deadLetter())));
             return;

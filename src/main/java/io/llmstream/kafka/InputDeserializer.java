@@ -29,7 +29,8 @@ public final class InputDeserializer implements KafkaRecordDeserializationSchema
 
     @Override
     public void open(DeserializationSchema.InitializationContext context) {
-        parser = new PromptParser(config);
+        // With tenants the call stage reads past records it leaves in Kafka, and estimates only those it takes.
+        parser = new PromptParser(config, config.hasTenants());
     }
 
     @Override

@@ -5,14 +5,17 @@ import io.llmstream.record.InputRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.InvalidOffsetException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -52,8 +55,21 @@ final class KafkaBacklogReader implements BacklogReader {
         if (consumer == null) {
             consumer = new KafkaConsumer<>(properties, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
-        consumer.assign(List.of(partition));
-        consumer.seek(partition, from);
+        Set<TopicPartition> assigned = consumer.assignment();
+        if (!assigned.contains(partition)) {
+            // Every partition read once stays assigned (paused while another is read): assigning anew would throw
+            // away what was fetched ahead and register the consumer's metrics again on each read.
+            List<TopicPartition> more = new ArrayList<>(assigned);
+            more.add(partition);
+            consumer.assign(more);
+            consumer.seek(partition, from);
+        } else if (positionOf(partition) != from) {
+            consumer.seek(partition, from);
+        }
+        List<TopicPartition> others = new ArrayList<>(consumer.assignment());
+        others.remove(partition);
+        consumer.pause(others);
+        consumer.resume(List.of(partition));
         long first = from;
         List<ConsumerRecord<byte[], byte[]>> polled;
         try {
@@ -69,6 +85,15 @@ final class KafkaBacklogReader implements BacklogReader {
                     record.value()));
         }
         return new Records(first, records);
+    }
+
+    /** Where the consumer reads the partition next; -1 when it has no valid position (its records were deleted). */
+    private long positionOf(TopicPartition partition) {
+        try {
+            return consumer.position(partition, Duration.ZERO);
+        } catch (InvalidOffsetException | TimeoutException e) {
+            return -1;
+        }
     }
 
     @Override

@@ -19,8 +19,9 @@ import java.util.function.Predicate;
  * and the others go meanwhile. Not thread-safe: its {@link ModelDispatcher} guards it.
  */
 final class TenantQueue {
-    private static final Comparator<Ticket> BY_PRIORITY =
-            Comparator.comparingLong((Ticket ticket) -> -ticket.score).thenComparingLong(ticket -> ticket.sequence);
+    /** The highest score first, then arrival; written out, as it runs a dozen times per request let out. */
+    private static final Comparator<Ticket> BY_PRIORITY = (a, b) -> a.score != b.score
+            ? Long.compare(b.score, a.score) : Long.compare(a.sequence, b.sequence);
 
     private final Map<String, Tenant> tenants = new LinkedHashMap<>();
     /** The start of the request let out last. */

@@ -49,9 +49,21 @@ public final class PromptParser {
     private final RecordTemplate template;
     /** With records.output: enrich: whether a record has room for the answer; null otherwise. */
     private final EnrichTarget enrichTarget;
+    /** Whether online chat prompts are left {@link LlmRequest#NOT_ESTIMATED} for the call stage ({@link #estimated}). */
+    private final boolean estimateLater;
 
+    /** A parser that estimates every prompt's tokens as it parses. */
     public PromptParser(LlmStreamConfig config) {
+        this(config, false);
+    }
+
+    /**
+     * @param estimateLater whether to leave the token estimate of online chat prompts to the call stage, which
+     *     calls {@link #estimated} for the records it takes (with tenants it reads past many it does not take)
+     */
+    public PromptParser(LlmStreamConfig config, boolean estimateLater) {
         this.config = config;
+        this.estimateLater = estimateLater;
         RecordsSettings records = config.records();
         this.template = records.templated() ? new RecordTemplate(records.template(),
                 model -> config.models().containsKey(model) && config.model(model).isEmbedding(),
@@ -158,16 +170,51 @@ public final class PromptParser {
         json.remove("stream_options");
         int maxTokens = readMaxTokens(id, json);
 
-        int promptTokens = estimator(settings).estimatePrompt(json);
-        long cost = (long) promptTokens + (maxTokens > 0 ? maxTokens : settings.defaultMaxTokens());
-        if (settings.hasTpmLimit() && cost > settings.tpm()) {
-            throw new InvalidPrompt(id, "the request needs about " + cost + " tokens (" + promptTokens
-                    + " prompt + " + (cost - promptTokens) + " completion), more than models." + model
-                    + ".tpm (" + settings.tpm() + "), so it could never be sent");
+        int promptTokens = LlmRequest.NOT_ESTIMATED;
+        if (!estimateLater || lane != Lane.ONLINE) {
+            promptTokens = estimator(settings).estimatePrompt(json);
+            checkFits(id, settings, promptTokens, maxTokens);
         }
         String metadataJson = metadata == null || metadata.isNull() ? null : metadata.toString();
         return new LlmRequest(id, model, priority, json.toString(), metadataJson, promptTokens, maxTokens, text,
                 inputBytes, nowMillis, source, lane, tenant);
+    }
+
+    /**
+     * The input with its prompt's tokens estimated, as {@link #parse} would have left it without
+     * {@code estimateLater}: itself when estimated already, a dead letter when the request could never fit the
+     * model's TPM limit.
+     */
+    public ParsedInput estimated(ParsedInput input) {
+        LlmRequest request = input.request();
+        if (request == null || request.isEstimated()) {
+            return input;
+        }
+        ModelSettings settings = config.model(request.model());
+        try {
+            int promptTokens = estimator(settings).estimatePrompt((ObjectNode) JSON.readTree(request.body()));
+            checkFits(request.id(), settings, promptTokens, request.maxTokens());
+            return ParsedInput.valid(request.withPromptTokens(promptTokens));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the body the parser wrote is not JSON", e);
+        } catch (InvalidPrompt e) {
+            int maxBytes = config.kafka().maxRequestSize();
+            byte[] value = request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8);
+            boolean cut = value.length > maxBytes;
+            return ParsedInput.invalid(DeadLetter.invalidInput(e.id, e.getMessage(),
+                    cut ? decodedPrefix(value, maxBytes) : request.input(), request.inputBytes(), cut,
+                    request.source()));
+        }
+    }
+
+    /** Refuses a request that needs more tokens than its model's TPM limit allows in a minute. */
+    private static void checkFits(String id, ModelSettings settings, int promptTokens, int maxTokens) {
+        long cost = (long) promptTokens + (maxTokens > 0 ? maxTokens : settings.defaultMaxTokens());
+        if (settings.hasTpmLimit() && cost > settings.tpm()) {
+            throw new InvalidPrompt(id, "the request needs about " + cost + " tokens (" + promptTokens
+                    + " prompt + " + (cost - promptTokens) + " completion), more than models." + settings.name()
+                    + ".tpm (" + settings.tpm() + "), so it could never be sent");
+        }
     }
 
     /**

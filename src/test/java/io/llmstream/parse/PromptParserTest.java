@@ -184,4 +184,54 @@ class PromptParserTest {
         assertThat(deadLetter.message()).matches("the request needs about 10\\d\\d tokens \\(\\d+ prompt \\+ 995 "
                 + "completion\\), more than models.m2.tpm \\(1000\\), so it could never be sent");
     }
+
+    @Test
+    void leavesTheEstimateToTheCallStageWhenAskedAndItComesOutTheSame() {
+        PromptParser later = new PromptParser(TestConfigs.offline(
+                "models: {m2: {endpoint: mock, tpm: 1000, default-max-tokens: 100}}\njob: {max-input-bytes: 2000}"),
+                true);
+        String value = "{\"id\": \"r-9\", \"model\": \"m2\", \"messages\": [{\"role\": \"system\", \"content\": "
+                + "\"Answer in one word.\"}, {\"role\": \"user\", \"content\": \"What colour is the sky?\"}]}";
+        InputRecord record = new InputRecord("prompts", 3, 42, 0, value.getBytes(StandardCharsets.UTF_8));
+
+        ParsedInput unestimated = later.parse(record, 1234);
+        LlmRequest eager = parser.parse(record, 1234).request();
+
+        assertThat(unestimated.request().promptTokens()).isEqualTo(LlmRequest.NOT_ESTIMATED);
+        assertThat(unestimated.request().isEstimated()).isFalse();
+        LlmRequest estimated = later.estimated(unestimated).request();
+        assertThat(estimated).isEqualTo(eager);
+        assertThat(estimated.promptTokens()).isGreaterThan(10);
+        assertThat(later.estimated(ParsedInput.valid(estimated)).request()).isSameAs(estimated);
+    }
+
+    @Test
+    void refusesALateEstimateThatCouldNeverFitTheTokenLimitWithTheSameReason() {
+        PromptParser later = new PromptParser(TestConfigs.offline(
+                "models: {m2: {endpoint: mock, tpm: 1000, default-max-tokens: 100}}\njob: {max-input-bytes: 2000}"),
+                true);
+        String value = "{\"id\": \"big\", \"model\": \"m2\", \"prompt\": \"hello\", \"max_tokens\": 995}";
+        ParsedInput unestimated = later.parse(new InputRecord("prompts", 3, 42, 0,
+                value.getBytes(StandardCharsets.UTF_8)), 0);
+        assertThat(unestimated.isValid()).isTrue();
+
+        DeadLetter deadLetter = later.estimated(unestimated).deadLetter();
+
+        assertThat(deadLetter.kind()).isEqualTo(ErrorKind.INVALID_INPUT);
+        assertThat(deadLetter.id()).isEqualTo("big");
+        assertThat(deadLetter.input()).isEqualTo(value);
+        assertThat(deadLetter.source()).isEqualTo(unestimated.request().source());
+        assertThat(deadLetter.message()).isEqualTo(invalid(value).message());
+    }
+
+    @Test
+    void estimatesBatchLaneAndEmbeddingRequestsAtOnceEvenWhenAskedToWait() {
+        PromptParser later = new PromptParser(TestConfigs.offline(
+                "models: {e1: {endpoint: mock, kind: embedding}}"), true);
+        ParsedInput embedding = later.parse(new InputRecord("prompts", 0, 1, 0,
+                "{\"model\": \"e1\", \"input\": \"a few words to embed\"}".getBytes(StandardCharsets.UTF_8)), 0);
+
+        assertThat(embedding.request().isEstimated()).isTrue();
+        assertThat(embedding.request().promptTokens()).isPositive();
+    }
 }

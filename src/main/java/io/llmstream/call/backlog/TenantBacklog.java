@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,11 +67,14 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     private transient Map<String, List<Deferral>> deferrals;
     private transient Map<String, Integer> heldByTenant;
     private transient Map<String, AtomicLong> waitingInKafkaByTenant;
+    /** Per deferral, the records a read brought that the stage had no room for yet; not kept in checkpoints. */
+    private transient Map<Deferral, List<InputRecord>> unread;
     private transient Stage<ParsedInput> stage;
     private transient BacklogReader reader;
     private transient PromptParser parser;
     private transient boolean reading;
     private transient boolean retryScheduled;
+    private transient boolean readOnScheduled;
     private transient int turn;
     /** When a failed read was last said in the log (0 after deserialization: never). */
     private transient long warnedAtMillis;
@@ -95,6 +99,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         deferrals = new LinkedHashMap<>();
         heldByTenant = new HashMap<>();
         waitingInKafkaByTenant = new ConcurrentHashMap<>();
+        unread = new IdentityHashMap<>();
         told = new HashSet<>();
         state = store.getUnionListState(new ListStateDescriptor<>(STATE_NAME, TypeInformation.of(Deferral.class)));
         if (restored) {
@@ -111,7 +116,7 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     @Override
     public void open(Stage<ParsedInput> stage, MetricGroup metrics) {
         this.stage = stage;
-        parser = new PromptParser(config);
+        parser = new PromptParser(config, true);
         for (String tenant : config.tenants().keySet()) {
             AtomicLong waiting = waitingInKafka(tenant);
             metrics.addGroup(LlmMetrics.TENANT_GROUP, tenant).gauge(LlmMetrics.WAITING_IN_KAFKA,
@@ -187,8 +192,13 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
     public void left(ParsedInput input) {
         if (input.isValid()) {
             heldByTenant.computeIfPresent(shareOf(input.request()), (tenant, held) -> held > 1 ? held - 1 : null);
-            if (!deferrals.isEmpty()) {
-                readOn();
+            if (!deferrals.isEmpty() && !readOnScheduled) {
+                // Not at once: the stage is in the middle of emitting, and taking back adds to what it holds.
+                readOnScheduled = true;
+                stage.onTaskThread(() -> {
+                    readOnScheduled = false;
+                    readOn();
+                }, "taking back records left in Kafka");
             }
         }
     }
@@ -217,15 +227,29 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
         }
     }
 
-    /** Reads the next records of a tenant that has room again, unless a read is under way. */
-    private void readOn() {
-        if (reading || deferrals.isEmpty() || stage.inputWaits() || stage.held() >= stage.capacity()) {
-            return;
+    /**
+     * Takes back the next records of the tenants that have room again, from what an earlier read brought and
+     * the stage had no room for, or from a new read, unless one is under way.
+     */
+    private void readOn() throws Exception {
+        while (!reading && !deferrals.isEmpty() && !stage.inputWaits() && stage.held() < stage.capacity()) {
+            Deferral next = nextWithRoom();
+            if (next == null) {
+                return;
+            }
+            List<InputRecord> fetched = unread.remove(next);
+            if (fetched == null) {
+                read(next);
+                return;
+            }
+            if (!takeBack(next, fetched)) {
+                retryLater();
+                return;
+            }
         }
-        Deferral next = nextWithRoom();
-        if (next == null) {
-            return;
-        }
+    }
+
+    private void read(Deferral next) {
         if (reader == null) {
             reader = readers.open(config.kafka().groupId() + "-backlog-" + keyGroups.getStartKeyGroup());
         }
@@ -273,8 +297,25 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
                     Math.min(deferral.until, records.firstOffset() - 1));
             deferral.passed(records.firstOffset() - 1);
         }
-        boolean progressed = false;
-        for (InputRecord record : records.records()) {
+        if (takeBack(deferral, records.records())) {
+            readOn();
+        } else {
+            retryLater();
+        }
+    }
+
+    /**
+     * Takes back the deferral's records among {@code fetched} (the records of its partition from where it reads
+     * again on) while its tenant has room, and keeps those the stage has no room for yet, so that they are not
+     * fetched again; returns whether it got past any.
+     */
+    private boolean takeBack(Deferral deferral, List<InputRecord> fetched) throws Exception {
+        int next = 0;
+        for (; next < fetched.size(); next++) {
+            InputRecord record = fetched.get(next);
+            if (record.offset() < deferral.readFrom()) {
+                continue;
+            }
             if (record.offset() > deferral.until) {
                 break;
             }
@@ -292,20 +333,18 @@ public final class TenantBacklog implements Overflow<ParsedInput> {
                 }
             }
             deferral.passed(record.offset());
-            progressed = true;
         }
         if (deferral.done()) {
             waitingInKafka(deferral.tenant).addAndGet(-deferral.count);
+            List<Deferral> ofTenant = deferrals.get(deferral.key());
             ofTenant.remove(deferral);
             if (ofTenant.isEmpty()) {
                 deferrals.remove(deferral.key());
             }
+        } else if (next < fetched.size()) {
+            unread.put(deferral, fetched.subList(next, fetched.size()));
         }
-        if (progressed) {
-            readOn();
-        } else {
-            retryLater();
-        }
+        return next > 0;
     }
 
     private void retryLater() {

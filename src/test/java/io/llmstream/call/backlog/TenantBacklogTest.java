@@ -56,11 +56,17 @@ class TenantBacklogTest {
         }
     }
 
-    /** Reads the list, two records at a time. */
+    /** How many records a read brings at most. */
+    private static int readSize;
+    /** How many reads there were. */
+    private static int reads;
+
+    /** Reads the list, {@link #readSize} records at a time. */
     static final class ListReader implements BacklogReader {
         @Override
         public CompletableFuture<Records> read(String topic, int partition, long from) {
-            int end = (int) Math.min(PARTITION.size(), from + 2);
+            reads++;
+            int end = (int) Math.min(PARTITION.size(), from + readSize);
             return CompletableFuture.completedFuture(new Records(from, new ArrayList<>(PARTITION.subList((int) from,
                     end))));
         }
@@ -74,6 +80,8 @@ class TenantBacklogTest {
         PARTITION.clear();
         HELD.clear();
         INVOKED.clear();
+        readSize = 2;
+        reads = 0;
     }
 
     @Test
@@ -96,6 +104,25 @@ class TenantBacklogTest {
                     .containsExactlyInAnyOrder("a0", "a1", "a2", "a3", "a4", "a5", "b6", "b7", "b8", "a9");
             assertThat(INVOKED.stream().filter(id -> id.startsWith("a")).toList())
                     .containsExactly("a0", "a1", "a2", "a3", "a4", "a5", "a9");
+        }
+    }
+
+    @Test
+    void keepsWhatAReadBroughtUntilThereIsRoomInsteadOfReadingItAgain() throws Exception {
+        readSize = 100;
+        try (var harness = harness()) {
+            harness.open();
+            String[] ids = new String[30];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = "a" + i;
+            }
+            feed(harness, ids);
+            assertThat(INVOKED).hasSize(CAPACITY);
+
+            answerAll(harness); // one at a time: each answer makes room for one record
+            assertThat(INVOKED).as("every record once, in order").containsExactly(ids);
+            assertThat(reads).as("one read brought the 26 records left; the stage took them back from memory")
+                    .isEqualTo(1);
         }
     }
 

@@ -13,7 +13,7 @@ public final class Benchmarks {
             .map(BenchScenario::name).collect(Collectors.joining("|")) + "|" + FaultBench.NAME + "|"
             + FaultBench.DEFAULT_NAME + "|" + ThroughputBench.NAME + "|" + ThroughputBench.PARALLEL_NAME + "|"
             + CacheBench.NAME + "|" + MergeBench.NAME + "|" + EmbeddingBench.NAME + "|" + SpeedBench.NAME + "|"
-            + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME + "|" + TenantBench.NAME + "|" + BacklogBench.NAME;
+            + SpeedBench.TENANTS_NAME + "|" + LlamaServerBench.NAME + "|" + BatchLaneBench.NAME + "|" + TenantBench.NAME + "|" + BacklogBench.NAME;
     /** How long the capacity scenario measures its steady part. */
     private static final Duration THROUGHPUT_DURATION = Duration.ofSeconds(30);
 
@@ -50,12 +50,13 @@ public final class Benchmarks {
         boolean merge = which.equals("all") || which.equals(MergeBench.NAME);
         boolean embeddings = which.equals("all") || which.equals(EmbeddingBench.NAME);
         boolean speed = which.equals("all") || which.equals(SpeedBench.NAME);
+        boolean speedTenants = which.equals("all") || which.equals(SpeedBench.TENANTS_NAME);
         boolean llama = which.equals("all") || which.equals(LlamaServerBench.NAME);
         boolean batchLane = which.equals("all") || which.equals(BatchLaneBench.NAME);
         boolean tenants = which.equals("all") || which.equals(TenantBench.NAME);
         boolean backlog = which.equals("all") || which.equals(BacklogBench.NAME);
         if (chosen.isEmpty() && faults.isEmpty() && throughput.isEmpty() && !cache && !merge && !embeddings
-                && !speed && !llama && !batchLane && !tenants && !backlog) {
+                && !speed && !speedTenants && !llama && !batchLane && !tenants && !backlog) {
             throw new IllegalArgumentException("unknown scenario '" + which + "'; known: all|" + NAMES);
         }
         List<BenchResult> results = new ArrayList<>();
@@ -73,7 +74,8 @@ public final class Benchmarks {
         CacheBench.Result cacheResult = cache ? new CacheBench(out).run() : null;
         MergeBench.Result mergeResult = merge ? new MergeBench(out).run() : null;
         EmbeddingBench.Result embeddingResult = embeddings ? new EmbeddingBench(out).run() : null;
-        SpeedBench.Result speedResult = speed ? new SpeedBench(out).run() : null;
+        SpeedBench.Result speedResult = speed ? new SpeedBench(out, false).run() : null;
+        SpeedBench.Result speedTenantsResult = speedTenants ? new SpeedBench(out, true).run() : null;
         LlamaServerBench.Result llamaResult = llama ? new LlamaServerBench(out).run() : null;
         BatchLaneBench.Result batchLaneResult = batchLane ? new BatchLaneBench(out).run() : null;
         TenantBench.Result tenantResult = tenants ? new TenantBench(out).run() : null;
@@ -112,6 +114,11 @@ public final class Benchmarks {
         if (speedResult != null) {
             out.printf("  %-14s %s%n                 goal: %s%n", SpeedBench.NAME, speedResult.verdict(), SpeedBench.GOAL);
             passed &= speedResult.passed();
+        }
+        if (speedTenantsResult != null) {
+            out.printf("  %-14s %s%n                 goal: %s%n", SpeedBench.TENANTS_NAME, speedTenantsResult.verdict(),
+                    SpeedBench.TENANTS_GOAL);
+            passed &= speedTenantsResult.passed();
         }
         if (llamaResult != null) {
             out.printf("  %-14s %s%n                 goal: %s%n", LlamaServerBench.NAME, llamaResult.verdict(),

@@ -37,6 +37,10 @@ import java.util.regex.Pattern;
  */
 final class SpeedBench {
     static final String NAME = "speed";
+    /** The same setup, streamed, once without and once with {@code tenants} configured (issue 20). */
+    static final String TENANTS_NAME = "speed-tenants";
+    static final String TENANTS_GOAL = "1 ms provider, no limit, order none, capacity 256, streamed: with two tenants "
+            + "configured (every record of the default one) <= 15% below the same job without tenants";
     static final String GOAL = "1 ms provider, no limit, order none, capacity 256: >= 10,000 completions/s streamed, "
             + "<= 100 us of the job's CPU per request, streaming <= 15% below plain";
     static final double MIN_PER_SECOND = 10_000;
@@ -63,13 +67,16 @@ final class SpeedBench {
     private static final Pattern MOCK_READY = Pattern.compile("listening on (http://\\S+/v1)");
 
     private final PrintStream out;
+    private final boolean tenants;
 
-    SpeedBench(PrintStream out) {
+    /** @param tenants whether to compare a job with tenants to one without instead of streamed to plain */
+    SpeedBench(PrintStream out, boolean tenants) {
         this.out = out;
+        this.tenants = tenants;
     }
 
     Result run() throws Exception {
-        out.printf("%n== %s: %s%n", NAME, GOAL);
+        out.printf("%n== %s: %s%n", tenants ? TENANTS_NAME : NAME, tenants ? TENANTS_GOAL : GOAL);
         Path dir = Files.createTempDirectory("llmstream-speed");
         try (ChildJvm broker = ChildJvm.start("kafka", dir, List.of("kafka", "--port", String.valueOf(Ports.freePort()),
                         "--partitions", "2", "--topics", "prompts,completions,prompts-dlq,llmstream-metrics"));
@@ -83,9 +90,9 @@ final class SpeedBench {
             out.printf("   produced %,d prompts in %.1f s; broker, mock and job in JVMs of their own (output in %s)%n",
                     PROMPTS, (System.nanoTime() - producing) / 1e9, dir);
             warmUp(dir, bootstrap, mockUrl);
-            Run streamed = measure(dir, bootstrap, mockUrl, true, broker, mock);
-            Run plain = measure(dir, bootstrap, mockUrl, false, broker, mock);
-            Result result = new Result(streamed, plain);
+            Run streamed = measure(dir, bootstrap, mockUrl, "streamed", broker, mock);
+            Run other = measure(dir, bootstrap, mockUrl, tenants ? "tenants" : "plain", broker, mock);
+            Result result = new Result(streamed, other, tenants);
             out.printf("   %s%n", result.verdict());
             return result;
         }
@@ -93,7 +100,7 @@ final class SpeedBench {
 
     private void warmUp(Path dir, String bootstrap, String mockUrl) throws Exception {
         try (ChildJvm job = ChildJvm.start("job-warm-up", dir, List.of("run", "--config",
-                config(dir, bootstrap, mockUrl, "warm-up", true).toString()))) {
+                config(dir, bootstrap, mockUrl, "warm-up").toString()))) {
             TimeUnit.NANOSECONDS.sleep(BROKER_AND_MOCK_WARM_UP.toNanos());
             if (answered(mockUrl) == 0) {
                 throw new IllegalStateException("the warm-up job answered nothing: " + job.tail());
@@ -102,8 +109,9 @@ final class SpeedBench {
         out.printf("   broker and mock warmed up by a first job of %d s%n", BROKER_AND_MOCK_WARM_UP.toSeconds());
     }
 
-    private static Path config(Path dir, String bootstrap, String mockUrl, String label, boolean stream)
-            throws IOException {
+    /** The job's configuration: streamed but for the "plain" run, with two tenants in the "tenants" run. */
+    private static Path config(Path dir, String bootstrap, String mockUrl, String label) throws IOException {
+        boolean stream = !label.equals("plain");
         Path config = dir.resolve("speed-" + label + ".yaml");
         Files.writeString(config, String.join("\n",
                 "kafka: {bootstrap-servers: '" + bootstrap + "', starting-offsets: earliest, group-id: speed-" + label
@@ -112,14 +120,14 @@ final class SpeedBench {
                 "models: {gpt-4o-mini: {endpoint: mock}}",
                 "call: {order: none, capacity: 256}",
                 "job: {name: llmstream-bench-speed-" + label + "}",
+                label.equals("tenants") ? "tenants: {team-a: {weight: 1}, team-b: {weight: 2}}" : "",
                 ""));
         return config;
     }
 
-    private Run measure(Path dir, String bootstrap, String mockUrl, boolean stream, ChildJvm broker, ChildJvm mock)
+    private Run measure(Path dir, String bootstrap, String mockUrl, String label, ChildJvm broker, ChildJvm mock)
             throws Exception {
-        String label = stream ? "streamed" : "plain";
-        Path config = config(dir, bootstrap, mockUrl, label, stream);
+        Path config = config(dir, bootstrap, mockUrl, label);
         String jvmOptions = System.getenv().getOrDefault(JOB_JVM_OPTIONS, "").replace("%s", label).trim();
         try (ChildJvm job = ChildJvm.start("job-" + label, dir,
                 System.getenv().getOrDefault(JOB_JAR, System.getProperty("java.class.path")),
@@ -208,21 +216,26 @@ final class SpeedBench {
         }
     }
 
-    /** Both runs and the goal. */
-    record Result(Run streamed, Run plain) {
-        double streamingCost() {
-            return 1 - streamed.perSecond / plain.perSecond;
+    /** Both runs and the goal: the streamed run against the plain one, or against the one with tenants. */
+    record Result(Run streamed, Run other, boolean tenants) {
+        /** What streaming, or configuring tenants, costs: the share of the other run's speed lost. */
+        double cost() {
+            return tenants ? 1 - other.perSecond / streamed.perSecond : 1 - streamed.perSecond / other.perSecond;
         }
 
         boolean passed() {
+            if (tenants) {
+                return cost() <= MAX_STREAMING_COST;
+            }
             return streamed.perSecond >= MIN_PER_SECOND && streamed.cpuMicrosPerRequest <= MAX_CPU_MICROS
-                    && streamingCost() <= MAX_STREAMING_COST;
+                    && cost() <= MAX_STREAMING_COST;
         }
 
         String verdict() {
-            return String.format(Locale.ROOT, "%s: %,.0f completions/s streamed (%.1f us CPU each), %,.0f plain "
-                            + "(%.1f us), streaming costs %.1f%%", passed() ? "PASS" : "FAIL", streamed.perSecond,
-                    streamed.cpuMicrosPerRequest, plain.perSecond, plain.cpuMicrosPerRequest, 100 * streamingCost());
+            return String.format(Locale.ROOT, "%s: %,.0f completions/s streamed (%.1f us CPU each), %,.0f %s "
+                            + "(%.1f us), %s costs %.1f%%", passed() ? "PASS" : "FAIL", streamed.perSecond,
+                    streamed.cpuMicrosPerRequest, other.perSecond, tenants ? "with tenants" : "plain",
+                    other.cpuMicrosPerRequest, tenants ? "configuring tenants" : "streaming", 100 * cost());
         }
     }
 }
