@@ -43,6 +43,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * records wait long in the stage — for a tight cap, or for the next day when their spend is used up — hold up
  * no one.
  *
+ * <p>A read again brings a batch of the partition's records; those the stage has no room for yet are kept in memory
+ * (a few hundred per deferral, not in checkpoints) until it has, so each record is fetched again once. With tenants
+ * the source leaves the token estimate to the stage ({@link LlmRequest#NOT_ESTIMATED}): a record left costs its
+ * parsing, not its estimate.
+ *
  * <p>What is left is a few numbers per tenant and partition ({@link Deferral}), in the checkpoint with the
  * records the stage holds and the source's offsets: after a restore every record is taken exactly once, from
  * the source or read again. Records that the topic's retention deletes before they are read again are lost, and
