@@ -138,8 +138,7 @@ final class SpeedBench {
 
     private Run measure(Path dir, String bootstrap, String mockUrl, String label, ChildJvm broker, ChildJvm mock)
             throws Exception {
-        Path config = config(dir, bootstrap, mockUrl, label);
-        try (ChildJvm job = startJob(dir, label, config)) {
+        try (ChildJvm job = startJob(dir, label, config(dir, bootstrap, mockUrl, label))) {
             long started = System.nanoTime();
             long before = answered(mockUrl);
             long firstAnswerNanos = -1;
@@ -155,25 +154,16 @@ final class SpeedBench {
                 }
             }
             long firstAnswered = answered(mockUrl);
-            long firstCpu = job.cpuNanos();
-            long firstBroker = broker.cpuNanos();
-            long firstMock = mock.cpuNanos();
-            Map<String, Long> firstThreads = job.cpuNanosByThread();
+            CpuSample first = CpuSample.of(job, broker, mock);
             long firstNanos = System.nanoTime();
             TimeUnit.NANOSECONDS.sleep(MEASURED.toNanos());
             long answered = answered(mockUrl) - firstAnswered;
-            long cpu = job.cpuNanos() - firstCpu;
-            long brokerCpu = broker.cpuNanos() - firstBroker;
-            long mockCpu = mock.cpuNanos() - firstMock;
-            Map<String, Long> threads = minus(job.cpuNanosByThread(), firstThreads);
             double seconds = (System.nanoTime() - firstNanos) / 1e9;
             if (answered == 0) {
                 throw new IllegalStateException("the job answered nothing in " + MEASURED.toSeconds() + " s: "
                         + job.tail());
             }
-            Run run = new Run(label, answered / seconds, cpu / 1e3 / answered, perRequest(threads, answered),
-                    brokerCpu / 1e3 / answered, mockCpu / 1e3 / answered,
-                    Math.max(0, startAnswered) / (double) START.toSeconds());
+            Run run = first.runUntil(CpuSample.of(job, broker, mock), label, answered, seconds, startAnswered);
             out.printf("   %s%n", run.describe());
             return run;
         }
@@ -185,17 +175,13 @@ final class SpeedBench {
      */
     private Run backfill(Path dir, String bootstrap, String mockUrl, String label, ChildJvm broker, ChildJvm mock)
             throws Exception {
-        Path config = config(dir, bootstrap, mockUrl, label);
-        try (ChildJvm job = startJob(dir, label, config)) {
-            long started = System.nanoTime();
+        try (ChildJvm job = startJob(dir, label, config(dir, bootstrap, mockUrl, label))) {
+            CpuSample first = null; // at the first answer
+            long answered = 0;
             long before = answered(mockUrl);
+            long started = System.nanoTime();
             long firstNanos = -1;
             long startAnswered = -1;
-            long firstCpu = 0;
-            long firstBroker = 0;
-            long firstMock = 0;
-            Map<String, Long> firstThreads = Map.of();
-            long answered = 0;
             while (answered < BACKFILL) {
                 if (System.nanoTime() - started > BACKFILL_TIMEOUT.toNanos()) {
                     throw new IllegalStateException("the job answered " + answered + " of " + BACKFILL + " in "
@@ -206,19 +192,13 @@ final class SpeedBench {
                 long now = System.nanoTime();
                 if (firstNanos < 0 && answered > 0) {
                     firstNanos = now;
-                    firstCpu = job.cpuNanos();
-                    firstBroker = broker.cpuNanos();
-                    firstMock = mock.cpuNanos();
-                    firstThreads = job.cpuNanosByThread();
+                    first = CpuSample.of(job, broker, mock);
                 } else if (firstNanos > 0 && startAnswered < 0 && now - firstNanos >= START.toNanos()) {
                     startAnswered = answered;
                 }
             }
             double seconds = (System.nanoTime() - firstNanos) / 1e9;
-            Run run = new Run(label, answered / seconds, (job.cpuNanos() - firstCpu) / 1e3 / answered,
-                    perRequest(minus(job.cpuNanosByThread(), firstThreads), answered),
-                    (broker.cpuNanos() - firstBroker) / 1e3 / answered, (mock.cpuNanos() - firstMock) / 1e3 / answered,
-                    Math.max(0, startAnswered) / (double) START.toSeconds());
+            Run run = first.runUntil(CpuSample.of(job, broker, mock), label, answered, seconds, startAnswered);
             out.printf("   %s (%,d answered in %.1f s)%n", run.describe(), answered, seconds);
             return run;
         }
@@ -258,6 +238,20 @@ final class SpeedBench {
                 HttpResponse.BodyHandlers.ofString());
         JsonNode stats = JSON.readTree(response.body());
         return stats.path("responsesByStatus").path("200").asLong();
+    }
+
+    /** The CPU time the job (by thread), the broker and the mock have used so far. */
+    private record CpuSample(long job, Map<String, Long> threads, long broker, long mock) {
+        static CpuSample of(ChildJvm job, ChildJvm broker, ChildJvm mock) {
+            return new CpuSample(job.cpuNanos(), job.cpuNanosByThread(), broker.cpuNanos(), mock.cpuNanos());
+        }
+
+        /** The run from this sample to {@code last}: {@code answered} in {@code seconds}. */
+        Run runUntil(CpuSample last, String label, long answered, double seconds, long startAnswered) {
+            return new Run(label, answered / seconds, (last.job - job) / 1e3 / answered,
+                    perRequest(minus(last.threads, threads), answered), (last.broker - broker) / 1e3 / answered,
+                    (last.mock - mock) / 1e3 / answered, Math.max(0, startAnswered) / (double) START.toSeconds());
+        }
     }
 
     /** One run's steady part. */
