@@ -55,7 +55,7 @@ class MultiJvmRecoveryIT {
 
     /**
      * The issue's cluster: operator chaining off (as users turn it off to see each operator's metrics), two
-     * models at 1,200 RPM each and 3,000 prompts waiting. Records waiting for budget wait in the exchange in
+     * models at 2,400 RPM each and 3,000 prompts waiting. Records waiting for budget wait in the exchange in
      * front of the call stage; checkpoint barriers must pass them, and a restore must not wait for them: what
      * the source held in its output buffers at the restored checkpoint, delivered again before any barrier,
      * is taken in at once.
@@ -63,8 +63,8 @@ class MultiJvmRecoveryIT {
     @Test
     void withChainingOffAKilledTaskManagerCostsOneCheckpointIntervalAndCheckpointsStayShort(@TempDir Path tmp)
             throws Exception {
-        Scenario scenario = new Scenario("chaining off, two models at 1,200 RPM", true, 3000,
-                List.of(new Model("model-a", 1200, 0), new Model("model-b", 1200, 0)));
+        Scenario scenario = new Scenario("chaining off, two models at 2,400 RPM", true, 3000,
+                List.of(new Model("model-a", 2400, 0), new Model("model-b", 2400, 0)));
         try (Run run = new Run(scenario, tmp)) {
             run.start();
             run.killAfterCommittedOutput(1000);

@@ -29,8 +29,8 @@ import java.util.regex.Pattern;
  * defaults. The broker, the mock and the job each run in a JVM of their own on this machine
  * ({@code kafka}, {@code mock-llm}, {@code run}), as a user runs them, so the job's CPU is measured apart:
  * completions per second over the steady part (the mock's own count of answers) and the job JVM's CPU time
- * per request, split by thread (the stages) where Linux shows it. Once with streamed answers (the
- * default), once with {@code stream: false}. A first unmeasured job warms the broker and the mock; each
+ * per request, split by thread (the stages) where Linux shows it. Streamed answers (the default) and
+ * {@code stream: false} in turn, twice each, the faster run of each judged (every run is printed). A first unmeasured job warms the broker and the mock; each
  * measured job runs {@value #DEFAULT_WARM_UP_SECONDS} s before its 30 s are measured (the JIT compiles for
  * about a minute on two busy cores). How fast a job gets going is reported too, not judged: its rate over the
  * first 10 s after its first answer.
@@ -99,11 +99,19 @@ final class SpeedBench {
             out.printf("   produced %,d prompts in %.1f s; broker, mock and job in JVMs of their own (output in %s)%n",
                     prompts, (System.nanoTime() - producing) / 1e9, dir);
             warmUp(dir, bootstrap, mockUrl);
-            Run streamed = tenants ? backfill(dir, bootstrap, mockUrl, "streamed", broker, mock)
-                    : measure(dir, bootstrap, mockUrl, "streamed", broker, mock);
-            Run other = tenants ? backfill(dir, bootstrap, mockUrl, "tenants", broker, mock)
-                    : measure(dir, bootstrap, mockUrl, "plain", broker, mock);
-            Result result = new Result(streamed, other, tenants);
+            Result result;
+            if (tenants) {
+                result = new Result(backfill(dir, bootstrap, mockUrl, "streamed", broker, mock),
+                        backfill(dir, bootstrap, mockUrl, "tenants", broker, mock), true);
+            } else {
+                // Streamed and plain take turns, twice, and the faster run of each counts: the machine's noise
+                // (the broker, the mock and other processes on the same two cores) only ever slows a run down.
+                Run streamed = measure(dir, bootstrap, mockUrl, "streamed", broker, mock);
+                Run plain = measure(dir, bootstrap, mockUrl, "plain", broker, mock);
+                streamed = faster(streamed, measure(dir, bootstrap, mockUrl, "streamed-again", broker, mock));
+                plain = faster(plain, measure(dir, bootstrap, mockUrl, "plain-again", broker, mock));
+                result = new Result(streamed, plain, false);
+            }
             out.printf("   %s%n", result.verdict());
             return result;
         }
@@ -122,7 +130,7 @@ final class SpeedBench {
 
     /** The job's configuration: streamed but for the "plain" run, with two tenants in the "tenants" run. */
     private static Path config(Path dir, String bootstrap, String mockUrl, String label) throws IOException {
-        boolean stream = !label.equals("plain");
+        boolean stream = !label.startsWith("plain");
         Path config = dir.resolve("speed-" + label + ".yaml");
         Files.writeString(config, String.join("\n",
                 "kafka: {bootstrap-servers: '" + bootstrap + "', starting-offsets: earliest, group-id: speed-" + label
@@ -202,6 +210,10 @@ final class SpeedBench {
             out.printf("   %s (%,d answered in %.1f s)%n", run.describe(), answered, seconds);
             return run;
         }
+    }
+
+    private static Run faster(Run first, Run second) {
+        return second.perSecond() > first.perSecond() ? second : first;
     }
 
     /** The job's JVM, from this build or {@value #JOB_JAR}, with {@value #JOB_JVM_OPTIONS}. */
