@@ -228,18 +228,11 @@ public final class ChatCompletionFunction extends RichAsyncFunction<ParsedInput,
      */
     @Override
     public void asyncInvoke(ParsedInput input, ResultFuture<CallResult> resultFuture) {
-        LlmRequest request = input.request();
-        if (request != null && !request.isEstimated()) {
-            // Parsed by a source that reads past what it leaves in Kafka: estimated only now that it is taken.
-            ParsedInput estimated = estimates.estimated(input);
-            request = estimated.request();
-            if (request == null) {
-                resultFuture.complete(Collections.singleton(CallResult.invalidInput(estimated.deadLetter())));
-                return;
-            }
-        }
+        // Itself, unless its source read past what it left in Kafka and left the estimate to the stage.
+        ParsedInput estimated = estimates.estimated(input);
+        LlmRequest request = estimated.request();
         if (request == null) {
-            resultFuture.complete(Collections.singleton(CallResult.invalidInput(input.deadLetter())));
+            resultFuture.complete(Collections.singleton(CallResult.invalidInput(estimated.deadLetter())));
             return;
         }
         QueuedRequest queued = new QueuedRequest(request, shardKeys.shardOf(request), System.currentTimeMillis());

@@ -198,12 +198,10 @@ public final class PromptParser {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the body the parser wrote is not JSON", e);
         } catch (InvalidPrompt e) {
-            int maxBytes = config.kafka().maxRequestSize();
             byte[] value = request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8);
-            boolean cut = value.length > maxBytes;
-            return ParsedInput.invalid(DeadLetter.invalidInput(e.id, e.getMessage(),
-                    cut ? decodedPrefix(value, maxBytes) : request.input(), request.inputBytes(), cut,
-                    request.source()));
+            boolean cut = value.length > config.kafka().maxRequestSize();
+            return ParsedInput.invalid(DeadLetter.invalidInput(e.id, e.getMessage(), cut ? decodedPrefix(value,
+                    config.kafka().maxRequestSize()) : request.input(), request.inputBytes(), cut, request.source()));
         }
     }
 
@@ -279,11 +277,6 @@ public final class PromptParser {
         return model.asText();
     }
 
-    /**
-     * The lane a record asks for ({@code "lane": "online" | "batch"}); without one, the model's: the batch lane
-     * when its {@code batch-lane.default} says so. A record that asks for the batch lane of a model without one
-     * is refused rather than sent online at the full price.
-     */
     /** The most characters of a tenant's name. */
     static final int MAX_TENANT_CHARS = 64;
 
@@ -299,6 +292,11 @@ public final class PromptParser {
         return tenant.asText();
     }
 
+    /**
+     * The lane a record asks for ({@code "lane": "online" | "batch"}); without one, the model's: the batch lane
+     * when its {@code batch-lane.default} says so. A record that asks for the batch lane of a model without one
+     * is refused rather than sent online at the full price.
+     */
     private static Lane readLane(String id, JsonNode lane, ModelSettings settings) {
         if (lane == null || lane.isNull()) {
             return settings.hasBatchLane() && settings.batchLane().isDefault() ? Lane.BATCH : Lane.ONLINE;
