@@ -198,10 +198,8 @@ public final class PromptParser {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the body the parser wrote is not JSON", e);
         } catch (InvalidPrompt e) {
-            byte[] value = request.input() == null ? new byte[0] : request.input().getBytes(StandardCharsets.UTF_8);
-            boolean cut = value.length > config.kafka().maxRequestSize();
-            return ParsedInput.invalid(DeadLetter.invalidInput(e.id, e.getMessage(), cut ? decodedPrefix(value,
-                    config.kafka().maxRequestSize()) : request.input(), request.inputBytes(), cut, request.source()));
+            byte[] value = request.input() == null ? null : request.input().getBytes(StandardCharsets.UTF_8);
+            return invalid(e.id, e.getMessage(), request.input(), value, request.source());
         }
     }
 
@@ -357,7 +355,11 @@ public final class PromptParser {
      * and megabytes need not travel through the job to be cut there.
      */
     private ParsedInput invalid(String id, String message, String text, InputRecord record) {
-        byte[] value = record.value();
+        return invalid(id, message, text, record.value(), record.position());
+    }
+
+    /** A dead letter for an input value read at {@code position}, as above. */
+    private ParsedInput invalid(String id, String message, String text, byte[] value, SourcePosition position) {
         int maxBytes = config.kafka().maxRequestSize();
         String input = null;
         if (value != null && value.length > maxBytes) {
@@ -366,7 +368,7 @@ public final class PromptParser {
             input = text != null ? text : new String(value, StandardCharsets.UTF_8);
         }
         return ParsedInput.invalid(DeadLetter.invalidInput(id, message, input, value == null ? 0 : value.length,
-                value != null && value.length > maxBytes, record.position()));
+                value != null && value.length > maxBytes, position));
     }
 
     /** The text of at most the first {@code maxBytes} bytes of a longer value, not cutting a UTF-8 sequence. */
