@@ -83,9 +83,11 @@ public final class LlmStreamJob {
         env.setMaxParallelism(config.job().maxParallelism());
         env.enableCheckpointing(config.job().checkpointInterval().toMillis());
         env.getCheckpointConfig().setCheckpointTimeout(config.job().checkpointTimeout().toMillis());
-        if (config.job().bounded() && config.models().values().stream().anyMatch(ModelSettings::hasBatchLane)) {
-            // At its end a bounded job waits for its batch lanes (up to the batches' window) and no checkpoint
-            // completes meanwhile: their expiry must not fail the job.
+        if (config.job().bounded()) {
+            // A bounded job's tail completes no checkpoint: once a source instance has read to its end it sends no
+            // barrier, and its end-of-input waits in the exchange behind the prompts that wait for budget (up to a
+            // day at a spent daily limit); at its very end it waits for its batch lanes, up to the batches' window.
+            // Their expiry must not fail the job.
             env.getCheckpointConfig().setTolerableCheckpointFailureNumber(Integer.MAX_VALUE);
         }
         if (config.job().unalignedCheckpoints()) {

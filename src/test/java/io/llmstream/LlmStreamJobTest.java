@@ -100,6 +100,21 @@ class LlmStreamJobTest {
         assertThat(result.metrics).extracting(WindowMetrics::model).containsOnly("m1", "m2");
     }
 
+    @Test
+    void aBoundedJobToleratesCheckpointsItsTailCannotCompleteAndAnUnboundedOneDoesNot() {
+        // The tail of a bounded run completes no checkpoint while prompts wait for budget: a finished source
+        // instance sends no barrier, and its end of input waits in the exchange behind them.
+        assertThat(tolerableCheckpointFailures("job: {bounded: true}")).isEqualTo(Integer.MAX_VALUE);
+        assertThat(tolerableCheckpointFailures("job: {bounded: false}")).isZero();
+    }
+
+    private static int tolerableCheckpointFailures(String jobSection) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        new LlmStreamJob(TestConfigs.withEndpoint(mock.baseUrl(), "models: {m1: {endpoint: mock}}", jobSection))
+                .configure(env);
+        return env.getCheckpointConfig().getTolerableCheckpointFailureNumber();
+    }
+
     private record Result(List<Completion> completions, List<DeadLetter> deadLetters, List<WindowMetrics> metrics) {}
 
     private static Result run(LlmStreamConfig config, List<InputRecord> inputs) throws Exception {

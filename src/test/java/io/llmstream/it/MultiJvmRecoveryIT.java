@@ -63,7 +63,7 @@ class MultiJvmRecoveryIT {
     @Test
     void withChainingOffAKilledTaskManagerCostsOneCheckpointIntervalAndCheckpointsStayShort(@TempDir Path tmp)
             throws Exception {
-        Scenario scenario = new Scenario("chaining off, two models at 2,400 RPM", true, 3000,
+        Scenario scenario = new Scenario("chaining off, two models at 2,400 RPM", true, true, 3000,
                 List.of(new Model("model-a", 2400, 0), new Model("model-b", 2400, 0)));
         try (Run run = new Run(scenario, tmp)) {
             run.start();
@@ -77,13 +77,15 @@ class MultiJvmRecoveryIT {
      * Restored budgets matter: a daily request limit ({@code rpd}) is about half spent when a TaskManager is
      * killed. Restored from the checkpoint, the job knows what it spent and stops at the day's limit, the
      * prompts beyond it waiting (and checkpoints going on while they wait). Had the budgets been lost with
-     * the TaskManager, the job would have started a new day's quota and sent the whole backlog.
+     * the TaskManager, the job would have started a new day's quota and sent the whole backlog. The job is
+     * unbounded, as in production: a bounded one completes no checkpoint once a source instance has read to its
+     * end while the rest of its input waits for the next day (its end of input waits in the exchange behind them).
      */
     @Test
     void aDailyLimitHalfSpentBeforeTheKillIsNotExceededAfterTheRestore(@TempDir Path tmp) throws Exception {
         int rpd = 2000;
-        Scenario scenario = new Scenario("chaining on, buffer debloating on, 3,000 RPM and 2,000 requests per day",
-                false, 3000, List.of(new Model("gpt-4o-mini", 3000, rpd)));
+        Scenario scenario = new Scenario("chaining on, buffer debloating on, unbounded, 3,000 RPM and 2,000 requests "
+                + "per day", false, false, 3000, List.of(new Model("gpt-4o-mini", 3000, rpd)));
         try (Run run = new Run(scenario, tmp)) {
             run.start();
             run.killAfterCommittedOutput(rpd / 2);
@@ -106,7 +108,13 @@ class MultiJvmRecoveryIT {
     /** A model of a run: its limits at the mock (per minute) and in the job (per minute and per day). */
     private record Model(String name, int rpm, int rpd) {}
 
-    private record Scenario(String name, boolean chainingOff, int prompts, List<Model> models) {
+    /**
+     * A run's topology, input and models.
+     *
+     * @param bounded whether the job stops at the input's end ({@code job.bounded}); a bounded job's tail completes
+     *     no checkpoint while prompts wait for budget (a source instance at its end sends no barrier)
+     */
+    private record Scenario(String name, boolean chainingOff, boolean bounded, int prompts, List<Model> models) {
         int rpm() {
             return models.stream().mapToInt(Model::rpm).sum();
         }
@@ -182,7 +190,7 @@ class MultiJvmRecoveryIT {
                     "models: {" + models + "}",
                     "default-model: " + scenario.models().get(0).name(),
                     "call: {capacity: " + CAPACITY + "}",
-                    "job: {bounded: true, parallelism: " + PARALLELISM + ", checkpoint-interval: "
+                    "job: {bounded: " + scenario.bounded() + ", parallelism: " + PARALLELISM + ", checkpoint-interval: "
                             + CHECKPOINT_INTERVAL.toSeconds() + "s}",
                     ""));
             rest = cluster.rest();
