@@ -263,6 +263,10 @@ final class ConcurrencyLimit {
         if (unloadedProbe.running()) {
             // A round at half the limit, only to measure the unloaded level again: back to where it was.
             limit = unloadedProbe.end(level);
+            if (unloadedProbe.waitedAsLong()) {
+                // Half as many in flight waited as long: no queue of the limit's making, and more completes more.
+                holdAtLeast((int) Math.min(ceiling, 2 * limit), nowMicros);
+            }
         } else if (overloaded) {
             limit = limit * OVERLOAD_DECREASE;
             roundsSinceProbe = 0;

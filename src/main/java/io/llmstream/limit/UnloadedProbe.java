@@ -17,6 +17,11 @@ final class UnloadedProbe {
     static final int MAX_BACKOFF = 32;
     /** A round whose level is within this of the unloaded level (plus the slack) is near it. */
     static final double NEAR_UNLOADED = 1.25;
+    /**
+     * A probe round at half the limit whose level is at least this share of the lowest of the rounds before it
+     * waited as long with half as many in flight: the wait is no queue of the limit's making.
+     */
+    static final double AS_LONG = 0.75;
     private static final long AFTER_MICROS = AFTER_SECONDS * 1_000_000;
 
     private final long slackMicros;
@@ -28,6 +33,10 @@ final class UnloadedProbe {
     /** The unloaded level when the probe began, and how many times longer the next probe waits. */
     private long unloadedBefore;
     private int backoff = 1;
+    /** The lowest level of the rounds away from the unloaded one, before the probe. */
+    private long lowestAway = Long.MAX_VALUE;
+    private long levelBefore;
+    private boolean waitedAsLong;
 
     UnloadedProbe(long slackMicros) {
         this.slackMicros = slackMicros;
@@ -43,8 +52,20 @@ final class UnloadedProbe {
         double back = limitBefore;
         limitBefore = 0;
         boolean confirmed = level < 0 || level >= CONFIRMS * unloadedBefore;
-        backoff = confirmed ? Math.min(MAX_BACKOFF, backoff * 2) : 1;
+        waitedAsLong = level >= 0 && level >= AS_LONG * levelBefore;
+        // A wait that half as many in flight did not shorten is measured again soon, as the limit rises.
+        backoff = confirmed && !waitedAsLong ? Math.min(MAX_BACKOFF, backoff * 2) : 1;
         return back;
+    }
+
+    /**
+     * Whether the probe that just ended waited about as long with half as many in flight as the rounds before
+     * with all of them (the lowest of their levels): the long times are not a queue that the limit makes (a server's would halve at least),
+     * but a client short of CPU while its JIT compiles, or a provider's own times. Fewer in flight would only
+     * complete less.
+     */
+    boolean waitedAsLong() {
+        return waitedAsLong;
     }
 
     /** After a round of this level: the limit for the next, half of {@code limit} when a probe is due. */
@@ -52,17 +73,22 @@ final class UnloadedProbe {
         if (level <= NEAR_UNLOADED * unloaded + slackMicros) {
             roundsAway = 0;
             awaySinceMicros = -1;
+            lowestAway = Long.MAX_VALUE;
             return limit;
         }
+        lowestAway = Math.min(lowestAway, level);
         if (awaySinceMicros < 0) {
             awaySinceMicros = nowMicros;
         }
-        if (++roundsAway < AFTER_ROUNDS * backoff || nowMicros - awaySinceMicros < AFTER_MICROS * backoff
-                || limit < 2) {
+        // After a probe that waited as long, the next comes after rounds alone: the limit doubles at each.
+        long afterMicros = waitedAsLong ? 0 : AFTER_MICROS * backoff;
+        if (++roundsAway < AFTER_ROUNDS * backoff || nowMicros - awaySinceMicros < afterMicros || limit < 2) {
             return limit;
         }
         limitBefore = limit;
         unloadedBefore = unloaded;
+        levelBefore = lowestAway;
+        lowestAway = Long.MAX_VALUE;
         roundsAway = 0;
         awaySinceMicros = -1;
         return Math.max(1, Math.floor(limit / 2));
