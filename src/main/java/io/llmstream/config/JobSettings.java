@@ -23,7 +23,8 @@ public record JobSettings(
             .withDescription("Parallelism of every operator. A model's limits are split into exact shares over "
                     + "its shards (models.<m>.shards, by default this many).");
     public static final Option<Boolean> BOUNDED = Option.key("bounded").booleanType().defaultValue(false)
-            .withDescription("Stop once the input topic's end at start time is processed.");
+            .withDescription("Stop once the input topic's end at start time is processed. Its tail, once a source "
+                    + "instance has read to its end, completes no checkpoint while prompts wait for budget.");
     public static final Option<Duration> CHECKPOINT_INTERVAL = Option.key("checkpoint-interval").durationType()
             .defaultValue(Duration.ofSeconds(30)).mustBe(v -> v.toMillis() >= 100, ">= 100ms")
             .withDescription("Checkpoint interval; offsets, budgets and in-flight prompts are saved.");
