@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * The unloaded level is the lowest round level over the last one to two
  * {@value #BASELINE_WINDOW_SECONDS}-second windows, so it follows a server that got slower. The limit starts
  * at {@value #INITIAL}; the first round's fastest quarter stands for the unloaded level, as the first
- * requests reach an idle server and a server with fewer slots serves them first. A round that queued steps back to the highest limit that did
+ * requests reach an idle server and a server with fewer slots serves them first. A round at half the limit that
+ * waits as long as the rounds before shows no queue of the limit's making ({@link UnloadedProbe#waitedAsLong}):
+ * the limit doubles and holds. A round that queued steps back to the highest limit that did
  * not (or, without one, cuts the limit in proportion to the excess, at most by half); a round that did not
  * queue and was held back by the limit raises it: doubling while below the last good limit or before any
  * queueing was seen, one at a time below the limit that queued, and one step past it only every

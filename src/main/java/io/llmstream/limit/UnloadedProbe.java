@@ -33,9 +33,8 @@ final class UnloadedProbe {
     /** The unloaded level when the probe began, and how many times longer the next probe waits. */
     private long unloadedBefore;
     private int backoff = 1;
-    /** The lowest level of the rounds away from the unloaded one, before the probe. */
+    /** The lowest level of the rounds away from the unloaded one; kept through the probe round, which ends it. */
     private long lowestAway = Long.MAX_VALUE;
-    private long levelBefore;
     private boolean waitedAsLong;
 
     UnloadedProbe(long slackMicros) {
@@ -52,7 +51,8 @@ final class UnloadedProbe {
         double back = limitBefore;
         limitBefore = 0;
         boolean confirmed = level < 0 || level >= CONFIRMS * unloadedBefore;
-        waitedAsLong = level >= 0 && level >= AS_LONG * levelBefore;
+        waitedAsLong = level >= 0 && level >= AS_LONG * lowestAway;
+        lowestAway = Long.MAX_VALUE;
         // A wait that half as many in flight did not shorten is measured again soon, as the limit rises.
         backoff = confirmed && !waitedAsLong ? Math.min(MAX_BACKOFF, backoff * 2) : 1;
         return back;
@@ -60,9 +60,9 @@ final class UnloadedProbe {
 
     /**
      * Whether the probe that just ended waited about as long with half as many in flight as the rounds before
-     * with all of them (the lowest of their levels): the long times are not a queue that the limit makes (a server's would halve at least),
-     * but a client short of CPU while its JIT compiles, or a provider's own times. Fewer in flight would only
-     * complete less.
+     * with all of them (the lowest of their levels): the long times are not a queue that the limit makes (a
+     * server's would halve at least), but a client short of CPU while its JIT compiles, or a provider's own
+     * times. Fewer in flight would only complete less.
      */
     boolean waitedAsLong() {
         return waitedAsLong;
@@ -87,8 +87,6 @@ final class UnloadedProbe {
         }
         limitBefore = limit;
         unloadedBefore = unloaded;
-        levelBefore = lowestAway;
-        lowestAway = Long.MAX_VALUE;
         roundsAway = 0;
         awaySinceMicros = -1;
         return Math.max(1, Math.floor(limit / 2));

@@ -11,7 +11,6 @@ import io.llmstream.config.LlmStreamConfig;
 import io.llmstream.config.ModelSettings;
 import io.llmstream.config.RecordsSettings;
 import io.llmstream.measure.TokenEstimator;
-import io.llmstream.record.DeadLetter;
 import io.llmstream.record.InputRecord;
 import io.llmstream.record.Lane;
 import io.llmstream.record.LlmRequest;
@@ -49,8 +48,12 @@ public final class PromptParser {
     private final RecordTemplate template;
     /** With records.output: enrich: whether a record has room for the answer; null otherwise. */
     private final EnrichTarget enrichTarget;
-    /** Whether online chat prompts are left {@link LlmRequest#NOT_ESTIMATED} for the call stage ({@link #estimated}). */
+    /**
+     * Whether online chat prompts are left {@link LlmRequest#NOT_ESTIMATED} for the call stage
+     * ({@link #estimated}).
+     */
     private final boolean estimateLater;
+    private final InvalidInputs invalidInputs;
 
     /** A parser that estimates every prompt's tokens as it parses. */
     public PromptParser(LlmStreamConfig config) {
@@ -69,6 +72,7 @@ public final class PromptParser {
                 model -> config.models().containsKey(model) && config.model(model).isEmbedding(),
                 config.defaultModel()) : null;
         this.enrichTarget = records.enriches() ? new EnrichTarget(records.field(), records.metaField()) : null;
+        this.invalidInputs = new InvalidInputs(config.kafka().maxRequestSize());
     }
 
     /** Parses one record; never throws for bad input. */
@@ -199,7 +203,7 @@ public final class PromptParser {
             throw new IllegalStateException("the body the parser wrote is not JSON", e);
         } catch (InvalidPrompt e) {
             byte[] value = request.input() == null ? null : request.input().getBytes(StandardCharsets.UTF_8);
-            return invalid(e.id, e.getMessage(), request.input(), value, request.source());
+            return invalidInputs.of(e.id, e.getMessage(), request.input(), value, request.source());
         }
     }
 
@@ -349,35 +353,9 @@ public final class PromptParser {
         return estimators.computeIfAbsent(model.encoding(), TokenEstimator::forEncoding);
     }
 
-    /**
-     * A dead letter for the record, with its value as text if decoded ({@code text} null if not). A value
-     * larger than a record may be keeps only its first bytes: the dead-letter sink could write no more,
-     * and megabytes need not travel through the job to be cut there.
-     */
+    /** A dead letter for the record, with its value as text if decoded ({@code text} null if not). */
     private ParsedInput invalid(String id, String message, String text, InputRecord record) {
-        return invalid(id, message, text, record.value(), record.position());
-    }
-
-    /** A dead letter for an input value read at {@code position}, as above. */
-    private ParsedInput invalid(String id, String message, String text, byte[] value, SourcePosition position) {
-        int maxBytes = config.kafka().maxRequestSize();
-        String input = null;
-        if (value != null && value.length > maxBytes) {
-            input = decodedPrefix(value, maxBytes);
-        } else if (value != null) {
-            input = text != null ? text : new String(value, StandardCharsets.UTF_8);
-        }
-        return ParsedInput.invalid(DeadLetter.invalidInput(id, message, input, value == null ? 0 : value.length,
-                value != null && value.length > maxBytes, position));
-    }
-
-    /** The text of at most the first {@code maxBytes} bytes of a longer value, not cutting a UTF-8 sequence. */
-    private static String decodedPrefix(byte[] value, int maxBytes) {
-        int end = maxBytes;
-        for (int back = 0; back < 3 && end > 0 && (value[end] & 0xC0) == 0x80; back++) {
-            end--;
-        }
-        return new String(value, 0, end, StandardCharsets.UTF_8);
+        return invalidInputs.of(id, message, text, record.value(), record.position());
     }
 
     private static String describe(JsonNode node) {

@@ -190,8 +190,9 @@ class ConcurrencyLimitTest {
         long[] adaptive = clientShortOfCpu(limit, 1_000, 15_000, 15, 20_000);
         long[] whole = clientShortOfCpu(ConcurrencyLimit.fixed(256), 1_000, 15_000, 15, 20_000);
 
-        assertThat(firstSeconds(adaptive, 10)).as("the first ten seconds, %s against %s at 256",
-                Arrays.toString(adaptive), Arrays.toString(whole)).isGreaterThanOrEqualTo((long) (0.8 * firstSeconds(whole, 10)));
+        assertThat(firstSeconds(adaptive, 10))
+                .as("the first ten seconds, %s against %s at 256", Arrays.toString(adaptive), Arrays.toString(whole))
+                .isGreaterThanOrEqualTo((long) (0.8 * firstSeconds(whole, 10)));
         assertThat(adaptive[14]).as("the last second, limit %d", limit.current())
                 .isGreaterThanOrEqualTo((long) (0.9 * whole[14]));
     }
