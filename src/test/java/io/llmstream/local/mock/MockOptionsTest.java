@@ -86,6 +86,8 @@ class MockOptionsTest {
         assertThat(options.batch()).isEqualTo(new MockOptions.BatchOptions(Duration.ofMillis(250), 0.5, 90000, 30));
         assertThat(MockOptions.parseArgs(List.of("--stream=reject")).stream()).isEqualTo(MockOptions.StreamMode.REJECT);
         assertThat(MockOptions.parseArgs(List.of("--stream", "sse")).stream()).isEqualTo(MockOptions.StreamMode.SSE);
+        assertThat(MockOptions.parseArgs(List.of("--stream", "sse-at-first-token")).stream())
+                .isEqualTo(MockOptions.StreamMode.SSE_AT_FIRST_TOKEN);
     }
 
     @Test
@@ -108,8 +110,8 @@ class MockOptionsTest {
         "--outage-start 30               | --outage-start must be a duration like 500ms, 2s or 1m, was '30'",
         "--limit-window 1d               | --limit-window must be a duration like 500ms, 2s or 1m, was '1d'",
         "--hang-for forever              | --hang-for must be a duration like 500ms, 2s or 1m, was 'forever'",
-        "--stream yes                    | --stream must be sse, ignore or reject, was 'yes'",
-        "--stream SSE                    | --stream must be sse, ignore or reject, was 'SSE'",
+        "--stream yes                    | --stream must be sse, sse-at-first-token, ignore or reject, was 'yes'",
+        "--stream SSE                    | --stream must be sse, sse-at-first-token, ignore or reject, was 'SSE'",
         "--limit-window 2m               | --limit-window must be between 1ms and 1m, was 2m0s",
         "--limit-window 0s               | --limit-window must be between 1ms and 1m, was 0s",
         "--context-window big            | --context-window must be N or MODEL=N with N a non-negative integer, was 'big'",
@@ -167,7 +169,7 @@ class MockOptionsTest {
         assertThatThrownBy(() -> MockOptions.builder().hangFor(Duration.ofSeconds(-2)).build())
                 .hasMessage("--hang-for must be >= 0, was -2s");
         assertThatThrownBy(() -> MockOptions.builder().stream(null).build())
-                .hasMessage("--stream must be sse, ignore or reject, was null");
+                .hasMessage("--stream must be sse, sse-at-first-token, ignore or reject, was null");
         assertThatThrownBy(() -> MockOptions.builder().batchInProgress(Duration.ZERO).build())
                 .hasMessage("--batch-seconds must be more than 0 and at most 86400, was 0.0");
         assertThatThrownBy(() -> MockOptions.builder().batchExpireShare(-0.1).build())

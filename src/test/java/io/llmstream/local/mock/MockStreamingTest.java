@@ -218,4 +218,22 @@ class MockStreamingTest {
                     .isGreaterThanOrEqualTo(generatingMs * 3 / 4);
         }
     }
+
+    @Test
+    void atFirstTokenTheHeadersWaitForTheFirstTokenAndTheStreamIsTheSame() throws Exception {
+        try (MockLlmServer late = MockLlmServer.start(MockOptions.builder().port(0).latencyMs(300).latencySigma(0)
+                .stream(MockOptions.StreamMode.SSE_AT_FIRST_TOKEN).build())) {
+            MockTestClient.StreamReply reply = new MockTestClient(late)
+                    .stream(KEY, streamBody(MODEL, PROMPT, true), TIMEOUT);
+
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(reply.header("content-type")).isEqualTo("text/event-stream; charset=utf-8");
+            long headersMs = (reply.headersNanos() - reply.sentNanos()) / 1_000_000;
+            assertThat(headersMs).as("headers come with the first token").isGreaterThanOrEqualTo(300);
+            assertThat(reply.endsWithDone()).isTrue();
+            assertThat(reply.contentEvents()).hasSizeGreaterThan(1);
+            assertThat(reply.chunks().get(reply.chunks().size() - 1).get("usage").get("completion_tokens").asLong())
+                    .isPositive();
+        }
+    }
 }

@@ -66,7 +66,7 @@ final class MockChat {
                 ? merge.completion(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body, mergedPrompts)
                 : MockCompletion.of(rt.estimatorFor(model), "chatcmpl-" + ex.requestId(), model, body,
                         text, action == MockDirectives.Action.LONG ? step.chars() : null, jsonShape(action));
-        boolean stream = rt.options.stream() == MockOptions.StreamMode.SSE && body.path("stream").asBoolean(false);
+        boolean stream = rt.options.stream().streams() && body.path("stream").asBoolean(false);
         boolean includeUsage = body.path("stream_options").path("include_usage").asBoolean(false);
         if (action == MockDirectives.Action.CLOSES) {
             ex.dropNextRequestOnThisConnection();

@@ -77,7 +77,8 @@ final class MockFlags {
                 (b, v) -> b.embeddingDims((int) integer("--embedding-dims", v, 1, MockOptions.MAX_EMBEDDING_DIMS,
                         "an integer between 1 and " + MockOptions.MAX_EMBEDDING_DIMS)));
         add("--stream", "MODE", "sse",
-                "answer \"stream\": true with server-sent events (sse), the ordinary JSON (ignore) or 400 (reject)",
+                "answer \"stream\": true with server-sent events, their headers before the first token (sse) or with"
+                        + " it (sse-at-first-token), the ordinary JSON (ignore) or 400 (reject)",
                 MockFlags::stream);
         add("--error-rate", "X", "0", "share of admitted requests answered 500, 502 or 503",
                 (b, v) -> b.errorRate(rate("--error-rate", v)));
@@ -216,7 +217,8 @@ final class MockFlags {
                 return;
             }
         }
-        throw new IllegalArgumentException("--stream must be sse, ignore or reject, was '" + value + "'");
+        throw new IllegalArgumentException("--stream must be sse, sse-at-first-token, ignore or reject, was '" + value
+                + "'");
     }
 
     private static void limit(MockOptions.Builder builder, String value) {

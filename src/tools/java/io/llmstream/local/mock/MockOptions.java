@@ -85,16 +85,29 @@ public record MockOptions(String host, int port, List<String> models, Set<String
      * some compatible servers answer with the ordinary body, some refuse; a client should survive all three.
      */
     public enum StreamMode {
-        /** Server-sent events of {@code chat.completion.chunk} objects, as OpenAI sends them. */
+        /**
+         * Server-sent events of {@code chat.completion.chunk} objects, as OpenAI sends them, the headers as soon
+         * as the answer starts, before its first token (as uvicorn-served vLLM does).
+         */
         SSE,
+        /**
+         * The same events, the headers written with the first token, in one piece with it: as Node's HTTP server
+         * does unless told to flush them, and as a cache replaying a stored answer does.
+         */
+        SSE_AT_FIRST_TOKEN,
         /** The ordinary JSON answer, as if {@code stream} were false. */
         IGNORE,
         /** 400 {@code unsupported_value} with param {@code stream}. */
         REJECT;
 
-        /** The flag value: {@code sse}, {@code ignore} or {@code reject}. */
+        /** The flag value: {@code sse}, {@code sse-at-first-token}, {@code ignore} or {@code reject}. */
         public String flagValue() {
-            return name().toLowerCase(Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        /** Whether a request that asks for a stream gets one. */
+        public boolean streams() {
+            return this == SSE || this == SSE_AT_FIRST_TOKEN;
         }
     }
 
@@ -152,7 +165,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         check(outageDuration != null && !outageDuration.isNegative(),
                 "--outage-duration must be >= 0, was " + text(outageDuration));
         check(hangFor != null && !hangFor.isNegative(), "--hang-for must be >= 0, was " + text(hangFor));
-        check(stream != null, "--stream must be sse, ignore or reject, was null");
+        check(stream != null, "--stream must be sse, sse-at-first-token, ignore or reject, was null");
         check(slots >= 0, "--slots must be a non-negative integer, was " + slots);
         check(batch != null, "the batch options must not be null");
         check(batch.inProgress() != null && !batch.inProgress().isNegative() && !batch.inProgress().isZero()

@@ -15,6 +15,9 @@ import java.util.Map;
  * with the finish reason, the usage chunk when {@code stream_options.include_usage} asked for it, and
  * {@code data: [DONE]}.
  *
+ * <p>With {@code --stream sse-at-first-token} the headers wait for the first token and go in one write with
+ * it, as from a server that does not flush its headers on their own.
+ *
  * <p>Every part is scheduled on the channel's event loop; parts due together go in one write. Tokens
  * are counted when the last part goes, so a client never sees an uncounted answer and a broken stream
  * counts none.
@@ -110,7 +113,9 @@ final class MockStream {
             due.add(parts.get(next++).event());
         }
         if (next < parts.size()) {
-            ex.events(due);
+            if (!due.isEmpty() || rt.options.stream() != MockOptions.StreamMode.SSE_AT_FIRST_TOKEN) {
+                ex.events(due); // with nothing due yet, this sends the headers alone
+            }
             ex.later(parts.get(next).atNanos() - elapsed, this::sendDue);
             return;
         }
