@@ -217,7 +217,7 @@ final class MockFlags {
                 return;
             }
         }
-        throw new IllegalArgumentException("--stream must be sse, sse-at-first-token, ignore or reject, was '" + value
+        throw new IllegalArgumentException("--stream must be " + MockOptions.StreamMode.choices() + ", was '" + value
                 + "'");
     }
 

@@ -4,6 +4,7 @@ import io.llmstream.measure.TokenEstimator;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -105,6 +106,12 @@ public record MockOptions(String host, int port, List<String> models, Set<String
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
 
+        /** Every flag value as a message lists them: {@code sse, sse-at-first-token, ignore or reject}. */
+        public static String choices() {
+            List<String> flags = Arrays.stream(values()).map(StreamMode::flagValue).toList();
+            return String.join(", ", flags.subList(0, flags.size() - 1)) + " or " + flags.get(flags.size() - 1);
+        }
+
         /** Whether a request that asks for a stream gets one. */
         public boolean streams() {
             return this == SSE || this == SSE_AT_FIRST_TOKEN;
@@ -165,7 +172,7 @@ public record MockOptions(String host, int port, List<String> models, Set<String
         check(outageDuration != null && !outageDuration.isNegative(),
                 "--outage-duration must be >= 0, was " + text(outageDuration));
         check(hangFor != null && !hangFor.isNegative(), "--hang-for must be >= 0, was " + text(hangFor));
-        check(stream != null, "--stream must be sse, sse-at-first-token, ignore or reject, was null");
+        check(stream != null, "--stream must be " + StreamMode.choices() + ", was null");
         check(slots >= 0, "--slots must be a non-negative integer, was " + slots);
         check(batch != null, "the batch options must not be null");
         check(batch.inProgress() != null && !batch.inProgress().isNegative() && !batch.inProgress().isZero()
